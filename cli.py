@@ -1,0 +1,1 @@
+"""The `listserv` command line (placeholder entry until the CLI lands)."""

@@ -1,0 +1,124 @@
+"""List administration shared by the CLI and email commands: create, inspect, configure, delete.
+
+LIST_SETTINGS is the one table of per-list settings: its defaults apply until
+`lists set` stores an override in the list's settings JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from listserv.addresses import normalise
+from listserv.errors import BadSetting, ListExists, NoSuchList
+from listserv.settings import Setting, lookup, table
+from listserv.store import Store
+from listserv.store import lists as store_lists
+
+NONMEMBER_ACTIONS = ("hold", "reject", "discard", "accept")
+
+LIST_SETTINGS = table(
+    Setting("nonmember_action", "hold", "what happens to posts from non-members", NONMEMBER_ACTIONS),
+    Setting("subject_prefix", "[{name}]", "prefix added to subjects; {name} is the list's name; empty for none"),
+    Setting("emergency_moderation", False, "hold every post, members' included, for a moderator"),
+    Setting("max_message_size", 0, "hold posts larger than this many bytes for a moderator; 0 for no limit"),
+    Setting("reply_goes_to_list", False, "set Reply-To to the list on every post"),
+    Setting("archive", True, "keep accepted posts in the archive"),
+    Setting("notify_rejected_nonmembers", False, "tell a non-member why their post was rejected (off: no backscatter)"),
+)
+
+
+@dataclass(frozen=True)
+class MailingList:
+    """One list with every setting resolved (defaults applied)."""
+
+    id: int
+    address: str
+    description: str
+    settings: dict
+    members: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.address.partition("@")[0]
+
+    @property
+    def domain(self) -> str:
+        return self.address.partition("@")[2]
+
+    def get(self, key: str) -> object:
+        return self.settings[key]
+
+    @property
+    def subject_prefix(self) -> str:
+        return str(self.settings["subject_prefix"]).replace("{name}", self.name)
+
+    def as_json(self) -> dict:
+        return {"address": self.address, "description": self.description, "members": self.members, **self.settings}
+
+
+def _resolved(row: dict) -> MailingList:
+    settings = {name: s.default for name, s in LIST_SETTINGS.items()}
+    settings.update({k: v for k, v in row["settings"].items() if k in LIST_SETTINGS})
+    return MailingList(row["id"], row["address"], row["description"], settings, row.get("members", 0))
+
+
+async def create(store: Store, address: str, description: str = "", nonmember_action: str = "hold") -> MailingList:
+    """Create a list; the address must be new and its name must not end like a sub-address."""
+    norm = normalise(address)
+    name = norm.partition("@")[0]
+    if "+" in name or name.endswith(("-request", "-owner", "-bounces", "-confirm")):
+        raise BadSetting(f"a list name cannot contain '+' or end in -request/-owner/-bounces/-confirm: {norm}")
+    LIST_SETTINGS["nonmember_action"].parse(nonmember_action)
+    overrides = {} if nonmember_action == "hold" else {"nonmember_action": nonmember_action}
+
+    async def insert(db):
+        if await store_lists.exists(db, norm):
+            raise ListExists(f"list already exists: {norm}")
+        return await store_lists.create(db, norm, description, overrides)
+
+    await store.write(insert)
+    return await get(store, norm)
+
+
+async def find(store: Store, address: str) -> MailingList | None:
+    """The list at this exact (normalised) address, or None."""
+    row = await store_lists.get(store.db, address.strip().casefold())
+    return _resolved(row) if row else None
+
+
+async def get(store: Store, address: str) -> MailingList:
+    """The list, or NoSuchList with the address in the message."""
+    found = await find(store, address)
+    if found is None:
+        raise NoSuchList(f"no such list: {address.strip()}")
+    return found
+
+
+async def get_by_id(store: Store, list_id: int) -> MailingList:
+    row = await store_lists.get_by_id(store.db, list_id)
+    if row is None:
+        raise NoSuchList(f"no such list id: {list_id}")
+    return _resolved(row)
+
+
+async def all_lists(store: Store) -> list[MailingList]:
+    return [_resolved(row) for row in await store_lists.all_lists(store.db)]
+
+
+async def set_setting(store: Store, address: str, key: str, value: str) -> MailingList:
+    """Change one setting (or the description); the value is checked against its type."""
+    mlist = await get(store, address)
+    description, overrides = mlist.description, dict(mlist.settings)
+    if key == "description":
+        description = value
+    else:
+        overrides[key] = lookup(LIST_SETTINGS, key, "list").parse(value)
+    stored = {k: v for k, v in overrides.items() if v != LIST_SETTINGS[k].default}
+    await store.write(store_lists.update, mlist.id, description, stored)
+    return await get(store, address)
+
+
+async def delete(store: Store, address: str) -> None:
+    """Delete a list with its members, held posts and archive."""
+    mlist = await get(store, address)
+    await store.write(store_lists.delete, mlist.id)

@@ -1,0 +1,15 @@
+"""Every SMTP/LMTP reply listserv sends, named by its code (RFC 5321, RFC 3463 enhanced codes).
+
+A test checks that each constant's name matches the code in its text, so a
+reply can be found by grepping for its number.
+"""
+
+S250_OK = "250 2.0.0 OK: queued"
+S250_RCPT_OK = "250 2.1.5 OK"
+S250_SENDER_OK = "250 2.1.0 OK"
+S451_TRY_AGAIN = "451 4.3.0 Temporary failure storing the message, try again later"
+S452_TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients in one transaction"
+S501_BAD_ADDRESS = "501 5.1.3 Bad recipient address syntax"
+S550_NO_SUCH_LIST = "550 5.1.1 No such list or list address here"
+S552_TOO_BIG = "552 5.3.4 Message too big for this list server"
+S554_NO_VALID_RECIPIENTS = "554 5.5.1 No valid recipients"

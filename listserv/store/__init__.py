@@ -1,0 +1,55 @@
+"""The store: the only package with SQL. Store bundles a reader connection and the writer.
+
+Readers see committed data (WAL); every change goes through Store.write(), which
+the single Writer group-commits. Modules under this package each own a table or
+two and expose plain async functions that take a connection.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Awaitable, Callable, TypeVar
+
+import aiosqlite
+
+from listserv.store import migrate
+from listserv.store.connection import connect
+from listserv.store.writer import Writer
+
+T = TypeVar("T")
+
+
+class Store:
+    """A reader connection for queries and a Writer for every change."""
+
+    def __init__(self, reader: aiosqlite.Connection, writer: Writer, path: Path) -> None:
+        self.db = reader
+        self.writer = writer
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: str | Path) -> "Store":
+        """Open (creating and migrating when needed) the database at path."""
+        write_db = await connect(path)
+        try:
+            await migrate.upgrade(write_db)
+            reader = await connect(path)
+        except BaseException:
+            await write_db.close()
+            raise
+        return cls(reader, Writer(write_db), Path(path))
+
+    async def write(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """Run fn(db, *args) in the writer's transaction; returns after the commit."""
+        return await self.writer.run(lambda db: fn(db, *args, **kwargs))
+
+    async def close(self) -> None:
+        await self.writer.stop()
+        await self.writer.db.close()
+        await self.db.close()
+
+    async def __aenter__(self) -> "Store":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -1,0 +1,34 @@
+"""The audit log. Source of truth: who did what to which held post or list, and when.
+
+It never records message content: subjects and bodies of confidential posts
+must not leak through it.
+"""
+
+from __future__ import annotations
+
+import time
+
+import aiosqlite
+
+from listserv.store.rows import insert, many
+
+
+async def record(
+    db: aiosqlite.Connection, actor: str, action: str, list_id: int | None, obj: str = "", detail: str = ""
+) -> int:
+    return await insert(
+        db,
+        "INSERT INTO audit (at, actor, action, list_id, object, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        (time.time(), actor, action, list_id, obj, detail),
+    )
+
+
+async def entries(db: aiosqlite.Connection, list_id: int | None = None, limit: int = 100) -> list[dict]:
+    where = " WHERE a.list_id = ?" if list_id is not None else ""
+    params = (list_id, limit) if list_id is not None else (limit,)
+    return await many(
+        db,
+        "SELECT a.id, a.at, a.actor, a.action, l.address AS list, a.object, a.detail"
+        " FROM audit a LEFT JOIN lists l ON l.id = a.list_id" + where + " ORDER BY a.id DESC LIMIT ?",
+        params,
+    )

@@ -1,0 +1,39 @@
+"""Open SQLite connections with the pragmas that make an acknowledged message durable.
+
+WAL lets readers work while the single writer commits; synchronous=FULL makes
+each commit survive power loss, which is what a 250 promises.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import aiosqlite
+
+from listserv.errors import StoreUnavailable
+
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=10000",
+)
+
+
+async def connect(path: str | Path) -> aiosqlite.Connection:
+    """A connection in autocommit mode: transactions are begun explicitly by the writer."""
+    where = Path(path)
+    try:
+        where.parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(str(where), isolation_level=None)
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreUnavailable(f"cannot open database {where}: {exc}") from None
+    db.row_factory = aiosqlite.Row
+    try:
+        for pragma in PRAGMAS:
+            await db.execute(pragma)
+    except sqlite3.Error as exc:
+        await db.close()
+        raise StoreUnavailable(f"cannot use database {where}: {exc}") from None
+    return db

@@ -1,0 +1,74 @@
+"""The inbound queue. Source of truth: every acknowledged message, until its effects are committed.
+
+A row is written before the 250 and marked processed in the same transaction
+as all of the pipeline's effects, so a crash between the two redoes the work.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Iterable
+
+import aiosqlite
+
+from listserv.store.rows import change, insert, many, one
+
+
+async def enqueue(
+    db: aiosqlite.Connection, mail_from: str, rcpt_tos: Iterable[str], raw: bytes, peer: str = ""
+) -> int:
+    return await insert(
+        db,
+        "INSERT INTO inbound (received_at, mail_from, rcpt_tos, peer, raw) VALUES (?, ?, ?, ?, ?)",
+        (time.time(), mail_from, json.dumps(list(rcpt_tos)), peer, raw),
+    )
+
+
+def _decoded(row: dict) -> dict:
+    row["rcpt_tos"] = json.loads(row["rcpt_tos"])
+    return row
+
+
+async def pending(db: aiosqlite.Connection, after_id: int = 0, limit: int = 100) -> list[dict]:
+    """Unprocessed rows in arrival order."""
+    rows = await many(
+        db,
+        "SELECT id, received_at, mail_from, rcpt_tos, peer, raw FROM inbound"
+        " WHERE processed_at IS NULL AND id > ? ORDER BY id LIMIT ?",
+        (after_id, limit),
+    )
+    return [_decoded(row) for row in rows]
+
+
+async def get(db: aiosqlite.Connection, inbound_id: int) -> dict | None:
+    row = await one(db, "SELECT * FROM inbound WHERE id = ?", (inbound_id,))
+    return _decoded(row) if row else None
+
+
+async def is_processed(db: aiosqlite.Connection, inbound_id: int) -> bool:
+    row = await one(db, "SELECT processed_at FROM inbound WHERE id = ?", (inbound_id,))
+    return row is None or row["processed_at"] is not None
+
+
+async def mark_processed(db: aiosqlite.Connection, inbound_id: int, outcome: dict) -> None:
+    await change(
+        db,
+        "UPDATE inbound SET processed_at = ?, outcome = ? WHERE id = ?",
+        (time.time(), json.dumps(outcome, sort_keys=True), inbound_id),
+    )
+
+
+async def purge_processed(db: aiosqlite.Connection, older_than: float) -> int:
+    """Drop processed rows older than the cut-off; their content lives on in messages/held."""
+    return await change(
+        db,
+        "DELETE FROM inbound WHERE processed_at IS NOT NULL AND processed_at < ?"
+        " AND id NOT IN (SELECT inbound_id FROM held WHERE inbound_id IS NOT NULL AND decision IS NULL)",
+        (older_than,),
+    )
+
+
+async def count_pending(db: aiosqlite.Connection) -> int:
+    row = await one(db, "SELECT count(*) AS n FROM inbound WHERE processed_at IS NULL")
+    return row["n"]

@@ -1,0 +1,74 @@
+"""The members table. Source of truth: who belongs to which list, and how they receive it."""
+
+from __future__ import annotations
+
+import time
+from typing import Iterable
+
+import aiosqlite
+
+from listserv.store.rows import change, many, one
+
+COLUMNS = ("address", "name", "role", "delivery", "moderated", "confidential", "receive_own", "bounce_score")
+_SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM members"
+
+
+async def add(db: aiosqlite.Connection, list_id: int, member: dict) -> bool:
+    """Insert one member; False when the address is already a member (nothing changes)."""
+    cols = [c for c in COLUMNS if c in member]
+    sql = (
+        f"INSERT INTO members (list_id, created_at, {', '.join(cols)}) "
+        f"VALUES (?, ?, {', '.join('?' for _ in cols)}) ON CONFLICT (list_id, address) DO NOTHING"
+    )
+    return await change(db, sql, (list_id, time.time(), *(member[c] for c in cols))) == 1
+
+
+async def add_many(db: aiosqlite.Connection, list_id: int, members: Iterable[dict]) -> list[str]:
+    """Insert members in one go; returns the addresses that were already there."""
+    existing = []
+    for member in members:
+        if not await add(db, list_id, member):
+            existing.append(member["address"])
+    return existing
+
+
+async def get(db: aiosqlite.Connection, list_id: int, address: str) -> dict | None:
+    return await one(db, _SELECT + " WHERE list_id = ? AND address = ?", (list_id, address))
+
+
+async def all_members(db: aiosqlite.Connection, list_id: int) -> list[dict]:
+    return await many(db, _SELECT + " WHERE list_id = ? ORDER BY address", (list_id,))
+
+
+async def with_roles(db: aiosqlite.Connection, list_id: int, roles: tuple[str, ...]) -> list[dict]:
+    marks = ", ".join("?" for _ in roles)
+    return await many(db, _SELECT + f" WHERE list_id = ? AND role IN ({marks}) ORDER BY address", (list_id, *roles))
+
+
+async def update(db: aiosqlite.Connection, list_id: int, address: str, key: str, value: object) -> bool:
+    if key not in COLUMNS or key == "address":
+        raise ValueError(f"not a member column: {key}")
+    return await change(db, f"UPDATE members SET {key} = ? WHERE list_id = ? AND address = ?", (value, list_id, address)) == 1
+
+
+async def remove(db: aiosqlite.Connection, list_id: int, address: str) -> bool:
+    return await change(db, "DELETE FROM members WHERE list_id = ? AND address = ?", (list_id, address)) == 1
+
+
+async def recipients(
+    db: aiosqlite.Connection, list_id: int, sender: str, confidential: bool
+) -> list[str]:
+    """Everyone who gets a copy of a post, in one query (never one query per member).
+
+    Regular-delivery members, less the sender when they turned own posts off,
+    less the members not entitled to confidential posts when the post is one.
+    Digest members are served by the digest, not here.
+    """
+    sql = (
+        "SELECT address FROM members WHERE list_id = ? AND delivery = 'regular'"
+        " AND (address != ? OR receive_own = 1)"
+    )
+    if confidential:
+        sql += " AND confidential = 1"
+    async with db.execute(sql + " ORDER BY address", (list_id, sender)) as cur:
+        return [row[0] for row in await cur.fetchall()]

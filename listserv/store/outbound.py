@@ -1,0 +1,144 @@
+"""The outbound queue. Source of truth: every copy still owed to a recipient.
+
+A post's decorated bytes are stored once (outbound_messages); its recipients
+are split into batches of at most max_recipients (outbound), each retried on
+its own. A batch row shrinks as recipients are delivered or fail for good and
+is deleted when empty; the message goes when its last batch does.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Iterable, Sequence
+
+import aiosqlite
+
+from listserv.store.rows import change, insert, many, one
+
+
+async def enqueue(
+    db: aiosqlite.Connection,
+    list_id: int | None,
+    mail_from: str,
+    content: bytes,
+    recipients: Sequence[str],
+    batch_size: int,
+    archive_id: int | None = None,
+) -> int | None:
+    """Queue content for recipients in batches; returns the outbound message id (None if nobody)."""
+    if not recipients:
+        return None
+    now = time.time()
+    message_id = await insert(
+        db,
+        "INSERT INTO outbound_messages (list_id, archive_id, mail_from, content, created_at) VALUES (?, ?, ?, ?, ?)",
+        (list_id, archive_id, mail_from, content, now),
+    )
+    size = max(1, batch_size)
+    batches = [
+        (message_id, json.dumps(list(recipients[i : i + size])), now, now)
+        for i in range(0, len(recipients), size)
+    ]
+    await db.executemany(
+        "INSERT INTO outbound (outbound_message_id, recipients, next_attempt_at, created_at) VALUES (?, ?, ?, ?)",
+        batches,
+    )
+    return message_id
+
+
+async def due(db: aiosqlite.Connection, now: float, exclude: Iterable[int] = (), limit: int = 100) -> list[dict]:
+    """Batches whose next attempt is due, oldest first, with what is needed to send them."""
+    skip = list(exclude)
+    marks = ", ".join("?" for _ in skip) or "NULL"
+    rows = await many(
+        db,
+        "SELECT o.id, o.outbound_message_id, o.recipients, o.attempts, o.created_at,"
+        " m.mail_from, m.list_id FROM outbound o JOIN outbound_messages m ON m.id = o.outbound_message_id"
+        f" WHERE o.next_attempt_at <= ? AND o.id NOT IN ({marks}) ORDER BY o.next_attempt_at, o.id LIMIT ?",
+        (now, *skip, limit),
+    )
+    for row in rows:
+        row["recipients"] = json.loads(row["recipients"])
+    return rows
+
+
+async def content(db: aiosqlite.Connection, outbound_message_id: int) -> bytes | None:
+    row = await one(db, "SELECT content FROM outbound_messages WHERE id = ?", (outbound_message_id,))
+    return row["content"] if row else None
+
+
+async def next_due_at(db: aiosqlite.Connection) -> float | None:
+    row = await one(db, "SELECT min(next_attempt_at) AS t FROM outbound")
+    return row["t"] if row else None
+
+
+async def settle(
+    db: aiosqlite.Connection,
+    batch_id: int,
+    remaining: Sequence[str],
+    next_attempt_at: float,
+    last_error: str,
+) -> None:
+    """Record a try: keep the recipients still owed (rescheduled), or drop the finished batch."""
+    if remaining:
+        await change(
+            db,
+            "UPDATE outbound SET recipients = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
+            " WHERE id = ?",
+            (json.dumps(list(remaining)), next_attempt_at, last_error, batch_id),
+        )
+        return
+    row = await one(db, "SELECT outbound_message_id FROM outbound WHERE id = ?", (batch_id,))
+    await change(db, "DELETE FROM outbound WHERE id = ?", (batch_id,))
+    if row is not None:
+        await change(
+            db,
+            "DELETE FROM outbound_messages WHERE id = ? AND NOT EXISTS"
+            " (SELECT 1 FROM outbound WHERE outbound_message_id = ?)",
+            (row["outbound_message_id"], row["outbound_message_id"]),
+        )
+
+
+async def record_failures(
+    db: aiosqlite.Connection, list_id: int | None, outbound_message_id: int, failures: Iterable[tuple[str, int, str]]
+) -> None:
+    """Remember permanent failures (address, code, text) for bounce processing and owners."""
+    now = time.time()
+    await db.executemany(
+        "INSERT INTO delivery_failures (list_id, address, code, error, outbound_message_id, failed_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [(list_id, addr, code, text, outbound_message_id, now) for addr, code, text in failures],
+    )
+
+
+async def failures(db: aiosqlite.Connection, list_id: int | None = None) -> list[dict]:
+    where = " WHERE list_id = ?" if list_id is not None else ""
+    return await many(
+        db,
+        "SELECT address, code, error, outbound_message_id, failed_at FROM delivery_failures" + where + " ORDER BY id",
+        (list_id,) if list_id is not None else (),
+    )
+
+
+async def listing(db: aiosqlite.Connection) -> list[dict]:
+    """Every queued batch for `queue ls`."""
+    rows = await many(
+        db,
+        "SELECT o.id, l.address AS list, o.recipients, o.attempts, o.next_attempt_at, o.last_error"
+        " FROM outbound o JOIN outbound_messages m ON m.id = o.outbound_message_id"
+        " LEFT JOIN lists l ON l.id = m.list_id ORDER BY o.id",
+    )
+    for row in rows:
+        row["recipients"] = len(json.loads(row["recipients"]))
+    return rows
+
+
+async def retry_all(db: aiosqlite.Connection, now: float) -> int:
+    """Make every waiting batch due now; returns how many."""
+    return await change(db, "UPDATE outbound SET next_attempt_at = ? WHERE next_attempt_at > ?", (now, now))
+
+
+async def count(db: aiosqlite.Connection) -> int:
+    row = await one(db, "SELECT count(*) AS n FROM outbound")
+    return row["n"]

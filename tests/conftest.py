@@ -1,0 +1,110 @@
+"""Fixtures built from real parts: a temp SQLite store, an aiosmtpd sink as smarthost, settings.
+
+Each fixture is function-scoped so tests never share state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from listserv import config
+from listserv.store import Store
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Sink:
+    """A recording smarthost: every transaction it accepted, with scripted failures.
+
+    fail_rcpt maps an address to the reply its RCPT gets (e.g. a 550);
+    tempfail_data is how many DATA commands to answer 451 before accepting.
+    """
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, list[str], bytes]] = []
+        self.fail_rcpt: dict[str, str] = {}
+        self.tempfail_data = 0
+        self.transactions = 0
+        self._lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        reply = self.fail_rcpt.get(address.lower())
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self._lock:
+            self.transactions += 1
+            if self.tempfail_data > 0:
+                self.tempfail_data -= 1
+                return "451 4.3.0 sink says try again later"
+            self.received.append((envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content)))
+        return "250 2.0.0 OK"
+
+    def copies_for(self, address: str) -> list[bytes]:
+        """Every message body delivered to address, in arrival order."""
+        with self._lock:
+            return [content for _, rcpts, content in self.received if address in rcpts]
+
+    def recipients(self) -> list[str]:
+        with self._lock:
+            return [r for _, rcpts, _ in self.received for r in rcpts]
+
+    async def wait_for(self, predicate, timeout: float = 10.0) -> None:
+        """Wait until predicate() holds; fail the test with a clear message if it never does."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"sink: condition not met within {timeout}s; received {len(self.received)}")
+            await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def sink():
+    handler = Sink()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    handler.port = controller.port
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def settings(tmp_path) -> config.Settings:
+    """Defaults with the database and maildir under tmp_path and a free listening port."""
+    base = config.Settings()
+    return replace(
+        base,
+        server=replace(base.server, port=free_port(), hostname="lists.test"),
+        storage=replace(base.storage, database=str(tmp_path / "listserv.db")),
+        delivery=replace(base.delivery, transport=f"maildir:{tmp_path / 'outbox'}", retry_schedule=(1, 1, 2), poll_interval=0.1),
+    )
+
+
+@pytest.fixture
+def smtp_settings(settings, sink) -> config.Settings:
+    """settings whose transport is the sink."""
+    return replace(settings, delivery=replace(settings.delivery, transport=f"smtp://127.0.0.1:{sink.port}"))
+
+
+@pytest.fixture
+async def store(settings):
+    opened = await Store.open(settings.storage.database)
+    yield opened
+    await opened.close()
