@@ -11,7 +11,8 @@
     │   ├── NoSuchMember
     │   ├── MemberExists
     │   ├── NoSuchHeld
-    │   └── AlreadyDecided
+    │   ├── AlreadyDecided
+    │   └── CannotListen            the listening address is taken or not ours
     └── StoreError                exit 1 on the CLI; SMTP 451 4.3.0 at intake
         └── StoreUnavailable        the database could not be opened or written
 
@@ -70,6 +71,10 @@ class NoSuchHeld(Refused):
 
 class AlreadyDecided(Refused):
     """The held message was already approved, rejected or discarded."""
+
+
+class CannotListen(Refused):
+    """The server could not bind its listening socket."""
 
 
 class StoreError(ListservError):

@@ -72,3 +72,11 @@ async def purge_processed(db: aiosqlite.Connection, older_than: float) -> int:
 async def count_pending(db: aiosqlite.Connection) -> int:
     row = await one(db, "SELECT count(*) AS n FROM inbound WHERE processed_at IS NULL")
     return row["n"]
+
+
+async def pending_ids(db: aiosqlite.Connection, after_id: int = 0, limit: int = 100) -> list[int]:
+    """Ids of unprocessed rows in arrival order (the raw bytes are fetched one at a time)."""
+    async with db.execute(
+        "SELECT id FROM inbound WHERE processed_at IS NULL AND id > ? ORDER BY id LIMIT ?", (after_id, limit)
+    ) as cur:
+        return [row[0] for row in await cur.fetchall()]

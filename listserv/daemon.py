@@ -1,0 +1,143 @@
+"""Wires intake, the pipeline worker and delivery into one process; signals; redo on start.
+
+On start every inbound row without its effects committed is processed again
+(the pipeline is idempotent per row) and every outbound batch is due again,
+so a kill -9 loses nothing that was acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+from dataclasses import replace
+
+from listserv import pipeline
+from listserv.config import Settings
+from listserv.delivery.worker import DeliveryWorker
+from listserv.errors import CannotListen, StoreError
+from listserv.intake import IntakeHandler, protocol_factory
+from listserv.store import Store
+from listserv.store import inbound
+
+log = logging.getLogger(__name__)
+BATCH = 50  # inbound rows looked up at once; their bodies are read one by one
+
+
+class Daemon:
+    """One running server: call start(), then stop() (or let serve() do both)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store: Store | None = None
+        self.delivery: DeliveryWorker | None = None
+        self._server: asyncio.base_events.Server | None = None
+        self._work = asyncio.Event()
+        self._stopping = False
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        self.store = await Store.open(self.settings.storage.database)
+        self.delivery = DeliveryWorker(self.store, self.settings)
+        self._tasks = [
+            asyncio.create_task(self._pipeline_loop(), name="pipeline"),
+            asyncio.create_task(self.delivery.run(), name="delivery"),
+        ]
+        handler = IntakeHandler(self.store, self.settings, on_enqueued=self._work.set)
+        hostname = self.settings.server.hostname or socket.getfqdn()
+        try:
+            self._server = await asyncio.get_running_loop().create_server(
+                protocol_factory(handler, self.settings, hostname),
+                host=self.settings.server.host,
+                port=self.settings.server.port,
+            )
+        except OSError as exc:
+            await self.stop()
+            where = f"{self.settings.server.host}:{self.settings.server.port}"
+            raise CannotListen(f"cannot listen on {where}: {exc.strerror or exc}") from None
+        log.info(
+            "listening on %s:%d (%s)", self.settings.server.host, self.port,
+            "LMTP" if self.settings.server.lmtp else "SMTP",
+        )
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful when configured as 0)."""
+        return self._server.sockets[0].getsockname()[1] if self._server else self.settings.server.port
+
+    async def stop(self) -> None:
+        """Stop listening, let the message in the pipeline finish, stop delivery, close the store."""
+        self._stopping = True
+        if self._server is not None:
+            self._server.close()
+        self._work.set()
+        if self.delivery is not None:
+            await self.delivery.stop()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+        if self.store is not None:
+            await self.store.close()
+        log.info("stopped")
+
+    async def _pipeline_loop(self) -> None:
+        """Process inbound rows in arrival order; a store failure backs off and retries the row."""
+        while not self._stopping:
+            self._work.clear()
+            try:
+                done = await self._process_pending()
+            except StoreError as exc:
+                log.error("pipeline paused, store failed: %s", exc)
+                await asyncio.sleep(1.0)
+                continue
+            if not done and not self._stopping:
+                try:
+                    await asyncio.wait_for(self._work.wait(), timeout=1.0)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def _process_pending(self) -> int:
+        ids = await inbound.pending_ids(self.store.db, limit=BATCH)
+        for inbound_id in ids:
+            if self._stopping:
+                break
+            row = await inbound.get(self.store.db, inbound_id)
+            if row is None or row["processed_at"] is not None:
+                continue
+            outcome = await pipeline.process(self.store, self.settings, row)
+            if any(result in ("accepted", "forwarded", "rejected") for result in outcome.values()):
+                self.delivery.wake()
+        return len(ids)
+
+
+def with_overrides(settings: Settings, host: str | None, port: int | None, lmtp: bool | None) -> Settings:
+    """Settings with the command line's --host/--port/--lmtp applied."""
+    server = settings.server
+    server = replace(
+        server,
+        host=host if host is not None else server.host,
+        port=port if port is not None else server.port,
+        lmtp=lmtp if lmtp is not None else server.lmtp,
+    )
+    return replace(settings, server=server)
+
+
+async def _run(settings: Settings) -> int:
+    daemon = Daemon(settings)
+    await daemon.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    print(f"listserv: serving on {settings.server.host}:{daemon.port}", flush=True)
+    await stop.wait()
+    log.info("signal received, shutting down")
+    await daemon.stop()
+    return 0
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None, lmtp: bool | None = None) -> int:
+    """Run the server until SIGTERM/SIGINT; returns the process exit code."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return asyncio.run(_run(with_overrides(settings, host, port, lmtp)))

@@ -1,0 +1,117 @@
+"""Stage 1: the SMTP/LMTP front door — refuse early, commit the raw message durably, then say 250.
+
+Nothing is parsed here. RCPT is checked against the list addresses; the size
+limit is aiosmtpd's; DATA is acknowledged only once the raw bytes and the
+envelope are committed to the inbound queue. A failure of ours is a 451 so the
+sending MTA keeps the message and retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from aiosmtpd.lmtp import LMTP
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from listserv import lists, replies
+from listserv.addresses import candidates
+from listserv.config import Settings
+from listserv.store import Store
+from listserv.store import inbound
+
+log = logging.getLogger(__name__)
+
+
+class _RepliesOurWay:
+    """Give aiosmtpd's built-in size refusals our enhanced status code (RFC 3463 5.3.4)."""
+
+    async def push(self, status: str) -> None:
+        if status.startswith("552 Error"):
+            status = replies.S552_TOO_BIG
+        await super().push(status)
+
+
+class ListSMTP(_RepliesOurWay, SMTP):
+    """aiosmtpd's SMTP with our 552 reply."""
+
+
+class ListLMTP(_RepliesOurWay, LMTP):
+    """aiosmtpd's LMTP with our 552 reply."""
+
+
+async def is_ours(store: Store, address: str) -> bool:
+    """True when some reading of the address names an existing list (see addresses.candidates)."""
+    for candidate in candidates(address):
+        if await lists.find(store, candidate.list_address) is not None:
+            return True
+    return False
+
+
+class IntakeHandler:
+    """aiosmtpd handler: checks recipients, enqueues messages, calls on_enqueued after each commit."""
+
+    def __init__(self, store: Store, settings: Settings, on_enqueued: Callable[[], None] = lambda: None) -> None:
+        self.store = store
+        self.settings = settings
+        self.on_enqueued = on_enqueued
+        self.lmtp = settings.server.lmtp
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list) -> str:
+        if len(envelope.rcpt_tos) >= self.settings.server.max_recipients:
+            return replies.S452_TOO_MANY_RECIPIENTS
+        try:
+            ours = await is_ours(self.store, address)
+        except Exception:
+            log.exception("recipient lookup failed")
+            return replies.S451_TRY_AGAIN
+        if not ours:
+            log.info("refused recipient from %s: no such list address", _peer(session))
+            return replies.S550_NO_SUCH_LIST
+        envelope.rcpt_tos.append(address)
+        return replies.S250_RCPT_OK
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = bytes(envelope.original_content or b"")
+        if len(raw) > self.settings.server.max_message_size:
+            return self._per_recipient(envelope, replies.S552_TOO_BIG)
+        try:
+            inbound_id = await self.store.write(
+                inbound.enqueue, envelope.mail_from or "", envelope.rcpt_tos, raw, _peer(session)
+            )
+        except Exception:
+            log.exception("could not store a message from %s", _peer(session))
+            return self._per_recipient(envelope, replies.S451_TRY_AGAIN)
+        log.info("queued inbound %d (%d bytes, %d recipients)", inbound_id, len(raw), len(envelope.rcpt_tos))
+        self.on_enqueued()
+        return self._per_recipient(envelope, replies.S250_OK)
+
+    def _per_recipient(self, envelope: Envelope, reply: str) -> str:
+        """LMTP answers DATA once per recipient (RFC 2033 4.2); SMTP once."""
+        if not self.lmtp:
+            return reply
+        return "\r\n".join(reply for _ in envelope.rcpt_tos)
+
+
+def _peer(session: Session) -> str:
+    peer = session.peer
+    if isinstance(peer, tuple):
+        return f"{peer[0]}:{peer[1]}"
+    return str(peer or "")
+
+
+def protocol_factory(handler: IntakeHandler, settings: Settings, hostname: str) -> Callable[[], SMTP]:
+    """What asyncio's create_server needs: a new SMTP (or LMTP) protocol per connection."""
+    cls = ListLMTP if settings.server.lmtp else ListSMTP
+
+    def make() -> SMTP:
+        return cls(
+            handler,
+            data_size_limit=settings.server.max_message_size,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            hostname=hostname,
+            ident="listserv",
+        )
+
+    return make
