@@ -24,7 +24,14 @@ log = logging.getLogger(__name__)
 
 
 class _RepliesOurWay:
-    """Give aiosmtpd's built-in size refusals our enhanced status code (RFC 3463 5.3.4)."""
+    """Give aiosmtpd's built-in size refusals our enhanced status code (RFC 3463 5.3.4).
+
+    Lines may be far longer than RFC 5321's 1000 octets: web mailers send
+    HTML that way, and refusing it with a 500 would lose a colleague's post.
+    The message size limit still bounds the total.
+    """
+
+    line_length_limit = 1 << 20
 
     async def push(self, status: str) -> None:
         if status.startswith("552 Error"):

@@ -1,0 +1,184 @@
+"""Intake over real loopback SMTP/LMTP: refuse early, commit durably, then 250."""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+from dataclasses import replace
+
+import aiosmtplib
+import pytest
+
+from listserv import lists, replies
+from listserv.intake import IntakeHandler, protocol_factory
+from listserv.store import inbound
+
+POST = b"From: ann@example.org\r\nTo: team@example.org\r\nSubject: hello\r\nMessage-ID: <1@example.org>\r\n\r\nbody\r\n"
+
+
+async def start(store, settings):
+    handler = IntakeHandler(store, settings)
+    server = await asyncio.get_running_loop().create_server(
+        protocol_factory(handler, settings, "lists.test"), host="127.0.0.1", port=0
+    )
+    return server, server.sockets[0].getsockname()[1]
+
+
+@pytest.fixture
+async def intake(store, settings):
+    await lists.create(store, "team@example.org")
+    server, port = await start(store, settings)
+    yield port
+    server.close()
+    await server.wait_closed()
+
+
+async def client(port: int) -> aiosmtplib.SMTP:
+    smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False)
+    await smtp.connect()
+    await smtp.ehlo()
+    await smtp.mail("ann@example.org")
+    return smtp
+
+
+async def test_unknown_recipient_gets_550_at_rcpt(intake):
+    """A recipient that is no list address is refused at RCPT with 550 5.1.1."""
+    smtp = await client(intake)
+    code, text = await _rcpt(smtp, "nobody@example.org")
+    assert (code, text) == (550, replies.S550_NO_SUCH_LIST[4:])
+    await smtp.quit()
+
+
+async def _rcpt(smtp: aiosmtplib.SMTP, address: str) -> tuple[int, str]:
+    response = await smtp.execute_command(f"RCPT TO:<{address}>".encode())
+    return response.code, response.message
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "team@example.org", "TEAM@Example.org", "team+confidential@example.org", "team-request@example.org",
+        "team-owner@example.org", "team-bounces@example.org", "team-bounces+bob=example.com@example.org",
+    ],
+)
+async def test_every_list_address_is_accepted_at_rcpt(intake, address):
+    """Posts, confidential posts, commands, owner mail and bounces are all taken."""
+    smtp = await client(intake)
+    assert (await _rcpt(smtp, address))[0] == 250
+    await smtp.quit()
+
+
+@pytest.mark.parametrize("address", ["team+other@example.org", "team@example.com", "other-request@example.org"])
+async def test_near_misses_are_refused(intake, address):
+    """Another domain, an unknown +detail or another list's -request are not ours."""
+    smtp = await client(intake)
+    assert (await _rcpt(smtp, address))[0] == 550
+    await smtp.quit()
+
+
+async def test_data_is_committed_before_250(intake, store):
+    """After 250 the raw bytes and the envelope are in the inbound queue, byte for byte."""
+    errors, reply = await aiosmtplib.send(
+        POST, sender="bounce@example.org", recipients=["team@example.org"], hostname="127.0.0.1", port=intake
+    )
+    assert errors == {} and reply.startswith("2.0.0")
+    (row_id,) = await inbound.pending_ids(store.db)
+    row = await inbound.get(store.db, row_id)
+    assert row["raw"] == POST
+    assert row["mail_from"] == "bounce@example.org"
+    assert row["rcpt_tos"] == ["team@example.org"]
+
+
+async def test_oversize_message_gets_552(store, settings):
+    """A message over max_message_size is refused with 552 5.3.4 and nothing is queued."""
+    await lists.create(store, "team@example.org")
+    small = replace(settings, server=replace(settings.server, max_message_size=1000))
+    server, port = await start(store, small)
+    big = POST + b"xxxxxxxxxx\r\n" * 200
+    smtp = await client(port)  # MAIL FROM without SIZE=, so the limit is met during DATA
+    await _rcpt(smtp, "team@example.org")
+    with pytest.raises(aiosmtplib.SMTPDataError) as err:
+        await smtp.data(big)
+    assert err.value.code == 552 and "5.3.4" in err.value.message
+    assert await inbound.count_pending(store.db) == 0
+    server.close()
+
+
+async def test_declared_size_over_limit_gets_552_at_mail(store, settings):
+    """MAIL FROM with SIZE= over the limit is refused before any data is sent."""
+    await lists.create(store, "team@example.org")
+    small = replace(settings, server=replace(settings.server, max_message_size=1000))
+    server, port = await start(store, small)
+    smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False)
+    await smtp.connect()
+    await smtp.ehlo()
+    response = await smtp.execute_command(b"MAIL FROM:<a@example.org> SIZE=5000")
+    assert response.code == 552 and "5.3.4" in response.message
+    await smtp.quit()
+    server.close()
+
+
+async def test_store_failure_gets_451_and_nothing_half_written(intake, store):
+    """When the commit fails the sender hears 451 4.3.0 (retry), never a 5xx and never a 250."""
+    await store.write(_failing_trigger)
+    with pytest.raises(aiosmtplib.SMTPDataError) as err:
+        await aiosmtplib.send(POST, sender="a@example.org", recipients=["team@example.org"], hostname="127.0.0.1", port=intake)
+    assert err.value.code == 451 and "4.3.0" in err.value.message
+    assert await inbound.count_pending(store.db) == 0
+
+
+async def _failing_trigger(db):
+    await db.execute(
+        "CREATE TEMP TRIGGER refuse BEFORE INSERT ON main.inbound BEGIN SELECT RAISE(ABORT, 'disk is full'); END"
+    )
+
+
+async def test_too_many_recipients_get_452(store, settings):
+    """Past server.max_recipients RCPTs in one transaction the extra ones get 452 4.5.3."""
+    await lists.create(store, "team@example.org")
+    few = replace(settings, server=replace(settings.server, max_recipients=2))
+    server, port = await start(store, few)
+    smtp = await client(port)
+    codes = [(await _rcpt(smtp, a))[0] for a in ("team@example.org", "team-request@example.org", "team-owner@example.org")]
+    assert codes == [250, 250, 452]
+    await smtp.quit()
+    server.close()
+
+
+async def test_concurrent_sessions_are_all_committed(intake, store):
+    """Twenty clients at once all get 250 and every message is queued once (group commit)."""
+    async def one(i: int):
+        msg = POST.replace(b"<1@", f"<{i}@".encode())
+        return await aiosmtplib.send(msg, sender="a@example.org", recipients=["team@example.org"], hostname="127.0.0.1", port=intake)
+    results = await asyncio.gather(*(one(i) for i in range(20)))
+    assert all(errors == {} for errors, _ in results)
+    assert await inbound.count_pending(store.db) == 20
+
+
+async def test_lmtp_answers_data_once_per_recipient(store, settings):
+    """In LMTP mode (RFC 2033) LHLO works and DATA gets one 250 per recipient."""
+    await lists.create(store, "team@example.org")
+    lmtp = replace(settings, server=replace(settings.server, lmtp=True))
+    server, port = await start(store, lmtp)
+
+    def send() -> list[tuple[int, bytes]]:
+        with smtplib.LMTP("127.0.0.1", port) as conn:
+            conn.ehlo_or_helo_if_needed()
+            conn.mail("a@example.org")
+            conn.rcpt("team@example.org")
+            conn.rcpt("team-owner@example.org")
+            return [conn.data(POST), conn.getreply()]  # smtplib reads only the first of the two
+
+    assert [code for code, _ in await asyncio.to_thread(send)] == [250, 250]
+    (row_id,) = await inbound.pending_ids(store.db)
+    assert (await inbound.get(store.db, row_id))["rcpt_tos"] == ["team@example.org", "team-owner@example.org"]
+    server.close()
+
+
+async def test_lines_longer_than_rfc5321_are_kept(intake, store):
+    """A 5,000-octet line (HTML from a web mailer) is accepted and stored unchanged, not refused."""
+    long_line = POST + b"<p>" + b"y" * 5000 + b"</p>\r\n"
+    errors, _ = await aiosmtplib.send(long_line, sender="a@example.org", recipients=["team@example.org"], hostname="127.0.0.1", port=intake)
+    assert errors == {}
+    (row_id,) = await inbound.pending_ids(store.db)
+    assert (await inbound.get(store.db, row_id))["raw"] == long_line
