@@ -1,0 +1,123 @@
+"""Run every benchmark and print one line per figure: `name value unit` (medians of --runs runs).
+
+Usage: python bench/run.py [--runs 3] [--only intake,fanout,posts]
+Each run starts a fresh daemon (`listserv serve`) on a fresh database in a
+temporary directory, with a counting aiosmtpd sink in another process as the
+smarthost, all on loopback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiosmtplib
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.harness import Daemon, Sink, free_port, make_list, post, write_config  # noqa: E402
+
+LIST = "bench@example.net"
+SENDER = "member000000@example.net"
+
+
+class Setup:
+    """A sink, a list of `members` members and a running daemon in a temporary directory."""
+
+    def __init__(self, members: int) -> None:
+        self.tmp = tempfile.TemporaryDirectory(prefix="listserv-bench-")
+        workdir = Path(self.tmp.name)
+        self.sink = Sink()
+        port = free_port()
+        config = write_config(workdir, self.sink.port, port)
+        make_list(workdir, LIST, members)
+        self.daemon = Daemon(config, port)
+
+    def close(self) -> None:
+        self.daemon.stop()
+        self.sink.stop()
+        self.tmp.cleanup()
+
+
+async def _send_many(port: int, count: int, clients: int) -> None:
+    """`clients` concurrent SMTP sessions sharing `count` posts, each reusing its connection."""
+    async def client(first: int) -> None:
+        smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False)
+        await smtp.connect()
+        for n in range(first, count, clients):
+            await smtp.sendmail(SENDER, [LIST], post(SENDER, LIST, f"bench post {n}", n=n))
+        await smtp.quit()
+    await asyncio.gather(*(client(i) for i in range(clients)))
+
+
+def intake(posts: int = 2000, clients: int = 20) -> dict:
+    """Posts per second acknowledged (250 after the durable commit), 20 concurrent clients, 5 KB posts."""
+    setup = Setup(members=10)
+    try:
+        start = time.perf_counter()
+        asyncio.run(_send_many(setup.daemon.port, posts, clients))
+        elapsed = time.perf_counter() - start
+    finally:
+        setup.close()
+    return {"intake_posts_per_s": (posts / elapsed, "posts/s")}
+
+
+def fanout(members: int) -> dict:
+    """Seconds from sending one post to the last of `members` recipients reaching the sink."""
+    setup = Setup(members=members)
+    try:
+        start = time.time()
+        asyncio.run(_send_many(setup.daemon.port, 1, 1))
+        last = setup.sink.wait_for(members)
+        rss = setup.daemon.peak_rss_mb()
+    finally:
+        setup.close()
+    figures = {f"fanout_{members}_s": (last - start, "s")}
+    if members >= 10000:
+        figures["daemon_peak_rss_fanout_10000_mb"] = (rss, "MB")
+    return figures
+
+
+def posts(count: int = 100, members: int = 100) -> dict:
+    """Seconds for `count` posts to `members` members to reach the sink, sent by 4 clients."""
+    setup = Setup(members=members)
+    try:
+        start = time.time()
+        asyncio.run(_send_many(setup.daemon.port, count, 4))
+        last = setup.sink.wait_for(count * members)
+    finally:
+        setup.close()
+    return {f"posts_{count}x{members}_s": (last - start, "s")}
+
+
+BENCHES = {
+    "intake": [intake],
+    "fanout": [lambda: fanout(1000), lambda: fanout(10000)],
+    "posts": [posts],
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", default=",".join(BENCHES))
+    args = parser.parse_args()
+    for name in args.only.split(","):
+        for bench in BENCHES[name]:
+            samples: dict[str, list[float]] = {}
+            units: dict[str, str] = {}
+            for _ in range(args.runs):
+                for figure, (value, unit) in bench().items():
+                    samples.setdefault(figure, []).append(value)
+                    units[figure] = unit
+            for figure, values in samples.items():
+                print(f"{figure} {statistics.median(values):.3f} {units[figure]}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
