@@ -139,3 +139,24 @@ def _kind(default: Any) -> str:
 def documented_keys() -> set[str]:
     """Every key as `table.key`, for the test that compares code and shipped file."""
     return {f"{name}.{f.name}" for name, cls in _SECTION_TYPES.items() for f in dataclasses.fields(cls)}
+
+
+def to_toml(settings: Settings) -> str:
+    """Settings as a configuration file that load() reads back to the same values."""
+    lines = []
+    for name in _SECTION_TYPES:
+        lines.append(f"[{name}]")
+        section = getattr(settings, name)
+        for spec in dataclasses.fields(section):
+            lines.append(f"{spec.name} = {_toml_value(getattr(section, spec.name))}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

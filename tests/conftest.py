@@ -108,3 +108,36 @@ async def store(settings):
     opened = await Store.open(settings.storage.database)
     yield opened
     await opened.close()
+
+
+@pytest.fixture
+async def server(smtp_settings):
+    """The real daemon (intake, pipeline, delivery) in this process, delivering to the sink."""
+    from listserv.daemon import Daemon
+
+    daemon = Daemon(smtp_settings)
+    await daemon.start()
+    yield daemon
+    await daemon.stop()
+
+
+@pytest.fixture
+def config_file(tmp_path, smtp_settings) -> Path:
+    """smtp_settings written out as a configuration file, for the CLI."""
+    path = tmp_path / "listserv.toml"
+    path.write_text(config.to_toml(smtp_settings))
+    return path
+
+
+@pytest.fixture
+def cli(config_file):
+    """Run `listserv --config F ARGS...` with click's CliRunner in a thread (tests may hold a loop)."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    async def invoke(*args: str, input: str | None = None):
+        runner = CliRunner()
+        return await asyncio.to_thread(runner.invoke, main, ["--config", str(config_file), *args], input=input)
+
+    return invoke

@@ -65,3 +65,11 @@ def test_environment_variable_is_used(tmp_path, monkeypatch):
     path.write_text("[server]\nport = 2525\n")
     monkeypatch.setenv("LISTSERV_CONFIG", str(path))
     assert config.load().server.port == 2525
+
+
+def test_to_toml_round_trips(tmp_path):
+    """A Settings written with to_toml loads back unchanged (tests and benchmarks rely on it)."""
+    settings = config.Settings()
+    path = tmp_path / "c.toml"
+    path.write_text(config.to_toml(settings))
+    assert config.load(path) == settings
