@@ -1,0 +1,158 @@
+"""The pipeline: one inbound message -> one decision per list address -> all effects in one transaction.
+
+Reading the tables below tells a list's policy. Parsing and the rules run
+before the transaction (CPU and reads only); the transaction writes every
+effect (held row, archive row, outbound queue, audit) and marks the inbound
+row processed, so a crash and redo never duplicates anything. Nothing about a
+message makes process() raise: a failing stage holds the post with the stage
+and the error named. Only a store failure propagates (StoreError), and the
+daemon then retries the row later.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+
+import aiosqlite
+
+from listserv.config import Settings
+from listserv.errors import StoreError
+from listserv.pipeline import decorate, dispose, forward, parse, route, to_archive, to_outbound
+from listserv.pipeline.msgdata import ACCEPT, DISCARD, FORWARD, HOLD, REJECT, Decision, MsgData, Reason
+from listserv.pipeline.rules import (
+    administrivia, duplicate, emergency, evaluate, loop, moderated, nonmember, size, unparseable,
+)
+from listserv.store import Store, audit, inbound, messages
+
+log = logging.getLogger(__name__)
+
+# (rule, action) in order. A reject or discard ends the decision at once; every
+# hold-worthy rule runs and the post is held once with all of their reasons.
+RULES = (
+    (loop.loop, DISCARD),  # first: our own mail coming back is never shown to anyone
+    (duplicate.duplicate, DISCARD),  # a resend of an archived post
+    (nonmember.nonmember, nonmember.action),  # the list's nonmember_action: hold/reject/discard/accept
+    (unparseable.unparseable, HOLD),  # no usable From: or no parse; before nothing can be dropped
+    (emergency.emergency, HOLD),
+    (moderated.moderated, HOLD),
+    (size.size, HOLD),
+    (administrivia.administrivia, HOLD),
+)
+
+
+async def decide(store: Store, data: MsgData) -> None:
+    """The rules stage: every rule in RULES -> one Decision."""
+    data.decision = evaluate(data, RULES)
+
+
+# The stages each list address runs, in order, before the transaction.
+POST = (
+    parse.read_headers,  # sender, subject, Message-ID, text: what the rules read
+    route.look_up,  # membership and archive facts, read before deciding
+    decide,  # RULES
+    decorate.decorate,  # accepted posts only: the bytes that go out
+)
+STAGES = {
+    "post": POST,
+    "confidential": POST,
+    "owner": (parse.read_headers, forward.plan),
+    "request": (parse.read_headers, route.keep_for_owner),
+    "bounces": (parse.read_headers, route.keep_for_owner),
+    "confirm": (parse.read_headers, route.keep_for_owner),
+}
+
+# An accepted post inside the transaction: the archive row first, so its id goes with the deliveries.
+ACCEPTED = (to_archive.to_archive, to_outbound.to_outbound)
+
+
+async def deliver(db: aiosqlite.Connection, settings: Settings, data: MsgData) -> None:
+    """Archive and queue an accepted, decorated post (the pipeline's accept path; approve runs it too)."""
+    for handler in ACCEPTED:
+        await handler(db, settings, data)
+
+
+async def accept(db: aiosqlite.Connection, settings: Settings, data: MsgData) -> str:
+    """Deliver, unless the Message-ID got archived since the rules looked (the reader may lag the writer)."""
+    if data.message_id and await messages.has_message_id(db, data.mlist.id, data.message_id):
+        data.decision = Decision(DISCARD, (Reason("duplicate", f"Message-ID <{data.message_id}> was just archived"),))
+        return await dispose.discard(db, settings, data)
+    await deliver(db, settings, data)
+    await audit.record(db, dispose.ACTOR, "accept", data.mlist.id, f"inbound:{data.inbound_id}", f"archive:{data.archive_id}")
+    log.info("inbound %s to %s: accepted as archive:%s", data.inbound_id, data.mlist.address, data.archive_id)
+    return "accepted"
+
+
+DISPOSE = {ACCEPT: accept, HOLD: dispose.hold, REJECT: dispose.reject, DISCARD: dispose.discard, FORWARD: forward.forward}
+
+
+async def process(store: Store, settings: Settings, item: dict) -> dict[str, str]:
+    """Decide and commit everything for one inbound row; returns {recipient: outcome}.
+
+    Raises only StoreError (retry later); anything wrong with the message ends held.
+    """
+    try:
+        routes, unknown = await route.route(store, item["rcpt_tos"])
+        plans = [await prepare(store, item, found) for found in routes]
+    except sqlite3.Error as exc:
+        raise StoreError(f"reading the store for inbound {item['id']} failed: {exc}") from None
+    for rcpt in unknown:
+        log.warning("inbound %s: %s is no longer a list address; nothing to do for it", item["id"], rcpt)
+    outcome = await commit(store, settings, item, plans, unknown)
+    if outcome is None:  # processed before (a redo after a crash): report what was recorded then
+        row = await inbound.get(store.db, item["id"])
+        return json.loads(row["outcome"] or "{}") if row else {}
+    return outcome
+
+
+async def prepare(store: Store, item: dict, found: route.Route) -> MsgData:
+    """Run the stages of one list address; a stage that fails holds the post, naming stage and error."""
+    msg, defects = parse.parse(item["raw"])  # parsed per list: decorate edits its own copy
+    data = MsgData(
+        mlist=found.mlist, role=found.role, raw=item["raw"], msg=msg, inbound_id=item["id"],
+        received_at=item["received_at"], mail_from=item["mail_from"], recipients=found.recipients,
+        defects=defects, confidential=found.role == "confidential",
+    )
+    for stage in STAGES[found.role]:
+        try:
+            await stage(store, data)
+        except (StoreError, sqlite3.Error):
+            raise
+        except Exception as exc:  # a bug or a message no stage can handle: keep it for a moderator
+            log.exception("inbound %s to %s: stage %s failed", item["id"], found.mlist.address, stage.__name__)
+            data.reasons.append(Reason(stage.__name__, f"stage {stage.__name__} failed: {type(exc).__name__}"))
+            data.decision = Decision(HOLD, tuple(data.reasons))
+            break
+    return data
+
+
+async def commit(
+    store: Store, settings: Settings, item: dict, plans: list[MsgData], unknown: list[str]
+) -> dict[str, str] | None:
+    """Write every effect in one transaction; if acting fails, write holds instead. None: done before."""
+    try:
+        return await store.write(_job, settings, item, plans, unknown)
+    except StoreError:
+        raise
+    except sqlite3.OperationalError as exc:  # busy, disk full, I/O: the store's fault, retry later
+        raise StoreError(f"processing inbound {item['id']} failed: {exc}") from None
+    except Exception as exc:  # a handler failed (its writes were rolled back): hold everything instead
+        log.exception("inbound %s: acting on the decisions failed; holding instead", item["id"])
+        for data in plans:
+            fault = Reason("dispose", f"acting on the decision '{data.decision.action}' failed: {type(exc).__name__}")
+            data.decision = Decision(HOLD, (*data.decision.reasons, fault))
+        return await store.write(_job, settings, item, plans, unknown)
+
+
+async def _job(
+    db: aiosqlite.Connection, settings: Settings, item: dict, plans: list[MsgData], unknown: list[str]
+) -> dict[str, str] | None:
+    if await inbound.is_processed(db, item["id"]):
+        return None
+    outcome = {rcpt: "discarded" for rcpt in unknown}
+    for data in plans:
+        result = await DISPOSE[data.decision.action](db, settings, data)
+        outcome.update({rcpt: result for rcpt in data.recipients})
+    await inbound.mark_processed(db, item["id"], outcome)
+    return outcome

@@ -51,3 +51,8 @@ async def for_list(db: aiosqlite.Connection, list_id: int) -> list[dict]:
 async def count(db: aiosqlite.Connection, list_id: int) -> int:
     row = await one(db, "SELECT count(*) AS n FROM messages WHERE list_id = ?", (list_id,))
     return row["n"]
+
+
+async def has_inbound_id(db: aiosqlite.Connection, inbound_id: int) -> bool:
+    """True when a post from this inbound row is archived already (one row may reach several lists)."""
+    return await one(db, "SELECT 1 FROM messages WHERE inbound_id = ?", (inbound_id,)) is not None

@@ -1,0 +1,227 @@
+"""Turn raw bytes into an EmailMessage and read its headers and text without ever raising.
+
+Posts come from strangers: a header the modern parser chokes on, an unknown
+charset or a multipart whose boundary is missing must still leave us with a
+subject, a sender and readable text, so every helper here falls back to a
+cruder reading instead of failing.
+"""
+
+from __future__ import annotations
+
+import email
+import email.header
+import email.utils
+import html
+import re
+from email import policy
+from email.message import EmailMessage, Message
+
+import bleach
+
+from listserv.addresses import try_normalise
+
+_MSGID = re.compile(r"<([^<>\s]+)>")
+_SPACE = re.compile(r"\s+")
+
+
+def parse(raw: bytes) -> EmailMessage:
+    """Parse with policy.default after dropping a leading mbox 'From ' envelope line.
+
+    >>> parse(b"From ann Mon Jan  1 00:00:00 2024\\nSubject: hi\\n\\nbody\\n")["Subject"]
+    'hi'
+    """
+    if raw.startswith(b"From "):
+        raw = raw.partition(b"\n")[2]
+    return email.message_from_bytes(raw, policy=policy.default)
+
+
+def one_line(text: str) -> str:
+    """Collapse folding and control whitespace so a value is safe to log or to set again.
+
+    >>> one_line("  a\\r\\n\\tb  ")
+    'a b'
+    """
+    return _SPACE.sub(" ", text).strip()
+
+
+def header(msg: Message, name: str) -> str:
+    """The decoded value of a header, '' if absent; falls back to a raw decode if parsing fails."""
+    try:
+        value = msg.get(name)
+        return "" if value is None else one_line(str(value))
+    except Exception:  # the modern header parser has known crashes on hostile input
+        return one_line(_raw_decoded(msg, name))
+
+
+def header_all(msg: Message, name: str) -> list[str]:
+    """Every value of a repeatable header (List-Id, X-BeenThere), decoded, never raising."""
+    return [header_value(value) for key, value in msg.raw_items() if key.lower() == name.lower()]
+
+
+def _raw_decoded(msg: Message, name: str) -> str:
+    for key, value in msg.raw_items():
+        if key.lower() == name.lower():
+            return decode_words(str(value))
+    return ""
+
+
+def decode_words(value: str) -> str:
+    """Decode RFC 2047 encoded words leniently (unknown charsets and bad bytes are replaced).
+
+    >>> decode_words("=?utf-8?q?=5Bteam=5D_caf=C3=A9?=")
+    '[team] café'
+    >>> decode_words("=?x-unknown?q?abc?= plain")
+    'abc plain'
+    """
+    parts = []
+    try:
+        chunks = email.header.decode_header(value)
+    except Exception:  # malformed encoded words: keep the text as it came
+        return value
+    for chunk, charset in chunks:
+        if isinstance(chunk, str):
+            parts.append(chunk)
+        else:
+            parts.append(_decode_bytes(chunk, charset or "raw-unicode-escape"))
+    return "".join(parts)
+
+
+def _decode_bytes(data: bytes, charset: str) -> str:
+    try:
+        return data.decode(charset, errors="replace")
+    except LookupError:  # a charset Python does not know, e.g. ansi_x3.110-1983
+        return data.decode("utf-8", errors="replace")
+
+
+def subject(msg: Message) -> str:
+    """The decoded Subject on one line."""
+    return header(msg, "Subject")
+
+
+def sender(msg: Message) -> tuple[str | None, str]:
+    """(From address normalised or None when unusable, display name)."""
+    value = header(msg, "From")
+    if not value:
+        return None, ""
+    try:
+        pairs = email.utils.getaddresses([value])
+    except Exception:  # getaddresses has crashed on hostile input in some Python versions
+        return None, ""
+    for name, address in pairs:
+        norm = try_normalise(address) if address else None
+        if norm:
+            return norm, one_line(name)
+    return None, ""
+
+
+def message_ids(value: str) -> list[str]:
+    """Every <id> in a header value, without brackets, in order, without repeats.
+
+    >>> message_ids("<a@x> junk <b@y>\\n <a@x>")
+    ['a@x', 'b@y']
+    >>> message_ids("bare@id")
+    ['bare@id']
+    """
+    found = []
+    for mid in _MSGID.findall(value or ""):
+        if mid not in found:
+            found.append(mid)
+    if not found and value and "@" in value and " " not in value.strip():
+        found.append(value.strip())
+    return found
+
+
+def message_id(msg: Message) -> str:
+    """The Message-ID without brackets, '' when missing or unusable."""
+    ids = message_ids(header(msg, "Message-ID"))
+    return ids[0] if ids else ""
+
+
+def in_reply_to(msg: Message) -> str:
+    ids = message_ids(header(msg, "In-Reply-To"))
+    return ids[0] if ids else ""
+
+
+def references(msg: Message) -> list[str]:
+    return message_ids(header(msg, "References"))
+
+
+def date(msg: Message, fallback: float) -> float:
+    """The Date header as unix time, or fallback (the arrival time) when missing or nonsense."""
+    value = header(msg, "Date")
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return parsed.timestamp() if parsed.tzinfo else fallback
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return fallback
+
+
+def defects(msg: Message) -> list[str]:
+    """Names of every defect the parser recorded in any part (for the unparseable rule)."""
+    found = []
+    try:
+        for part in msg.walk():
+            found.extend(type(defect).__name__ for defect in part.defects)
+    except Exception as exc:  # walking a badly broken tree: that itself is the defect
+        found.append(type(exc).__name__)
+    return found
+
+
+def headers(msg: Message) -> list[list[str]]:
+    """Every top-level header as [name, decoded value], for a moderator's view."""
+    return [[name, header_value(value)] for name, value in msg.raw_items()]
+
+
+def header_value(value: object) -> str:
+    return one_line(decode_words(str(value)))
+
+
+def html_to_text(markup: str) -> str:
+    """Readable text from HTML: tags dropped (bleach), entities resolved, blank runs squeezed.
+
+    >>> html_to_text("<p>Hello&nbsp;<b>there</b></p><script>x()</script>")
+    'Hello\\xa0there'
+    """
+    markup = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", markup)
+    text = html.unescape(bleach.clean(markup, tags=set(), strip=True))
+    lines = [line.strip() for line in text.splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
+def part_text(part: Message) -> str:
+    """The text of one leaf part, surviving unknown charsets and broken multiparts."""
+    try:
+        content = part.get_content()
+        if isinstance(content, str):
+            return content
+    except Exception:  # KeyError for broken multiparts, LookupError for unknown charsets
+        pass
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    return _decode_bytes(payload, part.get_content_charset() or "utf-8")
+
+
+def body_text(msg: Message) -> str:
+    """Readable text of a message: its text/plain parts, else its HTML parts stripped to text."""
+    plain, markup = [], []
+    try:
+        leaves = [p for p in msg.walk() if not p.is_multipart()]
+    except Exception:  # a tree too broken to walk: read the top part as text
+        leaves = [msg]
+    for part in leaves:
+        kind = part.get_content_type()
+        if _is_attachment(part):
+            continue
+        if kind == "text/plain" or (kind.startswith("multipart/") and not part.is_multipart()):
+            plain.append(part_text(part))
+        elif kind == "text/html":
+            markup.append(html_to_text(part_text(part)))
+    return "\n".join(t for t in (plain or markup) if t).strip()
+
+
+def _is_attachment(part: Message) -> bool:
+    try:
+        return part.get_content_disposition() == "attachment"
+    except Exception:  # an unparseable Content-Disposition: treat it as inline text
+        return False

@@ -1,0 +1,153 @@
+"""Work the held queue — list, show, approve, reject, discard — for the CLI and, later, email commands.
+
+An approval sends the post through the pipeline's own accept path (decorate,
+archive, queue) and records the decision and an audit row in the same
+transaction, so a post is never both waiting and sent, nor sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from listserv import lists, message, notices
+from listserv.config import Settings
+from listserv.errors import AlreadyDecided, NoSuchHeld, Refused
+from listserv.lists import MailingList
+from listserv.pipeline import decorate, deliver, forward, parse
+from listserv.pipeline.msgdata import ACCEPT, Decision, MsgData
+from listserv.pipeline.route import POST_ROLES
+from listserv.store import Store, audit, held, members, messages
+
+log = logging.getLogger(__name__)
+
+SUMMARY = ("id", "list", "sender", "subject", "reasons", "received_at", "confidential", "role")
+DECISION = ("decision", "decided_by", "decided_at", "decision_reason")
+
+
+async def waiting(store: Store, list_address: str | None = None) -> list[dict]:
+    """Undecided held posts, oldest first, of one list (NoSuchList if unknown) or of all lists."""
+    list_id = (await lists.get(store, list_address)).id if list_address else None
+    return [{k: row[k] for k in SUMMARY} for row in await held.waiting(store.db, list_id)]
+
+
+async def show(store: Store, held_id: int) -> dict:
+    """One held post with its decision, its headers and its readable text, for a moderator."""
+    row = await _row(store, held_id)
+    raw = await held.raw(store.db, held_id) or b""
+    msg, _ = parse.parse(raw)
+    found = {k: row[k] for k in SUMMARY + DECISION}
+    found["headers"] = message.headers(msg) if msg is not None else []
+    found["text"] = message.body_text(msg) if msg is not None else raw.decode("utf-8", "replace")
+    return found
+
+
+async def _row(store: Store, held_id: int) -> dict:
+    row = await held.get(store.db, held_id)
+    if row is None:
+        raise NoSuchHeld(f"no such held message: {held_id}")
+    return row
+
+
+async def _undecided(store: Store, held_id: int) -> dict:
+    row = await _row(store, held_id)
+    if row["decision"] is not None:
+        raise AlreadyDecided(f"held message {held_id} was already {row['decision']} by {row['decided_by']}")
+    return row
+
+
+async def _post(store: Store, mlist: MailingList, row: dict) -> MsgData:
+    """Rebuild the post's MsgData from the held row, decided 'accept' and decorated, as the pipeline would."""
+    raw = await held.raw(store.db, row["id"]) or b""
+    msg, defects = parse.parse(raw)
+    data = MsgData(
+        mlist=mlist, role=row["role"], raw=raw, msg=msg, inbound_id=row["inbound_id"],
+        received_at=row["received_at"], mail_from=row["mail_from"], defects=defects,
+        confidential=row["confidential"],
+    )
+    parse.fill_headers(data)
+    data.sender = data.sender or row["sender"]
+    data.decision = Decision(ACCEPT)
+    if row["role"] != "owner":
+        await decorate.decorate(store, data)
+        return data
+    data.forward_to = await forward.owners(store.db, mlist.id)
+    if not data.forward_to:
+        raise Refused(f"{mlist.address} still has no owner or moderator to forward held message {row['id']} to")
+    data.content = notices.owner_forward(mlist, data.raw, data.subject)
+    return data
+
+
+async def approve(store: Store, settings: Settings, held_id: int, by: str) -> None:
+    """Send a held post as if accepted (or a held -owner message to the owners); one transaction."""
+    row = await _undecided(store, held_id)
+    if row["role"] not in POST_ROLES + ("owner",):
+        raise Refused(f"held message {held_id} came to the -{row['role']} address; only posts and -owner mail can be approved")
+    mlist = await lists.get_by_id(store, row["list_id"])
+    data = await _post(store, mlist, row)
+
+    async def job(db):
+        if not await held.decide(db, held_id, "approved", by):
+            raise AlreadyDecided(f"held message {held_id} was decided meanwhile")
+        detail = await _send(db, settings, data)
+        await audit.record(db, by, "approve", mlist.id, f"held:{held_id}", detail)
+
+    await store.write(job)
+    log.info("held:%s on %s approved by %s", held_id, mlist.address, by)
+
+
+async def _send(db, settings: Settings, data: MsgData) -> str:
+    """Deliver an approved post (never twice: a Message-ID already archived is not sent again)."""
+    if data.role == "owner":
+        await notices.queue(db, settings, data.mlist, data.content, data.forward_to)
+        return f"forwarded to {len(data.forward_to)} owner(s)"
+    if data.message_id and await messages.has_message_id(db, data.mlist.id, data.message_id):
+        return "already archived under its Message-ID; not sent again"
+    await deliver(db, settings, data)
+    return f"archive:{data.archive_id}"
+
+
+async def reject(
+    store: Store, settings: Settings, held_id: int, by: str, reason: str = "", notify: bool = False
+) -> None:
+    """Refuse a held post; tell the sender why when they are a member, or when notify is asked (never robots)."""
+    row = await _undecided(store, held_id)
+    mlist = await lists.get_by_id(store, row["list_id"])
+    notice = await _rejection_notice(store, mlist, row, reason, notify)
+
+    async def job(db):
+        if not await held.decide(db, held_id, "rejected", by, reason):
+            raise AlreadyDecided(f"held message {held_id} was decided meanwhile")
+        if notice:
+            await notices.queue(db, settings, mlist, notice, [row["sender"]])
+        await audit.record(db, by, "reject", mlist.id, f"held:{held_id}", f"notice: {'sent' if notice else 'none'}")
+
+    await store.write(job)
+    log.info("held:%s on %s rejected by %s%s", held_id, mlist.address, by, " with a notice" if notice else "")
+
+
+async def _rejection_notice(store: Store, mlist: MailingList, row: dict, reason: str, notify: bool) -> bytes | None:
+    """The notice to queue, or None: only members (or anyone when notify) and never automated senders."""
+    sender = row["sender"]
+    if not sender:
+        return None
+    msg, _ = parse.parse(await held.raw(store.db, row["id"]) or b"")
+    if notices.is_automated(row["mail_from"], sender, msg):
+        return None
+    if not notify and await members.get(store.db, mlist.id, sender) is None:
+        return None
+    why = reason or "a moderator of the list did not approve it"
+    msgid = message.message_id(msg) if msg is not None else ""
+    return notices.rejection(mlist, sender, [why], row["subject"], row["confidential"], msgid)
+
+
+async def discard(store: Store, held_id: int, by: str) -> None:
+    """Drop a held post without telling anyone; the decision and the audit row remain."""
+    row = await _undecided(store, held_id)
+
+    async def job(db):
+        if not await held.decide(db, held_id, "discarded", by):
+            raise AlreadyDecided(f"held message {held_id} was decided meanwhile")
+        await audit.record(db, by, "discard", row["list_id"], f"held:{held_id}")
+
+    await store.write(job)
+    log.info("held:%s on list id %s discarded by %s", held_id, row["list_id"], by)

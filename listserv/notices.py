@@ -1,0 +1,121 @@
+"""Build and queue the messages the list itself writes: rejection notices and forwards to the owners.
+
+Every notice comes From: NAME-owner@DOMAIN with envelope sender
+NAME-bounces@DOMAIN and an Auto-Submitted header (RFC 3834), so vacation
+robots stay quiet and bounces of notices come back to us, not to a person.
+A notice never carries confidential content: a confidential post's subject is
+left out and its body is never quoted.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import secrets
+from email import policy
+from email.message import EmailMessage, Message
+
+import aiosqlite
+
+from listserv import message
+from listserv.addresses import sub_address
+from listserv.config import Settings
+from listserv.lists import MailingList
+from listserv.store import outbound
+
+ROBOT_LOCAL_PARTS = ("mailer-daemon", "postmaster", "noreply", "no-reply")
+
+
+def is_automated(mail_from: str, sender: str, msg: Message | None) -> bool:
+    """True for mail no notice may answer: null/daemon senders, auto-submitted or bulk mail (RFC 3834).
+
+    >>> is_automated("", "ann@example.org", None)
+    True
+    >>> is_automated("MAILER-DAEMON@example.org", "ann@example.org", None)
+    True
+    >>> is_automated("ann@example.org", "ann@example.org", None)
+    False
+    """
+    if not mail_from or mail_from == "<>":
+        return True
+    for address in (mail_from, sender):
+        if address.partition("@")[0].casefold() in ROBOT_LOCAL_PARTS:
+            return True
+    if msg is None:
+        return False
+    auto = message.header(msg, "Auto-Submitted").casefold()
+    precedence = message.header(msg, "Precedence").casefold()
+    return (auto not in ("", "no")) or precedence in ("bulk", "junk", "list")
+
+
+def _envelope(mlist: MailingList, to: str, subject: str, auto: str) -> EmailMessage:
+    note = EmailMessage(policy=policy.default)
+    note["From"] = email.utils.formataddr((f"{mlist.address} owner", sub_address(mlist.address, "owner")))
+    note["To"] = to
+    note["Subject"] = subject
+    note["Date"] = email.utils.formatdate(usegmt=True)
+    note["Message-ID"] = email.utils.make_msgid(domain=mlist.domain)
+    note["Auto-Submitted"] = auto
+    note["X-BeenThere"] = sub_address(mlist.address, "owner")
+    return note
+
+
+def rejection(
+    mlist: MailingList, to: str, reasons: list[str], subject: str, confidential: bool, in_reply_to: str = ""
+) -> bytes:
+    """The notice telling a sender why their post was rejected (subject only when not confidential)."""
+    note = _envelope(mlist, to, f"Your message to {mlist.address} was rejected", "auto-replied")
+    if in_reply_to:
+        note["In-Reply-To"] = f"<{in_reply_to}>"
+        note["References"] = f"<{in_reply_to}>"
+    what = "your message" if confidential or not subject else f'your message "{subject}"'
+    lines = [f"The list {mlist.address} did not distribute {what}.", "", "Reason:"]
+    lines += [f"  {reason}" for reason in reasons] or ["  rejected by the list's policy"]
+    lines += ["", f"Questions go to the list owners at {sub_address(mlist.address, 'owner')}."]
+    note.set_content("\n".join(lines) + "\n")
+    return note.as_bytes()
+
+
+def owner_forward(mlist: MailingList, raw: bytes, subject: str) -> bytes:
+    """The message for the owners: a short note with the original attached byte for byte (message/rfc822).
+
+    Built by hand around the raw bytes, so a message the email package cannot
+    re-serialise still reaches the owners intact. Auto-Submitted is
+    auto-generated: a forward is not a reply (RFC 3834).
+    """
+    owner = sub_address(mlist.address, "owner")
+    original = raw.partition(b"\n")[2] if raw.startswith(b"From ") else raw
+    original = original.replace(b"\r\n", b"\n")
+    boundary = _boundary(original)
+    head = _envelope(mlist, owner, f"Message for the owners of {mlist.address}: {subject or '(no subject)'}", "auto-generated")
+    head["MIME-Version"] = "1.0"
+    head["Content-Type"] = f'multipart/mixed; boundary="{boundary}"'
+    intro = f"This message was sent to {owner}, the address of the owners of {mlist.address}.\n"
+    mark = f"--{boundary}\n".encode("ascii")
+    return (
+        head.as_bytes()
+        + b"\n"
+        + mark
+        + b"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+        + intro.encode("utf-8")
+        + b"\n"
+        + mark
+        + b"Content-Type: message/rfc822\nContent-Disposition: inline\nContent-Transfer-Encoding: 8bit\n\n"
+        + original.rstrip(b"\n")
+        + f"\n\n--{boundary}--\n".encode("ascii")
+    )
+
+
+def _boundary(content: bytes) -> str:
+    while True:
+        boundary = f"=_listserv_{secrets.token_hex(12)}"
+        if boundary.encode("ascii") not in content:
+            return boundary
+
+
+async def queue(
+    db: aiosqlite.Connection, settings: Settings, mlist: MailingList, content: bytes, recipients: list[str]
+) -> int | None:
+    """Queue a notice for delivery with the list's bounces address as envelope sender."""
+    return await outbound.enqueue(
+        db, mlist.id, sub_address(mlist.address, "bounces"), content, recipients, settings.delivery.max_recipients
+    )

@@ -1,0 +1,68 @@
+"""The typed per-message data that stages read and fill, and the Decision the rules produce."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+from listserv.lists import MailingList
+
+ACCEPT, HOLD, REJECT, DISCARD, FORWARD = "accept", "hold", "reject", "discard", "forward"
+
+# Outcome words recorded per envelope recipient in inbound.outcome.
+OUTCOMES = {ACCEPT: "accepted", HOLD: "held", REJECT: "rejected", DISCARD: "discarded", FORWARD: "forwarded"}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a rule fired: the rule's name (its module name) and a sentence for the moderator."""
+
+    rule: str
+    text: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"rule": self.rule, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happens to a post: accept, hold, reject or discard, with every reason that led there."""
+
+    action: str
+    reasons: tuple[Reason, ...] = ()
+
+    @property
+    def outcome(self) -> str:
+        return OUTCOMES[self.action]
+
+
+@dataclass
+class MsgData:
+    """Everything known about one post to one list; filled by parse and route, read by the rules."""
+
+    mlist: MailingList  # the list the post is for, every setting resolved
+    role: str  # which list address it came in on (listserv.addresses.ROLES)
+    raw: bytes  # the message exactly as received: archived and held as is
+    msg: EmailMessage | None  # the parsed message; None when even parsing failed
+    inbound_id: int | None  # the inbound row; None for a post re-run from elsewhere
+    received_at: float  # unix time of the 250
+    mail_from: str  # envelope sender, '' for the null sender
+    recipients: tuple[str, ...] = ()  # the envelope recipients that routed here (outcome keys)
+    sender: str = ""  # From: address normalised, '' when missing or unusable
+    sender_name: str = ""  # From: display name
+    member: dict | None = None  # the sender's members row on this list, None for a non-member
+    subject: str = ""  # decoded Subject:, one line
+    message_id: str = ""  # Message-ID without brackets; decorate fills it in when missing
+    body_text: str = ""  # readable text of the body (message.body_text), for rules and the archive
+    defects: list[str] = field(default_factory=list)  # parser defect names, plus 'parse: <Error>' on failure
+    already_archived: bool = False  # this Message-ID is in this list's archive already
+    confidential: bool = False  # belongs to a confidential thread (a later feature widens this)
+    decision: Decision | None = None  # what the rules (or a failing stage) decided
+    content: bytes = b""  # the bytes to send: the decorated post, or the owners' forward
+    forward_to: list[str] = field(default_factory=list)  # owners (or moderators) a -owner message goes to
+    archive_id: int | None = None  # messages.id once archived, handed to the outbound queue
+    reasons: list[Reason] = field(default_factory=list)  # faults met along the way, held with the rules' reasons
+
+    @property
+    def is_member(self) -> bool:
+        return self.member is not None

@@ -1,0 +1,12 @@
+"""The size rule: a post bigger than the list's max_message_size (when set) waits for a moderator."""
+
+from __future__ import annotations
+
+from listserv.pipeline.msgdata import MsgData, Reason
+
+
+def size(data: MsgData) -> Reason | None:
+    limit = int(data.mlist.get("max_message_size") or 0)
+    if limit <= 0 or len(data.raw) <= limit:
+        return None
+    return Reason("size", f"the message is {len(data.raw)} bytes, larger than the list's limit of {limit}")
