@@ -4,7 +4,8 @@
     ├── UsageError                exit 2: the caller asked for something malformed
     │   ├── ConfigError             a bad configuration file, key or value
     │   ├── BadAddress              an address that email-validator refuses
-    │   └── BadSetting              an unknown list/member setting or a bad value
+    │   ├── BadSetting              an unknown list/member setting or a bad value
+    │   └── BadQuery                an archive search query that cannot be parsed
     ├── Refused                   exit 1: well-formed, but the state forbids it
     │   ├── NoSuchList
     │   ├── ListExists
@@ -43,6 +44,10 @@ class BadAddress(UsageError):
 
 class BadSetting(UsageError):
     """An unknown setting name or a value of the wrong kind."""
+
+
+class BadQuery(UsageError):
+    """An archive search query that is malformed; the message says what is wrong, in one line."""
 
 
 class Refused(ListservError):
