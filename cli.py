@@ -1,1 +1,476 @@
-"""The `listserv` command line (placeholder entry until the CLI lands)."""
+"""The `listserv` command line: parse the arguments, call the listserv package, print the answer.
+
+Thin on purpose: every operation lives in listserv.lists, listserv.membership,
+listserv.moderation and listserv.queue, which the email commands share. Each
+command opens the store named by the configuration (creating and migrating it
+on first use), does its work under asyncio.run and closes the store again.
+
+Every failure is one line on stderr, `listserv: error: ...`, and the exit
+status says whose fault it was: 1 refused by the current state, 2 a malformed
+request (click's own usage errors included).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import inspect
+import json
+from typing import Any, Awaitable, Callable, Iterable, TypeVar
+
+import click
+
+from listserv import __version__, config, lists, membership, moderation, queue, timefmt
+from listserv.errors import ListservError, Refused, UsageError
+from listserv.store import Store
+
+T = TypeVar("T")
+Work = Callable[[Store, config.Settings], Awaitable[T]]
+
+HELD_FIELDS = ("id", "list", "sender", "subject", "reasons", "received_at", "confidential", "role")
+HELD_DETAIL_FIELDS = HELD_FIELDS + (
+    "mail_from", "decision", "decided_by", "decided_at", "decision_reason", "headers", "text",
+)
+HELD_TIMES = ("received_at", "decided_at")
+LIST_COLUMNS = (("ADDRESS", "address"), ("MEMBERS", "members"), ("NON-MEMBERS", "nonmember_action"),
+                ("DESCRIPTION", "description"))
+MEMBER_COLUMNS = (("ADDRESS", "address"), ("NAME", "name"), ("ROLE", "role"), ("DELIVERY", "delivery"),
+                  ("MODERATED", "moderated"), ("CONFIDENTIAL", "confidential"), ("OWN-POSTS", "receive_own"),
+                  ("BOUNCE", "bounce_score"))
+HELD_COLUMNS = (("ID", "id"), ("RECEIVED", "received_at"), ("LIST", "list"), ("SENDER", "sender"),
+                ("CONFIDENTIAL", "confidential"), ("REASONS", "rules"), ("SUBJECT", "subject"))
+QUEUE_COLUMNS = (("ID", "id"), ("LIST", "list"), ("RECIPIENTS", "recipients"), ("ATTEMPTS", "attempts"),
+                 ("NEXT-ATTEMPT", "next_attempt_at"), ("LAST-ERROR", "last_error"))
+
+
+# ---- the root: one-line errors and exit codes ------------------------------------------
+
+
+class Listserv(click.Group):
+    """The root group: turns every error, click's own included, into one stderr line and an exit code."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:
+        standalone = extra.pop("standalone_mode", True)
+        try:
+            status = super().main(args, prog_name, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.format_message(), err=True)
+            status = exc.exit_code
+        except click.UsageError as exc:
+            status = fail(_with_hint(exc), exc.exit_code)
+        except click.ClickException as exc:
+            status = fail(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            status = fail("aborted", 1)
+        except ListservError as exc:
+            status = fail(str(exc), exc.exit_code)
+        status = status if isinstance(status, int) and not isinstance(status, bool) else 0
+        if not standalone:
+            return status
+        raise SystemExit(status)
+
+
+def fail(message: str, code: int) -> int:
+    """Print one error line on stderr and return the exit code to use."""
+    click.echo(f"listserv: error: {printable(' '.join(str(message).splitlines()))}", err=True)
+    return code
+
+
+def _with_hint(exc: click.UsageError) -> str:
+    hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+    return exc.format_message() + hint
+
+
+def settings() -> config.Settings:
+    """The configuration named by --config / $LISTSERV_CONFIG / ./config/listserv.toml, loaded once."""
+    root = click.get_current_context().find_root()
+    if "settings" not in root.meta:
+        root.meta["settings"] = config.load(root.params.get("config_path"))
+    return root.meta["settings"]
+
+
+def run(work: Work[T]) -> T:
+    """Run work(store, settings) with the configured store open, and close it whatever happens."""
+    loaded = settings()
+
+    async def with_store() -> T:
+        store = await Store.open(loaded.storage.database)
+        try:
+            return await work(store, loaded)
+        finally:
+            await store.close()
+
+    return asyncio.run(with_store())
+
+
+# ---- output -----------------------------------------------------------------------------
+
+
+def printable(text: str, keep: str = "") -> str:
+    """Text safe for a terminal: a stranger's subject must not carry escape sequences to a moderator's screen."""
+    return "".join(ch if ch.isprintable() or ch in keep else "?" for ch in text)
+
+
+def cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return printable(str(value))
+
+
+def emit_json(data: object) -> None:
+    """JSON with non-ASCII escaped, so even raw JSON on a terminal cannot carry control characters."""
+    click.echo(json.dumps(data, indent=2))
+
+
+def emit_table(rows: list[dict], columns: Iterable[tuple[str, str]], empty: str) -> None:
+    """Aligned columns under a header line; `empty` when there is nothing to show."""
+    if not rows:
+        click.echo(empty)
+        return
+    columns = list(columns)
+    lines = [[title for title, _ in columns]] + [[cell(row.get(key)) for _, key in columns] for row in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
+    for line in lines:
+        click.echo("  ".join(text.ljust(width) for text, width in zip(line, widths)).rstrip())
+
+
+def emit_fields(obj: dict) -> None:
+    """One `key: value` line per field, for the show commands."""
+    width = max((len(key) for key in obj), default=0)
+    for key, value in obj.items():
+        click.echo(f"{key + ':':<{width + 1}} {cell(value)}")
+
+
+# A setting's value may start with "-" (a subject prefix, a negative number to be refused by its type).
+VALUE_MAY_START_WITH_DASH = {"ignore_unknown_options": True}
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+# ---- listserv ---------------------------------------------------------------------------
+
+
+@click.group("listserv", cls=Listserv, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config", "config_path", metavar="PATH",
+    help="Configuration file (default: $LISTSERV_CONFIG, else ./config/listserv.toml).",
+)
+@click.version_option(__version__, prog_name="listserv")
+def main(config_path: str | None) -> None:
+    """A members-only mailing list server that keeps confidential threads confidential."""
+
+
+@main.command()
+@click.option("--host", help="Listen on this address instead of [server] host.")
+@click.option("--port", type=click.IntRange(0, 65535), help="Listen on this port instead of [server] port.")
+@click.option("--lmtp", is_flag=True, default=None, help="Speak LMTP (for an MTA in front) instead of SMTP.")
+def serve(host: str | None, port: int | None, lmtp: bool | None) -> None:
+    """Run intake, pipeline and delivery until SIGTERM or SIGINT."""
+    from listserv.daemon import serve as run_daemon  # the daemon's imports are only needed here
+
+    status = run_daemon(settings(), host, port, lmtp)
+    if inspect.isawaitable(status):
+        status = asyncio.run(status)
+    click.get_current_context().exit(status)
+
+
+# ---- lists ------------------------------------------------------------------------------
+
+
+@main.group("lists")
+def lists_group() -> None:
+    """Create, inspect, configure and delete lists."""
+
+
+@lists_group.command("create")
+@click.argument("address", metavar="NAME@DOMAIN")
+@click.option("--description", default="", help="One line shown in List-Id.")
+@click.option("--nonmember-action", type=click.Choice(lists.NONMEMBER_ACTIONS), default="hold", show_default=True,
+              help="What happens to posts from non-members.")
+def lists_create(address: str, description: str, nonmember_action: str) -> None:
+    """Create the list NAME@DOMAIN."""
+    created = run(lambda store, _: lists.create(store, address, description, nonmember_action))
+    click.echo(f"created {created.address}")
+
+
+@lists_group.command("ls")
+@json_option
+def lists_ls(as_json: bool) -> None:
+    """Every list with its member count and non-member action."""
+    found = [mlist.as_json() for mlist in run(lambda store, _: lists.all_lists(store))]
+    if as_json:
+        emit_json(found)
+    else:
+        emit_table(found, LIST_COLUMNS, "no lists")
+
+
+@lists_group.command("show")
+@click.argument("address", metavar="NAME@DOMAIN")
+@json_option
+def lists_show(address: str, as_json: bool) -> None:
+    """One list with every setting (defaults included)."""
+    found = run(lambda store, _: lists.get(store, address)).as_json()
+    if as_json:
+        emit_json(found)
+    else:
+        emit_fields(found)
+
+
+@lists_group.command("set", context_settings=VALUE_MAY_START_WITH_DASH)
+@click.argument("address", metavar="NAME@DOMAIN")
+@click.argument("key")
+@click.argument("value")
+def lists_set(address: str, key: str, value: str) -> None:
+    """Change one list setting (see `lists show` for the keys)."""
+    changed = run(lambda store, _: lists.set_setting(store, address, key, value))
+    click.echo(f"{changed.address}: {key} = {cell(changed.as_json()[key])}")
+
+
+@lists_group.command("delete")
+@click.argument("address", metavar="NAME@DOMAIN")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def lists_delete(address: str, yes: bool) -> None:
+    """Delete a list with its members, held posts and archive (asks first unless --yes)."""
+    run(lambda store, _: _delete_list(store, address, yes))
+
+
+async def _delete_list(store: Store, address: str, yes: bool) -> None:
+    mlist = await lists.get(store, address)
+    if not yes and not _confirmed(f"Delete {mlist.address} with its {mlist.members} members, held posts and archive?"):
+        raise Refused(f"not deleted: {mlist.address} (answer y, or pass --yes)")
+    await lists.delete(store, mlist.address)
+    click.echo(f"deleted {mlist.address}")
+
+
+def _confirmed(question: str) -> bool:
+    """Ask on stderr (stdout stays clean for scripts); no answer at all (EOF) means no."""
+    try:
+        return click.confirm(question, err=True)
+    except click.Abort:
+        click.echo(err=True)
+        return False
+
+
+# ---- members ----------------------------------------------------------------------------
+
+
+@main.group("members")
+def members_group() -> None:
+    """Add, import, list, change and remove the members of a list."""
+
+
+@members_group.command("add")
+@click.argument("list_address", metavar="LIST")
+@click.argument("address")
+@click.option("--name", default="", help="Display name.")
+@click.option("--role", type=click.Choice(membership.ROLES), default="member", show_default=True)
+@click.option("--delivery", type=click.Choice(membership.DELIVERIES), default="regular", show_default=True)
+@click.option("--confidential/--no-confidential", default=True, show_default=True,
+              help="Whether the member receives and finds confidential posts.")
+@click.option("--moderated", is_flag=True, help="Hold this member's posts for a moderator.")
+def members_add(list_address: str, address: str, name: str, role: str, delivery: str,
+                confidential: bool, moderated: bool) -> None:
+    """Add ADDRESS to LIST."""
+    added = run(lambda store, _: membership.add(
+        store, list_address, address, name, role, delivery, confidential, moderated))
+    click.echo(f"added {added['address']} to {list_address.strip().casefold()} as {added['role']}")
+
+
+@members_group.command("import")
+@click.argument("list_address", metavar="LIST")
+@click.argument("csv_file", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def members_import(ctx: click.Context, list_address: str, csv_file: str) -> None:
+    """Add the members in a CSV file of address,name[,role] rows (a header row is skipped)."""
+    rows = membership.read_csv(csv_file)
+    report = run(lambda store, _: _import(store, list_address, rows))
+    for line in report.repeated:
+        click.echo(printable(line))
+    for line in report.invalid:
+        fail(line, 1)
+    click.echo(report.summary())
+    if report.invalid:
+        ctx.exit(1)
+
+
+async def _import(store: Store, list_address: str, rows: list) -> membership.ImportReport:
+    await lists.get(store, list_address)  # an unknown list fails before the progress bar shows
+    stderr = click.get_text_stream("stderr")
+    with click.progressbar(length=len(rows), label=f"importing {len(rows)} rows", file=stderr) as bar:
+        return await membership.import_rows(store, list_address, rows, progress=bar.update)
+
+
+@members_group.command("ls")
+@click.argument("list_address", metavar="LIST")
+@json_option
+def members_ls(list_address: str, as_json: bool) -> None:
+    """Every member of LIST with role, delivery and flags."""
+    found = run(lambda store, _: membership.listing(store, list_address))
+    if as_json:
+        emit_json(found)
+    else:
+        emit_table(found, MEMBER_COLUMNS, "no members")
+
+
+@members_group.command("remove")
+@click.argument("list_address", metavar="LIST")
+@click.argument("address")
+def members_remove(list_address: str, address: str) -> None:
+    """Remove ADDRESS from LIST."""
+    run(lambda store, _: membership.remove(store, list_address, address))
+    click.echo(f"removed {address.strip().casefold()} from {list_address.strip().casefold()}")
+
+
+@members_group.command("set", context_settings=VALUE_MAY_START_WITH_DASH, help="Change one setting of a member. KEY is one of: "
+                       + ", ".join(membership.MEMBER_SETTINGS) + ".")
+@click.argument("list_address", metavar="LIST")
+@click.argument("address")
+@click.argument("key")
+@click.argument("value")
+def members_set(list_address: str, address: str, key: str, value: str) -> None:
+    changed = run(lambda store, _: membership.set_setting(store, list_address, address, key, value))
+    click.echo(f"{changed['address']} on {list_address.strip().casefold()}: {key} = {cell(changed[key])}")
+
+
+# ---- held -------------------------------------------------------------------------------
+
+
+@main.group("held")
+def held_group() -> None:
+    """Work the queue of posts held for a moderator."""
+
+
+def _held_json(row: dict, fields: tuple[str, ...]) -> dict:
+    """The named fields (those present) with times in ISO 8601; nothing else, e.g. never raw bytes."""
+    return timefmt.with_iso({key: row[key] for key in fields if key in row}, *HELD_TIMES)
+
+
+@held_group.command("ls")
+@click.argument("list_address", metavar="[LIST]", required=False)
+@json_option
+def held_ls(list_address: str | None, as_json: bool) -> None:
+    """Posts waiting for a decision, oldest first (all lists, or LIST)."""
+    found = [_held_json(row, HELD_FIELDS) for row in run(lambda store, _: moderation.waiting(store, list_address))]
+    if as_json:
+        emit_json(found)
+        return
+    for row in found:
+        row["rules"] = ",".join(reason["rule"] for reason in row["reasons"])
+    emit_table(found, HELD_COLUMNS, "no held posts")
+
+
+@held_group.command("show")
+@click.argument("held_id", metavar="ID", type=int)
+@json_option
+def held_show(held_id: int, as_json: bool) -> None:
+    """One held post: why it was held, its headers and its text."""
+    found = _held_json(run(lambda store, _: moderation.show(store, held_id)), HELD_DETAIL_FIELDS)
+    if as_json:
+        emit_json(found)
+        return
+    headers, text = found.pop("headers", []), found.pop("text", "")
+    reasons = found.pop("reasons")
+    emit_fields(found)
+    click.echo("reasons:")
+    for reason in reasons:
+        click.echo(f"  {cell(reason['rule'])}: {cell(reason['text'])}")
+    click.echo("")
+    for name, value in headers:
+        click.echo(f"{cell(name)}: {cell(value)}")
+    click.echo("")
+    click.echo(printable(text, keep="\n\t"))
+
+
+def by_option(func: Callable) -> Callable:
+    return click.option("--by", metavar="NAME", help="Who decides, for the audit log (default: your login name).")(func)
+
+
+def _who(by: str | None) -> str:
+    """The moderator recorded in the audit log: --by, else the OS login name."""
+    if by is None:
+        try:
+            by = getpass.getuser()
+        except (OSError, KeyError, ImportError):
+            raise UsageError("cannot tell who you are; give --by NAME") from None
+    name = by.strip()
+    if not name or not name.isprintable():
+        raise UsageError(f"--by: expected a printable name, got {by!r}")
+    return name
+
+
+def _decide_each(verb: str, held_ids: tuple[int, ...], act: Callable[[Store, config.Settings, int], Awaitable]) -> None:
+    """Act on every id in turn: one line per id, a failing id is an error line and the rest go on."""
+
+    async def each(store: Store, loaded: config.Settings) -> int:
+        status = 0
+        for held_id in dict.fromkeys(held_ids):
+            try:
+                await act(store, loaded, held_id)
+            except ListservError as exc:
+                status = max(status, fail(str(exc), exc.exit_code))  # the message names the id
+            else:
+                click.echo(f"{verb} {held_id}")
+        return status
+
+    status = run(each)
+    if status:
+        click.get_current_context().exit(status)
+
+
+@held_group.command("approve")
+@click.argument("held_ids", metavar="ID...", nargs=-1, required=True, type=int)
+@by_option
+def held_approve(held_ids: tuple[int, ...], by: str | None) -> None:
+    """Approve held posts: each is sent to the list as if a member had posted it."""
+    who = _who(by)
+    _decide_each("approved", held_ids, lambda store, loaded, held_id: moderation.approve(store, loaded, held_id, who))
+
+
+@held_group.command("reject")
+@click.argument("held_ids", metavar="ID...", nargs=-1, required=True, type=int)
+@click.option("--reason", default="", help="Why, recorded and (with --notify) told to the sender.")
+@click.option("--notify", is_flag=True, help="Tell the sender that the post was rejected.")
+@by_option
+def held_reject(held_ids: tuple[int, ...], reason: str, notify: bool, by: str | None) -> None:
+    """Reject held posts (the sender is told only with --notify)."""
+    who = _who(by)
+    _decide_each("rejected", held_ids, lambda store, loaded, held_id: moderation.reject(
+        store, loaded, held_id, who, reason=reason, notify=notify))
+
+
+@held_group.command("discard")
+@click.argument("held_ids", metavar="ID...", nargs=-1, required=True, type=int)
+@by_option
+def held_discard(held_ids: tuple[int, ...], by: str | None) -> None:
+    """Discard held posts silently."""
+    who = _who(by)
+    _decide_each("discarded", held_ids, lambda store, _, held_id: moderation.discard(store, held_id, who))
+
+
+# ---- queue ------------------------------------------------------------------------------
+
+
+@main.group("queue")
+def queue_group() -> None:
+    """Inspect the outbound queue and retry waiting deliveries."""
+
+
+@queue_group.command("ls")
+@json_option
+def queue_ls(as_json: bool) -> None:
+    """Batches of recipients still waiting for delivery."""
+    found = [timefmt.with_iso(row, "next_attempt_at") for row in run(lambda store, _: queue.listing(store))]
+    if as_json:
+        emit_json(found)
+    else:
+        emit_table(found, QUEUE_COLUMNS, "queue empty")
+
+
+@queue_group.command("retry")
+def queue_retry() -> None:
+    """Make every waiting batch due now (the running server sends them)."""
+    count = run(lambda store, _: queue.retry(store))
+    click.echo(f"{count} batches due now")

@@ -1,0 +1,249 @@
+"""Member administration shared by the CLI and email commands: add, import, list, change, remove.
+
+MEMBER_SETTINGS is the one table of what `members set` may change; every value
+an administrator types goes through it, so a bad key or value is refused with
+one line naming it. Addresses are validated and case-folded (no DNS) before
+they reach the store, so one person is one member.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from listserv import lists
+from listserv.addresses import normalise
+from listserv.errors import BadSetting, MemberExists, NoSuchList, NoSuchMember, UsageError
+from listserv.settings import Setting, lookup, table
+from listserv.store import Store
+from listserv.store import lists as store_lists
+from listserv.store import members as store_members
+
+ROLES = ("member", "moderator", "owner")
+DELIVERIES = ("regular", "digest", "nomail")
+
+MEMBER_SETTINGS = table(
+    Setting("name", "", "display name"),
+    Setting("role", "member", "member; moderator (works the held queue); owner (also gets NAME-owner mail)", ROLES),
+    Setting("delivery", "regular", "regular (every post), digest, or nomail (stays a member, gets nothing)", DELIVERIES),
+    Setting("moderated", False, "hold this member's posts for a moderator"),
+    Setting("confidential", True, "entitled to receive and find confidential posts"),
+    Setting("receive_own", True, "get a copy of one's own posts"),
+)
+_FLAGS = ("moderated", "confidential", "receive_own")
+_HEADER_WORDS = ("address", "email")
+_CONTROL = ("Cc", "Zl", "Zp")
+
+
+@dataclass
+class ImportReport:
+    """What an import did, row by row, for the summary and the exit status."""
+
+    imported: list[str] = field(default_factory=list)  # addresses added
+    existing: list[str] = field(default_factory=list)  # addresses that were members already (left as they were)
+    repeated: list[str] = field(default_factory=list)  # "line 7: ... already on line 3" (first row kept)
+    invalid: list[str] = field(default_factory=list)  # "line 4: bad address 'x': ..." (row skipped)
+
+    def summary(self) -> str:
+        return (
+            f"imported {len(self.imported)}, already members {len(self.existing)}, "
+            f"repeated in file {len(self.repeated)}, invalid {len(self.invalid)}"
+        )
+
+
+def parse_setting(key: str, value: str) -> object:
+    """The typed value of one member setting, or BadSetting naming the key and what it takes."""
+    parsed = lookup(MEMBER_SETTINGS, key, "member").parse(value)
+    return _clean_name(parsed) if key == "name" else parsed
+
+
+def _clean_name(name: object) -> str:
+    """Names end up in headers and on terminals: a line break or escape there could forge either."""
+    text = str(name).strip()
+    if any(unicodedata.category(ch) in _CONTROL for ch in text):
+        raise BadSetting(f"name: control characters and line breaks are not allowed, got {text!r}")
+    return text
+
+
+def new_member(
+    address: str, name: str = "", role: str = "member", delivery: str = "regular",
+    confidential: bool = True, moderated: bool = False,
+) -> dict:
+    """A checked member row for the store; BadAddress or BadSetting say what is wrong."""
+    return {
+        "address": normalise(address),
+        "name": parse_setting("name", name),
+        "role": parse_setting("role", role),
+        "delivery": parse_setting("delivery", delivery),
+        "confidential": bool(confidential),
+        "moderated": bool(moderated),
+    }
+
+
+def _public(row: dict) -> dict:
+    """A member row as callers see it: flags as booleans rather than SQLite's 0/1."""
+    return {**row, **{flag: bool(row[flag]) for flag in _FLAGS}}
+
+
+async def _require_list(db, list_id: int, list_address: str) -> None:
+    """Inside the write: the list may have been deleted since we looked it up."""
+    if await store_lists.get_by_id(db, list_id) is None:
+        raise NoSuchList(f"no such list: {list_address}")
+
+
+async def _insert(db, list_id: int, list_address: str, member: dict) -> bool:
+    await _require_list(db, list_id, list_address)
+    return await store_members.add(db, list_id, member)
+
+
+async def _insert_many(db, list_id: int, list_address: str, members: list[dict]) -> list[str]:
+    await _require_list(db, list_id, list_address)
+    return await store_members.add_many(db, list_id, members)
+
+
+async def add(
+    store: Store, list_address: str, address: str, name: str = "", role: str = "member",
+    delivery: str = "regular", confidential: bool = True, moderated: bool = False,
+) -> dict:
+    """Add one member; MemberExists rather than silently changing an existing member's settings."""
+    member = new_member(address, name, role, delivery, confidential, moderated)
+    mlist = await lists.get(store, list_address)
+    if not await store.write(_insert, mlist.id, mlist.address, member):
+        raise MemberExists(f"{member['address']} is already a member of {mlist.address}")
+    return await get(store, mlist.address, member["address"])
+
+
+async def find(store: Store, list_address: str, address: str) -> dict | None:
+    """The member, or None; BadAddress for an unusable address, NoSuchList for an unknown list."""
+    norm = normalise(address)
+    mlist = await lists.get(store, list_address)
+    row = await store_members.get(store.db, mlist.id, norm)
+    return _public(row) if row else None
+
+
+async def get(store: Store, list_address: str, address: str) -> dict:
+    """The member, or NoSuchMember naming the address and the list."""
+    found = await find(store, list_address, address)
+    if found is None:
+        raise NoSuchMember(f"{normalise(address)} is not a member of {list_address.strip().casefold()}")
+    return found
+
+
+async def listing(store: Store, list_address: str) -> list[dict]:
+    """Every member of the list, by address: address, name, role, delivery, flags, bounce_score."""
+    mlist = await lists.get(store, list_address)
+    return [_public(row) for row in await store_members.all_members(store.db, mlist.id)]
+
+
+async def remove(store: Store, list_address: str, address: str) -> None:
+    """Remove one member; NoSuchMember when the address is not on the list."""
+    norm = normalise(address)
+    mlist = await lists.get(store, list_address)
+    if not await store.write(store_members.remove, mlist.id, norm):
+        raise NoSuchMember(f"{norm} is not a member of {mlist.address}")
+
+
+async def set_setting(store: Store, list_address: str, address: str, key: str, value: str) -> dict:
+    """Change one member setting (checked against MEMBER_SETTINGS); returns the updated member."""
+    parsed = parse_setting(key, value)
+    norm = normalise(address)
+    mlist = await lists.get(store, list_address)
+    if not await store.write(store_members.update, mlist.id, norm, key, parsed):
+        raise NoSuchMember(f"{norm} is not a member of {mlist.address}")
+    return await get(store, mlist.address, norm)
+
+
+async def import_rows(
+    store: Store, list_address: str, rows: Iterable[tuple[int, list[str]]],
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Add (line number, [address, name, role]) rows in one write; bad rows are reported, not fatal.
+
+    A row that repeats an earlier address in the file is reported and skipped
+    (the first one wins); an address that is already a member is counted and
+    left unchanged, so re-running an import never doubles or overwrites anyone.
+    """
+    mlist = await lists.get(store, list_address)
+    report = ImportReport()
+    members = _checked_rows(rows, report, progress)
+    existing = await store.write(_insert_many, mlist.id, mlist.address, members)
+    report.existing = list(existing)
+    already = set(existing)
+    report.imported = [m["address"] for m in members if m["address"] not in already]
+    return report
+
+
+def _checked_rows(
+    rows: Iterable[tuple[int, list[str]]], report: ImportReport, progress: Callable[[int], None] | None
+) -> list[dict]:
+    """The valid, first-seen rows as member dicts; the rest go into the report with their line."""
+    first_line: dict[str, int] = {}
+    members = []
+    for line, cells in rows:
+        try:
+            member = _row_member(cells)
+        except UsageError as exc:
+            report.invalid.append(f"line {line}: {exc}")
+        else:
+            address = member["address"]
+            if address in first_line:
+                report.repeated.append(f"line {line}: {address} already on line {first_line[address]}, skipped")
+            else:
+                first_line[address] = line
+                members.append(member)
+        if progress is not None:
+            progress(1)
+    return members
+
+
+def _row_member(cells: list[str]) -> dict:
+    if not 1 <= len(cells) <= 3:
+        raise BadSetting(f"expected address,name[,role], got {len(cells)} fields")
+    name = cells[1] if len(cells) > 1 else ""
+    role = cells[2].strip() if len(cells) > 2 and cells[2].strip() else "member"
+    return new_member(cells[0], name, role)
+
+
+def read_csv(path: str | os.PathLike) -> list[tuple[int, list[str]]]:
+    """(first line number, cells) of each non-blank row of a members CSV, header row left out.
+
+    UTF-8 with or without a byte-order mark (what spreadsheets write). A file
+    whose quoting is broken is refused whole: past an unclosed quote the row
+    boundaries cannot be trusted, and importing a guess would be worse.
+    """
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            return csv_rows(handle, str(path))
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def csv_rows(lines: Iterable[str], source: str = "CSV") -> list[tuple[int, list[str]]]:
+    """Split CSV text into numbered rows; the first row is a header when it starts with "address".
+
+    >>> csv_rows(["address,name,role\\n", "\\n", "ann@example.org, \\"Smith, Ann\\",owner\\n"])
+    [(3, ['ann@example.org', 'Smith, Ann', 'owner'])]
+    """
+    reader = csv.reader(lines, strict=True, skipinitialspace=True)
+    rows: list[tuple[int, list[str]]] = []
+    start, first = 1, True
+    try:
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                if not (first and _is_header(cells)):
+                    rows.append((start, cells))
+                first = False
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise UsageError(f"{source}: line {reader.line_num}: {exc}; nothing imported") from None
+    return rows
+
+
+def _is_header(cells: list[str]) -> bool:
+    """A first row naming its columns; "address" and "email" are never valid addresses, so no member is lost."""
+    return cells[0].strip().lower() in _HEADER_WORDS

@@ -1,0 +1,129 @@
+"""`listserv members import LIST FILE.csv`: valid rows land, bad rows are reported by line, nothing doubles."""
+
+from __future__ import annotations
+
+import json
+
+LIST = "team@example.org"
+
+
+def members(listserv) -> dict[str, dict]:
+    return {m["address"]: m for m in json.loads(listserv("members", "ls", LIST, "--json").stdout)}
+
+
+def write(tmp_path, text: str, name: str = "people.csv", encoding: str = "utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return str(path)
+
+
+def test_clean_file_with_header_imports_everyone(listserv, tmp_path):
+    """A header row is skipped; names with commas and roles are kept; summary on stdout; exit 0."""
+    listserv("lists", "create", LIST)
+    csv = write(tmp_path, 'address,name,role\nann@example.org,"Lee, Ann",owner\nBob@Example.org,Bob\ncy@example.org\n')
+    result = listserv("members", "import", LIST, csv)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "imported 3, already members 0, repeated in file 0, invalid 0\n"
+    assert "importing 3 rows" in result.stderr  # the progress bar (label only when not a terminal)
+    found = members(listserv)
+    assert sorted(found) == ["ann@example.org", "bob@example.org", "cy@example.org"]
+    assert found["ann@example.org"]["name"] == "Lee, Ann" and found["ann@example.org"]["role"] == "owner"
+    assert found["bob@example.org"]["role"] == "member" and found["cy@example.org"]["name"] == ""
+
+
+def test_file_without_header_and_with_bom(listserv, tmp_path):
+    """A spreadsheet's UTF-8 byte-order mark and a missing header row are both fine."""
+    listserv("lists", "create", LIST)
+    csv = write(tmp_path, "\ufeffann@example.org,Ann\r\nbob@example.org,Bób\r\n")
+    result = listserv("members", "import", LIST, csv)
+    assert result.exit_code == 0, result.stderr
+    assert members(listserv)["bob@example.org"]["name"] == "Bób"
+
+
+def test_bad_rows_reported_by_line_valid_rows_still_imported(listserv, tmp_path):
+    """Invalid rows: one error line each with its line number, exit 1; the valid rows are imported anyway."""
+    listserv("lists", "create", LIST)
+    csv = write(
+        tmp_path,
+        "address,name,role\n"          # line 1
+        "ann@example.org,Ann\n"        # line 2
+        "not-an-address,Nobody\n"      # line 3
+        "\n"                           # line 4: blank, ignored
+        "cy@example.org,Cy,admin\n"    # line 5: bad role
+        "dee@example.org,Dee,member,x\n"  # line 6: too many fields
+        "eve@example.org,Eve\n",       # line 7
+    )
+    result = listserv("members", "import", LIST, csv)
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("listserv: error: ")]
+    assert errors == [
+        "listserv: error: line 3: bad address 'not-an-address': An email address must have an @-sign.",
+        "listserv: error: line 5: role: expected one of member, moderator, owner, got 'admin'",
+        "listserv: error: line 6: expected address,name[,role], got 4 fields",
+    ]
+    assert result.stdout == "imported 2, already members 0, repeated in file 0, invalid 3\n"
+    assert sorted(members(listserv)) == ["ann@example.org", "eve@example.org"]
+
+
+def test_duplicates_reported_not_doubled(listserv, tmp_path):
+    """A repeat within the file and an existing member are reported, never doubled or overwritten."""
+    listserv("lists", "create", LIST)
+    listserv("members", "add", LIST, "ann@example.org", "--name", "Ann", "--role", "owner")
+    csv = write(tmp_path, "ann@example.org,Someone Else,member\nbob@example.org,Bob\nBOB@example.org,Bobby,owner\n")
+    result = listserv("members", "import", LIST, csv)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "line 3: bob@example.org already on line 2, skipped",
+        "imported 1, already members 1, repeated in file 1, invalid 0",
+    ]
+    found = members(listserv)
+    assert sorted(found) == ["ann@example.org", "bob@example.org"]
+    assert found["ann@example.org"]["name"] == "Ann" and found["ann@example.org"]["role"] == "owner"
+    assert found["bob@example.org"]["name"] == "Bob" and found["bob@example.org"]["role"] == "member"
+
+
+def test_importing_twice_changes_nothing(listserv, tmp_path):
+    """Re-running the same import counts everyone as already a member."""
+    listserv("lists", "create", LIST)
+    csv = write(tmp_path, "ann@example.org,Ann\nbob@example.org,Bob\n")
+    listserv("members", "import", LIST, csv)
+    again = listserv("members", "import", LIST, csv)
+    assert again.exit_code == 0
+    assert again.stdout == "imported 0, already members 2, repeated in file 0, invalid 0\n"
+    assert len(members(listserv)) == 2
+
+
+def test_unknown_list_exit_1(listserv, tmp_path, fails):
+    """Importing into a list that does not exist: exit 1, one line, before any progress bar."""
+    csv = write(tmp_path, "ann@example.org,Ann\n")
+    fails(listserv("members", "import", "nope@example.org", csv), 1, "no such list: nope@example.org")
+
+
+def test_missing_file_exit_2(listserv, tmp_path, fails):
+    """A CSV file that does not exist is a usage error: exit 2, one line."""
+    listserv("lists", "create", LIST)
+    fails(listserv("members", "import", LIST, str(tmp_path / "missing.csv")), 2, "missing.csv")
+
+
+def test_not_utf8_exit_2_nothing_imported(listserv, tmp_path, fails):
+    """A file that is not UTF-8 (e.g. UTF-16 from a spreadsheet) is refused whole: exit 2."""
+    listserv("lists", "create", LIST)
+    csv = write(tmp_path, "ann@example.org,Ann\n", encoding="utf-16")
+    fails(listserv("members", "import", LIST, csv), 2, "not UTF-8 text")
+    assert members(listserv) == {}
+
+
+def test_broken_quoting_exit_2_nothing_imported(listserv, tmp_path, fails):
+    """An unclosed quote makes the rows after it untrustworthy: the file is refused whole, naming the line."""
+    listserv("lists", "create", LIST)
+    csv = write(tmp_path, 'ann@example.org,Ann\nbob@example.org,"Bob\ncy@example.org,Cy\n')
+    fails(listserv("members", "import", LIST, csv), 2, "line 3", "nothing imported")
+    assert members(listserv) == {}
+
+
+def test_empty_file(listserv, tmp_path):
+    """An empty file imports nothing and says so."""
+    listserv("lists", "create", LIST)
+    result = listserv("members", "import", LIST, write(tmp_path, ""))
+    assert result.exit_code == 0
+    assert result.stdout == "imported 0, already members 0, repeated in file 0, invalid 0\n"
