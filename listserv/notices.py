@@ -87,13 +87,13 @@ def owner_forward(mlist: MailingList, raw: bytes, subject: str) -> bytes:
     original = original.replace(b"\r\n", b"\n")
     boundary = _boundary(original)
     head = _envelope(mlist, owner, f"Message for the owners of {mlist.address}: {subject or '(no subject)'}", "auto-generated")
-    head["MIME-Version"] = "1.0"
-    head["Content-Type"] = f'multipart/mixed; boundary="{boundary}"'
+    mime = f'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="{boundary}"\n\n'
     intro = f"This message was sent to {owner}, the address of the owners of {mlist.address}.\n"
     mark = f"--{boundary}\n".encode("ascii")
     return (
-        head.as_bytes()
+        head.as_bytes().rstrip(b"\n")  # the header block only: the multipart body is ours, built below
         + b"\n"
+        + mime.encode("ascii")
         + mark
         + b"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
         + intro.encode("utf-8")
