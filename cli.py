@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import inspect
 import json
 from typing import Any, Awaitable, Callable, Iterable, TypeVar
 
@@ -171,10 +170,7 @@ def serve(host: str | None, port: int | None, lmtp: bool | None) -> None:
     """Run intake, pipeline and delivery until SIGTERM or SIGINT."""
     from listserv.daemon import serve as run_daemon  # the daemon's imports are only needed here
 
-    status = run_daemon(settings(), host, port, lmtp)
-    if inspect.isawaitable(status):
-        status = asyncio.run(status)
-    click.get_current_context().exit(status)
+    click.get_current_context().exit(run_daemon(settings(), host, port, lmtp))
 
 
 # ---- lists ------------------------------------------------------------------------------
@@ -320,8 +316,8 @@ def members_ls(list_address: str, as_json: bool) -> None:
 @click.argument("address")
 def members_remove(list_address: str, address: str) -> None:
     """Remove ADDRESS from LIST."""
-    run(lambda store, _: membership.remove(store, list_address, address))
-    click.echo(f"removed {address.strip().casefold()} from {list_address.strip().casefold()}")
+    removed = run(lambda store, _: membership.remove(store, list_address, address))
+    click.echo(f"removed {removed} from {list_address.strip().casefold()}")
 
 
 @members_group.command("set", context_settings=VALUE_MAY_START_WITH_DASH, help="Change one setting of a member. KEY is one of: "
@@ -424,7 +420,7 @@ def _decide_each(verb: str, held_ids: tuple[int, ...], act: Callable[[Store, con
 @click.argument("held_ids", metavar="ID...", nargs=-1, required=True, type=int)
 @by_option
 def held_approve(held_ids: tuple[int, ...], by: str | None) -> None:
-    """Approve held posts: each is sent to the list as if a member had posted it."""
+    """Approve held posts: each goes out as if accepted (mail held at -owner goes to the owners)."""
     who = _who(by)
     _decide_each("approved", held_ids, lambda store, loaded, held_id: moderation.approve(store, loaded, held_id, who))
 
@@ -432,10 +428,10 @@ def held_approve(held_ids: tuple[int, ...], by: str | None) -> None:
 @held_group.command("reject")
 @click.argument("held_ids", metavar="ID...", nargs=-1, required=True, type=int)
 @click.option("--reason", default="", help="Why, recorded and (with --notify) told to the sender.")
-@click.option("--notify", is_flag=True, help="Tell the sender that the post was rejected.")
+@click.option("--notify", is_flag=True, help="Tell a non-member sender too (members are always told; robots never).")
 @by_option
 def held_reject(held_ids: tuple[int, ...], reason: str, notify: bool, by: str | None) -> None:
-    """Reject held posts (the sender is told only with --notify)."""
+    """Reject held posts; the sender is told why if a member, or with --notify."""
     who = _who(by)
     _decide_each("rejected", held_ids, lambda store, loaded, held_id: moderation.reject(
         store, loaded, held_id, who, reason=reason, notify=notify))

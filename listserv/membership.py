@@ -138,12 +138,13 @@ async def listing(store: Store, list_address: str) -> list[dict]:
     return [_public(row) for row in await store_members.all_members(store.db, mlist.id)]
 
 
-async def remove(store: Store, list_address: str, address: str) -> None:
-    """Remove one member; NoSuchMember when the address is not on the list."""
+async def remove(store: Store, list_address: str, address: str) -> str:
+    """Remove one member and return the normalised address; NoSuchMember when it is not on the list."""
     norm = normalise(address)
     mlist = await lists.get(store, list_address)
     if not await store.write(store_members.remove, mlist.id, norm):
         raise NoSuchMember(f"{norm} is not a member of {mlist.address}")
+    return norm
 
 
 async def set_setting(store: Store, list_address: str, address: str, key: str, value: str) -> dict:
