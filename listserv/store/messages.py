@@ -16,17 +16,22 @@ _FIELDS = (
 
 async def add(db: aiosqlite.Connection, list_id: int, post: dict) -> int:
     """Archive one post. post: message_id, date, sender, sender_name, subject, in_reply_to,
-    refs, body_text, confidential, inbound_id, raw."""
+    refs, body_text, confidential, inbound_id, raw; and for search (0002_search.sql):
+    search_text (listserv.archive.search.searchable_text of body_text; defaults to the
+    whole body_text so a post is never unfindable), attachments (newline-separated
+    names) and thread_id. The FTS index follows by trigger."""
+    body_text = post.get("body_text", "")
     return await insert(
         db,
         "INSERT INTO messages (list_id, message_id, date, received_at, sender, sender_name, subject,"
-        " in_reply_to, refs, body_text, confidential, inbound_id, raw)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " in_reply_to, refs, body_text, confidential, inbound_id, raw, search_text, attachments, thread_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             list_id, post["message_id"], post["date"], post.get("received_at", time.time()),
             post.get("sender", ""), post.get("sender_name", ""), post.get("subject", ""),
-            post.get("in_reply_to", ""), post.get("refs", ""), post.get("body_text", ""),
+            post.get("in_reply_to", ""), post.get("refs", ""), body_text,
             int(bool(post.get("confidential"))), post.get("inbound_id"), post.get("raw"),
+            post.get("search_text", body_text), post.get("attachments", ""), post.get("thread_id"),
         ),
     )
 
