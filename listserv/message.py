@@ -8,6 +8,7 @@ cruder reading instead of failing.
 
 from __future__ import annotations
 
+import datetime
 import email
 import email.header
 import email.utils
@@ -151,7 +152,9 @@ def date(msg: Message, fallback: float) -> float:
     value = header(msg, "Date")
     try:
         parsed = email.utils.parsedate_to_datetime(value)
-        return parsed.timestamp() if parsed.tzinfo else fallback
+        if parsed.tzinfo is None:  # "-0000": UTC, the sender's zone unknown (RFC 5322 3.3)
+            parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+        return parsed.timestamp()
     except (TypeError, ValueError, IndexError, OverflowError):
         return fallback
 

@@ -81,7 +81,9 @@ async def approve(store: Store, settings: Settings, held_id: int, by: str) -> No
     """Send a held post as if accepted (or a held -owner message to the owners); one transaction."""
     row = await _undecided(store, held_id)
     if row["role"] not in POST_ROLES + ("owner",):
-        raise Refused(f"held message {held_id} came to the -{row['role']} address; only posts and -owner mail can be approved")
+        raise Refused(
+            f"held message {held_id} came to the -{row['role']} address; only posts and -owner mail can be approved"
+        )
     mlist = await lists.get_by_id(store, row["list_id"])
     data = await _post(store, mlist, row)
 

@@ -86,7 +86,8 @@ def owner_forward(mlist: MailingList, raw: bytes, subject: str) -> bytes:
     original = raw.partition(b"\n")[2] if raw.startswith(b"From ") else raw
     original = original.replace(b"\r\n", b"\n")
     boundary = _boundary(original)
-    head = _envelope(mlist, owner, f"Message for the owners of {mlist.address}: {subject or '(no subject)'}", "auto-generated")
+    title = f"Message for the owners of {mlist.address}: {subject or '(no subject)'}"
+    head = _envelope(mlist, owner, title, "auto-generated")
     mime = f'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="{boundary}"\n\n'
     intro = f"This message was sent to {owner}, the address of the owners of {mlist.address}.\n"
     mark = f"--{boundary}\n".encode("ascii")

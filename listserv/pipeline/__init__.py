@@ -20,7 +20,7 @@ import aiosqlite
 from listserv.config import Settings
 from listserv.errors import StoreError
 from listserv.pipeline import decorate, dispose, forward, parse, route, to_archive, to_outbound
-from listserv.pipeline.msgdata import ACCEPT, DISCARD, FORWARD, HOLD, REJECT, Decision, MsgData, Reason
+from listserv.pipeline.msgdata import ACCEPT, DISCARD, FORWARD, HOLD, REJECT, Decision, MsgData, Reason, fault
 from listserv.pipeline.rules import (
     administrivia, duplicate, emergency, evaluate, loop, moderated, nonmember, size, unparseable,
 )
@@ -79,12 +79,16 @@ async def accept(db: aiosqlite.Connection, settings: Settings, data: MsgData) ->
         data.decision = Decision(DISCARD, (Reason("duplicate", f"Message-ID <{data.message_id}> was just archived"),))
         return await dispose.discard(db, settings, data)
     await deliver(db, settings, data)
-    await audit.record(db, dispose.ACTOR, "accept", data.mlist.id, f"inbound:{data.inbound_id}", f"archive:{data.archive_id}")
+    where = f"archive:{data.archive_id}"
+    await audit.record(db, dispose.ACTOR, "accept", data.mlist.id, f"inbound:{data.inbound_id}", where)
     log.info("inbound %s to %s: accepted as archive:%s", data.inbound_id, data.mlist.address, data.archive_id)
     return "accepted"
 
 
-DISPOSE = {ACCEPT: accept, HOLD: dispose.hold, REJECT: dispose.reject, DISCARD: dispose.discard, FORWARD: forward.forward}
+# The handler for each decision, run inside the transaction; each returns the outcome word.
+DISPOSE = {
+    ACCEPT: accept, HOLD: dispose.hold, REJECT: dispose.reject, DISCARD: dispose.discard, FORWARD: forward.forward,
+}
 
 
 async def process(store: Store, settings: Settings, item: dict) -> dict[str, str]:
@@ -120,7 +124,9 @@ async def prepare(store: Store, item: dict, found: route.Route) -> MsgData:
         except (StoreError, sqlite3.Error):
             raise
         except Exception as exc:  # a bug or a message no stage can handle: keep it for a moderator
-            log.exception("inbound %s to %s: stage %s failed", item["id"], found.mlist.address, stage.__name__)
+            log.error(
+                "inbound %s to %s: stage %s failed: %s", item["id"], found.mlist.address, stage.__name__, fault(exc)
+            )
             data.reasons.append(Reason(stage.__name__, f"stage {stage.__name__} failed: {type(exc).__name__}"))
             data.decision = Decision(HOLD, tuple(data.reasons))
             break
@@ -138,10 +144,10 @@ async def commit(
     except sqlite3.OperationalError as exc:  # busy, disk full, I/O: the store's fault, retry later
         raise StoreError(f"processing inbound {item['id']} failed: {exc}") from None
     except Exception as exc:  # a handler failed (its writes were rolled back): hold everything instead
-        log.exception("inbound %s: acting on the decisions failed; holding instead", item["id"])
+        log.error("inbound %s: acting on the decisions failed (%s); holding instead", item["id"], fault(exc))
         for data in plans:
-            fault = Reason("dispose", f"acting on the decision '{data.decision.action}' failed: {type(exc).__name__}")
-            data.decision = Decision(HOLD, (*data.decision.reasons, fault))
+            failed = Reason("dispose", f"acting on the decision '{data.decision.action}' failed: {type(exc).__name__}")
+            data.decision = Decision(HOLD, (*data.decision.reasons, failed))
         return await store.write(_job, settings, item, plans, unknown)
 
 

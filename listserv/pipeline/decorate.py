@@ -132,7 +132,7 @@ def _from_message(data: MsgData, new: list[tuple[str, str]]) -> bytes | None:
         try:
             return msg.as_bytes(policy=rendering)
         except Exception as exc:  # e.g. UnicodeEncodeError on 8-bit headers; try the next rendering
-            log.warning("decorate: %s serialisation of inbound %s failed (%s)", rendering, data.inbound_id, type(exc).__name__)
+            log.warning("decorate: serialising inbound %s failed (%s)", data.inbound_id, type(exc).__name__)
     return None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import traceback
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
@@ -11,6 +13,20 @@ ACCEPT, HOLD, REJECT, DISCARD, FORWARD = "accept", "hold", "reject", "discard", 
 
 # Outcome words recorded per envelope recipient in inbound.outcome.
 OUTCOMES = {ACCEPT: "accepted", HOLD: "held", REJECT: "rejected", DISCARD: "discarded", FORWARD: "forwarded"}
+
+
+def fault(exc: BaseException) -> str:
+    """An exception as its type and where it was raised, never its message (which may quote a post).
+
+    >>> try:
+    ...     {}["k"]
+    ... except KeyError as exc:
+    ...     fault(exc).startswith("KeyError at ")
+    True
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
+    return f"{type(exc).__name__}{where}"
 
 
 @dataclass(frozen=True)
@@ -26,7 +42,7 @@ class Reason:
 
 @dataclass(frozen=True)
 class Decision:
-    """What happens to a post: accept, hold, reject or discard, with every reason that led there."""
+    """What happens to a message: accept, hold, reject, discard (or forward, for -owner), with every reason."""
 
     action: str
     reasons: tuple[Reason, ...] = ()

@@ -5,12 +5,12 @@ import doctest
 import pytest
 
 from listserv import message, notices
-from listserv.pipeline import decorate
+from listserv.pipeline import decorate, msgdata
 from listserv.pipeline.rules import administrivia, loop
 from tests.conftest import CORPUS
 
 
-@pytest.mark.parametrize("module", [message, decorate, notices, administrivia, loop])
+@pytest.mark.parametrize("module", [message, decorate, notices, administrivia, loop, msgdata])
 def test_doctests(module):
     """The doctest examples of the pure helpers hold."""
     assert doctest.testmod(module).failed == 0
@@ -31,7 +31,8 @@ def test_headers_of_a_plain_post():
     msg = message.parse(raw)
     assert message.sender(msg) == ("renee@example.org", "Renée")
     assert message.subject(msg) == "café talk"
-    assert (message.message_id(msg), message.in_reply_to(msg), message.references(msg)) == ("a@b", "p@q", ["o@q", "p@q"])
+    assert (message.message_id(msg), message.in_reply_to(msg)) == ("a@b", "p@q")
+    assert message.references(msg) == ["o@q", "p@q"]
     assert message.date(msg, 0.0) == 1700000000.0
 
 
@@ -43,9 +44,18 @@ def test_missing_or_bad_headers_give_fallbacks():
     assert message.message_id(msg) == ""
 
 
+def test_date_without_zone_is_utc():
+    """A Date with -0000 (zone unknown) is read as UTC rather than dropped."""
+    msg = message.parse(b"Date: Tue, 14 Nov 2023 22:13:20 -0000\n\nx\n")
+    assert message.date(msg, 0.0) == 1700000000.0
+
+
 def test_html_only_message_gives_text():
     """An HTML-only post yields its text without tags or scripts."""
-    raw = b"From: a@b.org\nContent-Type: text/html\n\n<html><body><p>Case &amp; client</p><script>evil()</script></body></html>\n"
+    raw = (
+        b"From: a@b.org\nContent-Type: text/html\n\n"
+        b"<html><body><p>Case &amp; client</p><script>evil()</script></body></html>\n"
+    )
     assert message.body_text(message.parse(raw)) == "Case & client"
 
 

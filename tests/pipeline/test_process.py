@@ -195,11 +195,11 @@ async def test_redo_is_idempotent(store, settings, team, submit):
     assert await messages.count(store.db, team.id) == 1 and await outbound.count(store.db) == 1
 
 
-async def test_failing_stage_holds_naming_it(store, team, submit, monkeypatch):
-    """A stage that raises ends in a hold whose reason names the stage and the exception type."""
+async def test_failing_stage_holds_naming_it(store, team, submit, monkeypatch, caplog):
+    """A stage that raises ends in a hold naming the stage and the error type; the log quotes no content."""
 
     async def broken(store, data):
-        raise UnicodeError("boom")
+        raise UnicodeError(f"cannot encode {data.subject}")
 
     broken.__name__ = "decorate"
     monkeypatch.setitem(pipeline.STAGES, "post", pipeline.POST[:-1] + (broken,))
@@ -209,6 +209,7 @@ async def test_failing_stage_holds_naming_it(store, team, submit, monkeypatch):
     [row] = await held.waiting(store.db)
     assert row["reasons"] == [{"rule": "decorate", "text": "stage decorate failed: UnicodeError"}]
     assert await held.raw(store.db, row["id"]) == raw
+    assert "UnicodeError at test_process.py" in caplog.text and "Mitigation expert" not in caplog.text
 
 
 async def test_failing_handler_rolls_back_and_holds(store, team, submit, monkeypatch):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Callable, Sequence, Union
 
-from listserv.pipeline.msgdata import ACCEPT, DISCARD, HOLD, REJECT, Decision, MsgData, Reason
+from listserv.pipeline.msgdata import ACCEPT, DISCARD, HOLD, REJECT, Decision, MsgData, Reason, fault
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def evaluate(data: MsgData, table: Sequence[tuple[Rule, Action]]) -> Decision:
             reason = rule(data)
             act = action(data) if callable(action) else action
         except Exception as exc:  # a bug in one rule must not lose the post: hold it with the fault named
-            log.exception("rule %s failed on inbound %s", rule.__name__, data.inbound_id)
+            log.error("rule %s failed on inbound %s: %s", rule.__name__, data.inbound_id, fault(exc))
             holds.append(Reason(rule.__name__, f"rule {rule.__name__} failed: {type(exc).__name__}"))
             continue
         if reason is None or act == ACCEPT:

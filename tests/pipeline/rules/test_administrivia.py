@@ -13,7 +13,8 @@ def test_unsubscribe_subject_fires():
 
 def test_command_as_first_body_line_fires():
     """'subscribe me' as the first line of a short body fires."""
-    assert administrivia(msgdata(compose(subject="hi", body="subscribe me\n-- \nAnn\nAnn's signature\n"))).rule == "administrivia"
+    data = msgdata(compose(subject="hi", body="subscribe me\n-- \nAnn\nAnn's signature\n"))
+    assert administrivia(data).rule == "administrivia"
 
 
 def test_long_post_starting_with_a_command_passes():
