@@ -55,11 +55,9 @@ class Listserv(click.Group):
         except click.exceptions.NoArgsIsHelpError as exc:
             click.echo(exc.format_message(), err=True)
             status = exc.exit_code
-        except click.UsageError as exc:
-            status = fail(_with_hint(exc), exc.exit_code)
         except click.ClickException as exc:
-            status = fail(exc.format_message(), exc.exit_code)
-        except click.Abort:
+            status = fail(_with_hint(exc), exc.exit_code)
+        except click.Abort:  # Ctrl-C, or EOF where click itself prompts
             status = fail("aborted", 1)
         except ListservError as exc:
             status = fail(str(exc), exc.exit_code)
@@ -75,8 +73,10 @@ def fail(message: str, code: int) -> int:
     return code
 
 
-def _with_hint(exc: click.UsageError) -> str:
-    hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+def _with_hint(exc: click.ClickException) -> str:
+    """click's message on one line, pointing at the --help of the command that was misused."""
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
     return exc.format_message() + hint
 
 
@@ -111,6 +111,7 @@ def printable(text: str, keep: str = "") -> str:
 
 
 def cell(value: object) -> str:
+    """One value as a person reads it in a table: yes/no, "-" for nothing, no control characters."""
     if value is None:
         return "-"
     if isinstance(value, bool):
@@ -234,6 +235,7 @@ def lists_delete(address: str, yes: bool) -> None:
 
 
 async def _delete_list(store: Store, address: str, yes: bool) -> None:
+    """Say what goes with the list (its members count) before asking, since nothing brings it back."""
     mlist = await lists.get(store, address)
     if not yes and not _confirmed(f"Delete {mlist.address} with its {mlist.members} members, held posts and archive?"):
         raise Refused(f"not deleted: {mlist.address} (answer y, or pass --yes)")
@@ -293,6 +295,7 @@ def members_import(ctx: click.Context, list_address: str, csv_file: str) -> None
 
 
 async def _import(store: Store, list_address: str, rows: list) -> membership.ImportReport:
+    """import_rows() behind a progress bar on stderr, so stdout carries only the report."""
     await lists.get(store, list_address)  # an unknown list fails before the progress bar shows
     stderr = click.get_text_stream("stderr")
     with click.progressbar(length=len(rows), label=f"importing {len(rows)} rows", file=stderr) as bar:
@@ -327,6 +330,7 @@ def members_remove(list_address: str, address: str) -> None:
 @click.argument("key")
 @click.argument("value")
 def members_set(list_address: str, address: str, key: str, value: str) -> None:
+    """Change one member setting (the help text above lists the keys from MEMBER_SETTINGS)."""
     changed = run(lambda store, _: membership.set_setting(store, list_address, address, key, value))
     click.echo(f"{changed['address']} on {list_address.strip().casefold()}: {key} = {cell(changed[key])}")
 
@@ -381,6 +385,7 @@ def held_show(held_id: int, as_json: bool) -> None:
 
 
 def by_option(func: Callable) -> Callable:
+    """--by for the decision commands: every decision is audited under a name."""
     return click.option("--by", metavar="NAME", help="Who decides, for the audit log (default: your login name).")(func)
 
 

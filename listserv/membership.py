@@ -95,11 +95,13 @@ async def _require_list(db, list_id: int, list_address: str) -> None:
 
 
 async def _insert(db, list_id: int, list_address: str, member: dict) -> bool:
+    """Write job: one member, unless the list is gone; False when already a member."""
     await _require_list(db, list_id, list_address)
     return await store_members.add(db, list_id, member)
 
 
 async def _insert_many(db, list_id: int, list_address: str, members: list[dict]) -> list[str]:
+    """Write job: every member in one transaction, unless the list is gone; returns those already there."""
     await _require_list(db, list_id, list_address)
     return await store_members.add_many(db, list_id, members)
 
@@ -201,6 +203,7 @@ def _checked_rows(
 
 
 def _row_member(cells: list[str]) -> dict:
+    """A CSV row (address[, name[, role]]) as a checked member; an empty role cell means member."""
     if not 1 <= len(cells) <= 3:
         raise BadSetting(f"expected address,name[,role], got {len(cells)} fields")
     name = cells[1] if len(cells) > 1 else ""

@@ -189,3 +189,14 @@ def test_repeated_id_acts_once(listserv, team, hold):
 def test_ls_unknown_list_exit_1(listserv, fails):
     """`held ls LIST` for an unknown list is refused: exit 1, one line."""
     fails(listserv("held", "ls", "nope@example.org"), 1, "no such list")
+
+
+def test_unknown_login_name_asks_for_by(listserv, team, hold, fails, monkeypatch):
+    """With no --by and no login name to be found (simulated; every user has one here), exit 2 asking for --by."""
+
+    def no_user() -> str:
+        raise OSError("no login name")
+
+    monkeypatch.setattr(getpass, "getuser", no_user)
+    fails(listserv("held", "approve", str(hold(team))), 2, "give --by NAME")
+    assert len(waiting(listserv)) == 1

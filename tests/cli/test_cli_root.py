@@ -122,3 +122,16 @@ def test_version():
     result = CliRunner().invoke(main, ["--version"])
     assert result.exit_code == 0
     assert __version__ in result.stdout
+
+
+def test_interrupt_is_one_line_exit_1(listserv, monkeypatch):
+    """Ctrl-C during a command (simulated: no one presses keys here) ends with one error line and exit 1."""
+    from listserv import lists
+
+    async def interrupted(store):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lists, "all_lists", interrupted)
+    result = listserv("lists", "ls")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == "listserv: error: aborted"
