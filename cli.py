@@ -145,6 +145,17 @@ def emit_fields(obj: dict) -> None:
         click.echo(f"{key + ':':<{width + 1}} {cell(value)}")
 
 
+def one_line(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Refuse line breaks and control characters in text that ends up in a header of every post.
+
+    A description or subject prefix with a line break would add a header line
+    (say, a Reply-To outside the list) to each redistributed copy.
+    """
+    if value is not None and not value.isprintable():
+        raise click.BadParameter(f"line breaks and control characters are not allowed, got {value!r}")
+    return value
+
+
 # A setting's value may start with "-" (a subject prefix, a negative number to be refused by its type).
 VALUE_MAY_START_WITH_DASH = {"ignore_unknown_options": True}
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
@@ -184,7 +195,7 @@ def lists_group() -> None:
 
 @lists_group.command("create")
 @click.argument("address", metavar="NAME@DOMAIN")
-@click.option("--description", default="", help="One line shown in List-Id.")
+@click.option("--description", default="", callback=one_line, help="One line shown in List-Id.")
 @click.option("--nonmember-action", type=click.Choice(lists.NONMEMBER_ACTIONS), default="hold", show_default=True,
               help="What happens to posts from non-members.")
 def lists_create(address: str, description: str, nonmember_action: str) -> None:
@@ -219,7 +230,7 @@ def lists_show(address: str, as_json: bool) -> None:
 @lists_group.command("set", context_settings=VALUE_MAY_START_WITH_DASH)
 @click.argument("address", metavar="NAME@DOMAIN")
 @click.argument("key")
-@click.argument("value")
+@click.argument("value", callback=one_line)
 def lists_set(address: str, key: str, value: str) -> None:
     """Change one list setting (see `lists show` for the keys)."""
     changed = run(lambda store, _: lists.set_setting(store, address, key, value))

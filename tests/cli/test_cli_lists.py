@@ -143,3 +143,22 @@ def test_set_bad_key_or_value_exit_2(listserv, fails, key, value, fragment):
     before = listserv("lists", "show", "team@example.org", "--json").stdout
     fails(listserv("lists", "set", "team@example.org", key, value), 2, fragment)
     assert listserv("lists", "show", "team@example.org", "--json").stdout == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("lists", "create", "team@example.org", "--description", "Team\nReply-To: outsider@example.com"),
+        ("lists", "set", "team@example.org", "description", "Team\r\nBcc: outsider@example.com"),
+        ("lists", "set", "team@example.org", "subject_prefix", "[team]\nReply-To: outsider@example.com"),
+        ("lists", "set", "team@example.org", "subject_prefix", "[team]\x1b[2J"),
+    ],
+    ids=["create-description", "set-description", "set-prefix", "set-escape"],
+)
+def test_header_text_with_line_breaks_exit_2(listserv, fails, args):
+    """Text that goes into every post's headers may not carry a line break (header injection): exit 2."""
+    if args[1] == "set":
+        listserv("lists", "create", "team@example.org", "--description", "Team")
+    fails(listserv(*args), 2, "line breaks and control characters are not allowed")
+    found = json.loads(listserv("lists", "ls", "--json").stdout)
+    assert all(item["description"] in ("", "Team") and item["subject_prefix"] == "[{name}]" for item in found)
