@@ -15,7 +15,7 @@ STRANGER = "x@elsewhere.example"
 
 
 async def _queued(store) -> list[tuple[bytes, list[str]]]:
-    """(content, recipients) of every queued batch; exclude=[-1] works around outbound.due's empty NOT IN."""
+    """(content, recipients) of every queued batch (exclude=[-1]: see test_process._queued)."""
     return [
         (await outbound.content(store.db, b["outbound_message_id"]), b["recipients"])
         for b in await outbound.due(store.db, now=1e12, exclude=[-1])

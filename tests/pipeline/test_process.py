@@ -19,8 +19,8 @@ from .conftest import TEAM, compose
 async def _queued(store) -> list[tuple[bytes, list[str], str]]:
     """Every queued outbound message: (content, all recipients, envelope sender).
 
-    exclude=[-1]: outbound.due() with an empty exclude list renders `NOT IN (NULL)`,
-    which matches no row (reported to the store's owner).
+    exclude=[-1] keeps this independent of how due() renders an empty exclusion
+    (it once rendered `NOT IN (NULL)`, which matches no row).
     """
     result = {}
     for batch in await outbound.due(store.db, now=1e12, exclude=[-1], limit=1000):
