@@ -15,6 +15,8 @@ from listserv.store import Store
 from listserv.store import lists as store_lists
 
 NONMEMBER_ACTIONS = ("hold", "reject", "discard", "accept")
+# Not stored with the settings, but checked like one: it ends up in the List-Id of every post.
+DESCRIPTION = Setting("description", "", "one line describing the list, shown in List-Id")
 
 LIST_SETTINGS = table(
     Setting("nonmember_action", "hold", "what happens to posts from non-members", NONMEMBER_ACTIONS),
@@ -69,6 +71,7 @@ async def create(store: Store, address: str, description: str = "", nonmember_ac
     if "+" in name or name.endswith(("-request", "-owner", "-bounces", "-confirm")):
         raise BadSetting(f"a list name cannot contain '+' or end in -request/-owner/-bounces/-confirm: {norm}")
     LIST_SETTINGS["nonmember_action"].parse(nonmember_action)
+    description = DESCRIPTION.parse(description)
     overrides = {} if nonmember_action == "hold" else {"nonmember_action": nonmember_action}
 
     async def insert(db):
@@ -110,7 +113,7 @@ async def set_setting(store: Store, address: str, key: str, value: str) -> Maili
     mlist = await get(store, address)
     description, overrides = mlist.description, dict(mlist.settings)
     if key == "description":
-        description = value
+        description = DESCRIPTION.parse(value)
     else:
         overrides[key] = lookup(LIST_SETTINGS, key, "list").parse(value)
     stored = {k: v for k, v in overrides.items() if v != LIST_SETTINGS[k].default}

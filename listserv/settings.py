@@ -31,6 +31,10 @@ class Setting:
         Traceback (most recent call last):
         ...
         listserv.errors.BadSetting: x: expected a whole number >= 0, got 'ten'
+        >>> Setting("prefix", "", "").parse("[t]\\nBcc: x@example.org")
+        Traceback (most recent call last):
+        ...
+        listserv.errors.BadSetting: prefix: line breaks and control characters are not allowed, got '[t]\\nBcc: x@example.org'
         """
         value = str(text).strip()
         if self.choices:
@@ -43,6 +47,8 @@ class Setting:
             if not value.isdigit():
                 raise BadSetting(f"{self.name}: expected a whole number >= 0, got {value!r}")
             return int(value)
+        if not value.isprintable():
+            raise BadSetting(f"{self.name}: line breaks and control characters are not allowed, got {value!r}")
         return value
 
     def _parse_bool(self, value: str) -> bool:

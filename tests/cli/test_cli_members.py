@@ -151,8 +151,8 @@ def test_unknown_member_exit_1(listserv, team, fails, args):
         ("role", "admin", "role: expected one of member, moderator, owner"),
         ("delivery", "weekly", "delivery: expected one of regular, digest, nomail"),
         ("moderated", "maybe", "moderated: expected true or false"),
-        ("name", "Ann\nBcc: everyone@example.org", "name: control characters"),
-        ("name", "Ann\x1b[2J", "name: control characters"),
+        ("name", "Ann\nBcc: everyone@example.org", "control characters"),
+        ("name", "Ann\x1b[2J", "control characters"),
     ],
     ids=["unknown", "address", "bounce-score", "role", "delivery", "bool", "newline-name", "escape-name"],
 )
