@@ -79,7 +79,8 @@ class Daemon:
             await self._server.wait_closed()
         if self.store is not None:
             await self.store.close()
-        log.info("stopped")
+        if self._server is not None:  # a daemon that never listened has nothing to report
+            log.info("stopped")
 
     async def _pipeline_loop(self) -> None:
         """Process inbound rows in arrival order; a store failure backs off and retries the row."""
