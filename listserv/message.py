@@ -37,21 +37,44 @@ def parse(raw: bytes) -> EmailMessage:
 
 
 def one_line(text: str) -> str:
-    """Collapse folding and control whitespace so a value is safe to log or to set again.
+    """Collapse folding and control whitespace so a value is safe to log, store or set again.
 
     >>> one_line("  a\\r\\n\\tb  ")
     'a b'
     """
-    return _SPACE.sub(" ", text).strip()
+    return _SPACE.sub(" ", unescaped(text)).strip()
+
+
+def unescaped(text: str) -> str:
+    """Turn the parser's surrogate escapes of raw 8-bit header bytes into text (UTF-8, else Latin-1).
+
+    Left in, they make SQLite and terminals fail to encode the string.
+
+    >>> unescaped("caf\\udcc3\\udca9"), unescaped("caf\\udce9")
+    ('café', 'café')
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        data = text.encode("utf-8", "surrogateescape")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def header(msg: Message, name: str) -> str:
     """The decoded value of a header, '' if absent; falls back to a raw decode if parsing fails."""
     try:
         value = msg.get(name)
-        return "" if value is None else one_line(str(value))
+        text = "" if value is None else one_line(str(value))
     except Exception:  # the modern header parser has known crashes on hostile input
         return one_line(_raw_decoded(msg, name))
+    if "\ufffd" in text:  # raw 8-bit bytes that are not UTF-8: the raw reading keeps them as Latin-1
+        raw = one_line(_raw_decoded(msg, name))
+        return raw if raw and "\ufffd" not in raw else text
+    return text
 
 
 def header_all(msg: Message, name: str) -> list[str]:

@@ -103,3 +103,12 @@ def test_headers_listing_for_moderators():
     """headers() gives every header as [name, decoded value] in order."""
     msg = message.parse(b"From: a@b.org\nSubject: =?utf-8?q?caf=C3=A9?=\n\nx\n")
     assert message.headers(msg) == [["From", "a@b.org"], ["Subject", "café"]]
+
+
+def test_raw_8bit_headers_become_real_text():
+    """Unencoded 8-bit header bytes (UTF-8 or Latin-1) come out as text that encodes cleanly everywhere."""
+    for raw in (b"From: Ren\xc3\xa9e <r@example.org>\nSubject: caf\xc3\xa9\n\nb\n",
+                b"From: Ren\xe9e <r@example.org>\nSubject: caf\xe9\n\nb\n"):
+        msg = message.parse(raw)
+        assert message.subject(msg) == "café" and message.sender(msg) == ("r@example.org", "Renée")
+        assert message.headers(msg) == [["From", "Renée <r@example.org>"], ["Subject", "café"]]

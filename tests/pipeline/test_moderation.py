@@ -153,3 +153,14 @@ async def test_discard_records_and_sends_nothing(store, team, stranger_post):
     await moderation.discard(store, stranger_post, by="mod")
     assert (await moderation.show(store, stranger_post))["decision"] == "discarded"
     assert await _queued(store) == [] and (await audit.entries(store.db, team.id))[0]["action"] == "discard"
+
+
+async def test_8bit_headers_are_held_and_shown_as_text(store, team, submit):
+    """A stranger's post with raw Latin-1 header bytes is held, and show() gives clean text for terminals and JSON."""
+    raw = b"From: Ren\xe9e <renee@elsewhere.example>\nSubject: r\xe9sum\xe9 \xff\nMessage-ID: <l1@x>\n\nbody\n"
+    _, outcome = await submit(raw, mail_from="renee@elsewhere.example")
+    assert outcome == {TEAM: "held"}
+    [row] = await moderation.waiting(store)
+    found = await moderation.show(store, row["id"])
+    assert row["subject"] == "résumé ÿ" and ["From", "Renée <renee@elsewhere.example>"] in found["headers"]
+    assert str(found).encode("utf-8")
