@@ -148,7 +148,12 @@ async def commit(
         for data in plans:
             failed = Reason("dispose", f"acting on the decision '{data.decision.action}' failed: {type(exc).__name__}")
             data.decision = Decision(HOLD, (*data.decision.reasons, failed))
+    try:
         return await store.write(_job, settings, item, plans, unknown)
+    except StoreError:
+        raise
+    except Exception as exc:  # even holding failed (e.g. the list was deleted meanwhile): retry the row later
+        raise StoreError(f"holding inbound {item['id']} failed: {fault(exc)}") from None
 
 
 async def _job(

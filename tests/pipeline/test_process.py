@@ -255,3 +255,22 @@ async def test_crossposted_to_two_lists(store, team, submit):
     assert outcome == {TEAM: "accepted", "board@example.org": "accepted"}
     assert await messages.count(store.db, team.id) == 1 and await messages.count(store.db, second.id) == 1
     assert json.loads((await inbound.get(store.db, 1))["outcome"]) == outcome
+
+
+async def test_list_deleted_mid_flight_is_retried_then_settled(store, settings, team, monkeypatch):
+    """If even the hold cannot be written (its list vanished), process raises StoreError; the retry settles it."""
+    original = pipeline.prepare
+
+    async def prepare_then_delete(store, item, found):
+        data = await original(store, item, found)
+        await lists.delete(store, TEAM)
+        return data
+
+    monkeypatch.setattr(pipeline, "prepare", prepare_then_delete)
+    await store.write(inbound.enqueue, "ann@example.org", [TEAM], compose())
+    [item] = await inbound.pending(store.db)
+    with pytest.raises(StoreError, match="holding inbound"):
+        await pipeline.process(store, settings, item)
+    assert await inbound.pending(store.db)
+    monkeypatch.setattr(pipeline, "prepare", original)
+    assert await pipeline.process(store, settings, item) == {TEAM: "discarded"}
