@@ -1,0 +1,78 @@
+"""Delivery hands queued copies to a transport: an SMTP smarthost, or a maildir while developing.
+
+A Transport sends one batch (one envelope sender, many recipients, one copy of
+the bytes) and answers per recipient with the SMTP code and text it got, so the
+worker can tell delivered (2xx) from failed for good (5xx) from try-again
+(anything else). When nothing could be tried at all (no connection, a timeout,
+the sender refused) it raises TransportError instead, and every recipient of
+the batch waits for the next try.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from listserv.config import DeliverySettings
+from listserv.errors import ConfigError
+
+Results = dict[str, tuple[int, str]]
+
+
+class TransportError(Exception):
+    """Nothing of the batch could be tried: a temporary failure for all of its recipients.
+
+    Its text (one line, the smarthost's reply when there was one, never message
+    content) becomes the batch's last_error in `queue ls`.
+    """
+
+
+class Transport(Protocol):
+    """Where copies go. One instance is shared by every concurrent send of a worker."""
+
+    async def send(self, mail_from: str, recipients: list[str], content: bytes) -> Results:
+        """Send content to recipients; the (SMTP code, text) each one got."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and files; the worker calls it once, when it stops."""
+        ...
+
+
+def transport_from_url(url: str, settings: DeliverySettings) -> Transport:
+    """The transport a `[delivery] transport` value names: "smtp://HOST[:PORT]" or "maildir:PATH".
+
+    >>> transport_from_url("ftp://example.org", DeliverySettings())
+    Traceback (most recent call last):
+    ...
+    listserv.errors.ConfigError: [delivery] transport: expected "smtp://HOST:PORT" or "maildir:PATH", got 'ftp://example.org'
+    """
+    # Imported here: both modules import TransportError from this one, and a
+    # maildir set-up never needs the SMTP client loaded.
+    scheme, _, rest = url.partition(":")
+    if scheme == "maildir" and rest.strip():
+        from listserv.delivery.maildir import MaildirTransport
+
+        return MaildirTransport(Path(rest.strip()))
+    if scheme == "smtp":
+        from listserv.delivery.smtp import SmtpTransport
+
+        host, port = _smtp_address(url)
+        return SmtpTransport(host, port, settings)
+    raise ConfigError(f'[delivery] transport: expected "smtp://HOST:PORT" or "maildir:PATH", got {url!r}')
+
+
+def _smtp_address(url: str) -> tuple[str, int]:
+    """HOST and PORT of smtp://HOST[:PORT] (25 when left out); anything more is refused, not ignored."""
+    bad = ConfigError(f'[delivery] transport: expected "smtp://HOST:PORT", got {url!r}')
+    try:
+        parts = urlsplit(url)
+        port = parts.port if parts.port is not None else 25
+    except ValueError:
+        raise bad from None
+    if not parts.hostname or parts.username or parts.password or parts.query or parts.fragment:
+        raise bad
+    if parts.path not in ("", "/") or port == 0:
+        raise bad
+    return parts.hostname, port

@@ -50,7 +50,8 @@ async def enqueue(
 async def due(db: aiosqlite.Connection, now: float, exclude: Iterable[int] = (), limit: int = 100) -> list[dict]:
     """Batches whose next attempt is due, oldest first, with what is needed to send them."""
     skip = list(exclude)
-    marks = ", ".join("?" for _ in skip) or "NULL"
+    # `id NOT IN (NULL)` is never true in SQL, so an empty exclusion must be an empty list, not NULL.
+    marks = ", ".join("?" for _ in skip)
     rows = await many(
         db,
         "SELECT o.id, o.outbound_message_id, o.recipients, o.attempts, o.created_at,"
@@ -142,3 +143,10 @@ async def retry_all(db: aiosqlite.Connection, now: float) -> int:
 async def count(db: aiosqlite.Connection) -> int:
     row = await one(db, "SELECT count(*) AS n FROM outbound")
     return row["n"]
+
+
+async def withdraw(db: aiosqlite.Connection, outbound_message_id: int) -> int:
+    """Take a queued message back: it and every batch still owed go; returns how many batches."""
+    batches = await change(db, "DELETE FROM outbound WHERE outbound_message_id = ?", (outbound_message_id,))
+    await change(db, "DELETE FROM outbound_messages WHERE id = ?", (outbound_message_id,))
+    return batches

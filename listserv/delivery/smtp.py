@@ -1,0 +1,252 @@
+"""SMTP to the smarthost with aiosmtplib: a small pool of reusable connections, one transaction per batch.
+
+Each send borrows one connection (at most `connections` exist), runs MAIL, one
+RCPT per recipient and a single DATA, and returns it to the pool. A pooled
+connection is RSET before its next transaction: that starts a clean envelope
+and proves the connection is still alive; a dead one is replaced at once.
+
+The transaction is driven command by command (`execute_command`) rather than
+with `sendmail()`, because sendmail hides the RCPT replies when DATA fails and
+raises instead of answering per recipient; here every recipient gets the reply
+that decided it. Addresses are checked and encoded here, not by aiosmtplib's
+lenient parser, so a recipient is never silently rewritten into another one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import re
+import socket
+
+import aiosmtplib
+from aiosmtplib import SMTPDataError, SMTPException, SMTPHeloError
+
+from listserv.config import DeliverySettings
+from listserv.delivery import Results, TransportError
+
+log = logging.getLogger(__name__)
+
+_CTL = r"\x00-\x20\x7f"
+_LOCAL = rf'(?:"(?:[^"\\{_CTL}]|\\[^{_CTL}]| )*"|[^{_CTL}\s"<>()\[\]\\,;:@]+)'
+_DOMAIN = rf"(?:\[[^{_CTL}\s\[\]\\<>]+\]|[^{_CTL}\s\"<>()\[\]\\,;:@]+)"
+MAILBOX = re.compile(f"{_LOCAL}@{_DOMAIN}")
+BAD_ADDRESS = (553, "5.1.3 address cannot be sent safely on an SMTP command line (not tried)")
+NEEDS_SMTPUTF8 = (553, "5.6.7 non-ASCII address and the smarthost does not offer SMTPUTF8 (not tried)")
+QUIT_TIMEOUT = 2.0
+
+
+class SmtpTransport:
+    """Sends batches to one smarthost over at most `settings.connections` kept-open connections."""
+
+    def __init__(self, host: str, port: int, settings: DeliverySettings) -> None:
+        self.host = host
+        self.port = port
+        self.timeout = float(max(1, settings.timeout))
+        self._slots = asyncio.Semaphore(max(1, settings.connections))
+        self._idle: list[aiosmtplib.SMTP] = []
+        # STARTTLS whenever a remote smarthost offers it (certificates checked):
+        # case details must not cross a network in clear. Loopback needs none.
+        self._start_tls = None if not _is_loopback(host) else False
+        self._helo_name = socket.gethostname() or "localhost"
+
+    async def send(self, mail_from: str, recipients: list[str], content: bytes) -> Results:
+        """One transaction (or more if the smarthost says 452 too many recipients) on a pooled connection."""
+        if not recipients:
+            return {}
+        async with self._slots:
+            client = await self._checkout()
+            try:
+                results = await self._transactions(client, mail_from, recipients, content)
+            except TransportError:
+                self._idle.append(client)  # the sender was refused; the connection itself is fine
+                raise
+            except (SMTPException, OSError) as exc:
+                client.close()
+                raise TransportError(f"connection to smarthost {self.host}:{self.port} failed: {_why(exc)}") from None
+            except BaseException:
+                client.close()  # cancelled or a bug: the connection's state is unknown
+                raise
+            self._idle.append(client)
+            return results
+
+    async def close(self) -> None:
+        """QUIT every idle connection (politely, briefly) and close it."""
+        idle, self._idle = self._idle, []
+        await asyncio.gather(*(_quit(client) for client in idle))
+
+    async def _checkout(self) -> aiosmtplib.SMTP:
+        """A live connection: a pooled one that answers RSET, else a new one."""
+        while self._idle:
+            client = self._idle.pop()
+            if await _reset(client):
+                return client
+            log.info("pooled connection to %s:%d was lost; opening another", self.host, self.port)
+        return await self._connect()
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        client = aiosmtplib.SMTP(
+            hostname=self.host, port=self.port, timeout=self.timeout,
+            local_hostname=self._helo_name, start_tls=self._start_tls,
+        )
+        try:
+            await client.connect()
+            if client.is_ehlo_or_helo_needed:
+                await _greet(client)
+        except (SMTPException, OSError) as exc:
+            client.close()
+            where = f"{self.host}:{self.port}"
+            raise TransportError(f"cannot connect to smarthost {where}: {_why(exc)}") from None
+        log.debug("connected to %s:%d", self.host, self.port)
+        return client
+
+    async def _transactions(self, client: aiosmtplib.SMTP, mail_from: str, recipients: list[str], content: bytes) -> Results:
+        """Repeat the transaction for recipients a smarthost deferred with 452 (RFC 5321 4.5.3.1.10).
+
+        Only while each round delivers someone, so a smarthost that answers 452
+        to everything cannot keep us here.
+        """
+        results: Results = {}
+        pending = list(dict.fromkeys(recipients))
+        while pending:
+            round_results = await self._transaction(client, mail_from, pending, content)
+            results.update(round_results)
+            over_limit = [r for r in pending if round_results[r][0] == 452]
+            progressed = any(200 <= round_results[r][0] < 300 for r in pending)
+            if not (over_limit and progressed) or not await _reset(client):
+                break
+            pending = over_limit
+        return results
+
+    async def _transaction(self, client: aiosmtplib.SMTP, mail_from: str, recipients: list[str], content: bytes) -> Results:
+        """MAIL, one RCPT each, one DATA for everyone accepted; the reply that decided each recipient."""
+        utf8 = client.supports_extension("smtputf8")
+        results, wire = _encode_recipients(recipients, utf8)
+        sender = _encoded(mail_from, utf8) if mail_from else b""
+        if sender is None:
+            raise TransportError(f"envelope sender {mail_from!r} cannot be sent to this smarthost")
+        options = _mail_options(client, content, any(not w.isascii() for w in (sender, *wire.values())))
+        reply = await client.execute_command(b"MAIL", b"FROM:<" + sender + b">", *options)
+        if reply.code != 250:
+            raise TransportError(f"smarthost refused the sender: {reply.code} {reply.message}")
+        accepted = []
+        for rcpt, address in wire.items():
+            reply = await client.execute_command(b"RCPT", b"TO:<" + address + b">")
+            if reply.code in (250, 251):
+                accepted.append(rcpt)
+            else:
+                results[rcpt] = (reply.code, reply.message)
+        if accepted:
+            outcome = await _data(client, content)
+            results.update((rcpt, outcome) for rcpt in accepted)
+        return results
+
+
+def _encode_recipients(recipients: list[str], utf8: bool) -> tuple[Results, dict[str, bytes]]:
+    """Recipients that cannot be sent get their (local, permanent) answer; the rest their wire form."""
+    refused: Results = {}
+    wire: dict[str, bytes] = {}
+    for rcpt in recipients:
+        encoded = _encoded(rcpt, utf8)
+        if encoded is None:
+            refused[rcpt] = BAD_ADDRESS if not MAILBOX.fullmatch(rcpt) else NEEDS_SMTPUTF8
+        else:
+            wire[rcpt] = encoded
+    return refused, wire
+
+
+def _encoded(address: str, utf8: bool) -> bytes | None:
+    """The address as it goes between < and >, or None when it cannot be sent safely.
+
+    >>> _encoded("ann@example.org", False)
+    b'ann@example.org'
+    >>> _encoded("ann@bücher.example", False)
+    b'ann@xn--bcher-kva.example'
+    >>> _encoded("zoë@example.org", False) is None, _encoded("zoë@example.org", True)
+    (True, b'zo\\xc3\\xab@example.org')
+    >>> _encoded("ann@example.org>\\r\\nRCPT TO:<eve@example.org", True) is None
+    True
+    """
+    if not MAILBOX.fullmatch(address):
+        return None
+    if address.isascii():
+        return address.encode("ascii")
+    if utf8:
+        return address.encode("utf-8")
+    local, _, domain = address.rpartition("@")
+    if not local.isascii():
+        return None
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}".encode("ascii")
+    except UnicodeError:
+        return None
+
+
+def _mail_options(client: aiosmtplib.SMTP, content: bytes, utf8: bool) -> list[bytes]:
+    """SIZE lets the smarthost refuse a too-big message before it is sent; BODY/SMTPUTF8 say what comes."""
+    options = []
+    if client.supports_extension("size"):
+        # The size on the wire: bare LFs become CRLF (an estimate is all RFC 1870 asks).
+        options.append(b"SIZE=%d" % (len(content) + content.count(b"\n") - content.count(b"\r\n")))
+    if not content.isascii() and client.supports_extension("8bitmime"):
+        options.append(b"BODY=8BITMIME")
+    if utf8:
+        options.append(b"SMTPUTF8")
+    return options
+
+
+async def _data(client: aiosmtplib.SMTP, content: bytes) -> tuple[int, str]:
+    """DATA and the message in one write; a refusal (at DATA or after the dot) is the answer, not an error."""
+    try:
+        reply = await client.data(content)
+    except SMTPDataError as exc:
+        return exc.code, exc.message
+    return reply.code, reply.message
+
+
+async def _greet(client: aiosmtplib.SMTP) -> None:
+    """EHLO, falling back to HELO for a server that does not speak ESMTP."""
+    try:
+        await client.ehlo()
+    except SMTPHeloError:
+        await client.helo()
+
+
+async def _reset(client: aiosmtplib.SMTP) -> bool:
+    """RSET: True when the connection is alive and its envelope clean, else it is closed."""
+    if client.is_connected:
+        try:
+            reply = await client.execute_command(b"RSET")
+            if reply.code == 250:
+                return True
+        except (SMTPException, OSError):
+            pass  # a dead connection: closed below and replaced by the caller
+    client.close()
+    return False
+
+
+async def _quit(client: aiosmtplib.SMTP) -> None:
+    # Best effort: the server may already have gone; the socket is closed either way.
+    with contextlib.suppress(SMTPException, OSError):
+        await client.quit(timeout=QUIT_TIMEOUT)
+    client.close()
+
+
+def _is_loopback(host: str) -> bool:
+    """localhost or a loopback IP: no network to protect the message from."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _why(exc: BaseException) -> str:
+    """One line for last_error: the reply or the reason, never message content."""
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return f"{exc.code} {exc.message}".replace("\n", " ")
+    text = str(exc).replace("\n", " ") or type(exc).__name__
+    return text if text.startswith(type(exc).__name__) else f"{type(exc).__name__}: {text}"

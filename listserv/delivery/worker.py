@@ -1,0 +1,273 @@
+"""The delivery worker: takes due batches off the outbound queue, sends them, and settles every try.
+
+At most `connections` batches are being sent at once. Which batches are in
+flight is kept in memory only: after a crash every row is simply due again, so
+delivery is at-least-once per recipient (a copy may go twice, never zero
+times). Each try is settled in one transaction: recipients that got 2xx leave
+the batch; 5xx failures are recorded in delivery_failures and leave it; the
+rest wait until now + retry_schedule[attempts] (the last value repeats), and
+fail for good once the batch is older than give_up_after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import sqlite3
+import time
+import traceback
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable
+
+import aiosqlite
+
+from listserv.config import DeliverySettings, Settings
+from listserv.delivery import Results, Transport, TransportError, transport_from_url
+from listserv.errors import StoreError
+from listserv.store import Store
+from listserv.store import outbound
+
+log = logging.getLogger(__name__)
+STOP_GRACE = 10.0  # seconds stop() lets tries in flight finish; cut-short ones stay queued
+MIN_PAUSE = 0.05  # floor of the poll pause, so poll_interval = 0 cannot spin the loop
+RECORD_RETRY_MAX = 30.0  # longest pause between attempts to record a try the database refused
+NO_REPLY = (0, "the transport gave no reply for this recipient")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one try decided for one batch; applied in a single transaction."""
+
+    delivered: int  # recipients that got a 2xx reply
+    failures: list[tuple[str, int, str]]  # permanent: (address, code, text), recorded then dropped
+    remaining: list[str]  # temporary: kept in the batch for the next try
+    next_attempt_at: float  # when the remaining recipients are tried again
+    last_error: str  # the reply they are waiting on, for `queue ls`
+
+
+DROPPED = Outcome(0, [], [], 0.0, "")  # the batch's message was withdrawn: delete the batch
+
+
+class DeliveryWorker:
+    """Delivers the outbound queue through one transport; the daemon runs run() as a task."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        transport: Transport | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.settings = settings.delivery
+        self.transport = transport if transport is not None else transport_from_url(self.settings.transport, self.settings)
+        self.clock = clock
+        self._in_flight: dict[int, asyncio.Task] = {}  # batch id -> its try, until settled
+        self._sending: set[int] = set()  # the subset still talking to the transport
+        self._wakeup = asyncio.Event()
+        self._taking = asyncio.Lock()  # one look at the queue at a time, so no batch starts twice
+        self._stopping = False
+
+    async def run(self) -> None:
+        """Deliver until stop(): look at the queue at once on wake(), else every poll_interval."""
+        log.info("delivery started: up to %d batches at once", self._width)
+        while not self._stopping:
+            self._wakeup.clear()
+            try:
+                await self._take_due()
+            except Exception as exc:  # noqa: BLE001 - the worker must outlive a bad moment of the database
+                log.error("cannot read the outbound queue (will look again): %s", _describe(exc))
+            await self._pause()
+
+    def wake(self) -> None:
+        """New rows were queued in this process: look now rather than at the next poll."""
+        self._wakeup.set()
+
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Take no new batches, give the tries in flight `grace` seconds, then close the transport.
+
+        A try still running after that is cancelled before it is settled, so
+        its batch stays queued exactly as it was and is sent again later.
+        """
+        self._stopping = True
+        self._wakeup.set()
+        tasks = list(self._in_flight.values())
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=grace)
+            for task in late:
+                task.cancel()
+            if late:
+                log.warning("stopping: %d batch tries cut short; they stay queued", len(late))
+                await asyncio.gather(*late, return_exceptions=True)
+        await self.transport.close()
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Deliver until nothing is due now and nothing is in flight, or timeout seconds passed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            await self._take_due()
+            if not self._in_flight:
+                return
+            left = deadline - loop.time()
+            if left <= 0:
+                log.warning("drain: %d batch tries still running after %.1fs", len(self._in_flight), timeout)
+                return
+            await asyncio.wait(list(self._in_flight.values()), timeout=left, return_when=asyncio.FIRST_COMPLETED)
+
+    @property
+    def _width(self) -> int:
+        return max(1, self.settings.connections)
+
+    async def _pause(self) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), timeout=max(self.settings.poll_interval, MIN_PAUSE))
+
+    async def _take_due(self) -> None:
+        """Start a try for each due batch that is not in flight, while fewer than `connections` are sending."""
+        async with self._taking:
+            room = self._width - len(self._sending)
+            if room <= 0 or self._stopping:
+                return
+            due = await outbound.due(self.store.db, self.clock(), exclude=list(self._in_flight), limit=room)
+            for batch in due:
+                if self._stopping:
+                    return
+                self._start(batch)
+
+    def _start(self, batch: dict) -> None:
+        task = asyncio.create_task(self._attempt(batch), name=f"delivery-batch-{batch['id']}")
+        self._in_flight[batch["id"]] = task
+        self._sending.add(batch["id"])
+        task.add_done_callback(functools.partial(self._finished, batch["id"]))
+
+    def _finished(self, batch_id: int, task: asyncio.Task) -> None:
+        self._in_flight.pop(batch_id, None)
+        self._sending.discard(batch_id)
+        self._wakeup.set()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("batch %d: try ended with %s", batch_id, _where(task.exception()))
+
+    async def _attempt(self, batch: dict) -> None:
+        """One try of one batch, then its settlement; a fault in the try costs a retry, not the worker."""
+        try:
+            outcome = await self._try(batch)
+        except Exception as exc:  # noqa: BLE001 - any bug here must leave the batch queued, not kill delivery
+            log.error("batch %d: try failed with %s; it will be retried", batch["id"], _where(exc))
+            results = {rcpt: (0, f"internal error: {type(exc).__name__}") for rcpt in batch["recipients"]}
+            outcome = judge(batch, results, self.clock(), self.settings)
+        self._sending.discard(batch["id"])
+        self._wakeup.set()  # the connection is free while this try is recorded
+        await self._record(batch, outcome)
+
+    async def _try(self, batch: dict) -> Outcome:
+        content = await outbound.content(self.store.db, batch["outbound_message_id"])
+        if content is None:
+            log.info("batch %d dropped: its message was withdrawn from the queue", batch["id"])
+            return DROPPED
+        recipients = list(dict.fromkeys(batch["recipients"]))
+        try:
+            results = await self.transport.send(batch["mail_from"], recipients, content)
+        except TransportError as exc:
+            results = {rcpt: (0, str(exc)) for rcpt in recipients}
+        outcome = judge(batch, results, self.clock(), self.settings)
+        _log_try(batch, results, outcome)
+        return outcome
+
+    async def _record(self, batch: dict, outcome: Outcome) -> None:
+        """Settle the try in one transaction; while the database refuses, keep the batch in flight and retry.
+
+        Letting it become due again instead would send the copy again to
+        everyone this try already reached.
+        """
+        pause = max(self.settings.poll_interval, MIN_PAUSE)
+        while True:
+            try:
+                await self.store.write(_apply, batch, outcome)
+                return
+            except (StoreError, sqlite3.Error, ValueError) as exc:  # ValueError: aiosqlite's closed connection
+                log.error("batch %d: cannot record the try (%s); retrying in %.1fs", batch["id"], _describe(exc), pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, RECORD_RETRY_MAX)
+
+
+def judge(batch: dict, results: Results, now: float, settings: DeliverySettings) -> Outcome:
+    """Sort a try's recipients by their replies: 2xx delivered, 5xx failed, anything else waits.
+
+    Waiting recipients of a batch older than give_up_after fail for good with
+    their last code (0 when there was no SMTP reply).
+    """
+    delivered, failures, waiting = 0, [], []
+    for rcpt in dict.fromkeys(batch["recipients"]):
+        code, text = results.get(rcpt, NO_REPLY)
+        if 200 <= code < 300:
+            delivered += 1
+        elif 500 <= code < 600:
+            failures.append((rcpt, code, _one_line(text)))
+        else:
+            waiting.append((rcpt, code, _one_line(text)))
+    give_up_at = batch["created_at"] + settings.give_up_after
+    if waiting and now >= give_up_at:
+        failures += [(rcpt, code, f"gave up after {settings.give_up_after}s; last: {text}") for rcpt, code, text in waiting]
+        waiting = []
+    next_at = min(now + retry_delay(batch["attempts"], settings), give_up_at)
+    return Outcome(delivered, failures, [rcpt for rcpt, _, _ in waiting], next_at, _summary(waiting))
+
+
+def retry_delay(attempts: int, settings: DeliverySettings) -> float:
+    """Seconds to wait after try number attempts+1 failed; the schedule's last value repeats.
+
+    >>> [retry_delay(n, DeliverySettings(retry_schedule=(1, 5))) for n in range(4)]
+    [1, 5, 5, 5]
+    """
+    schedule = settings.retry_schedule or DeliverySettings.retry_schedule  # empty: the built-in one
+    return schedule[min(attempts, len(schedule) - 1)]
+
+
+async def _apply(db: aiosqlite.Connection, batch: dict, outcome: Outcome) -> None:
+    if outcome.failures:
+        await outbound.record_failures(db, batch["list_id"], batch["outbound_message_id"], outcome.failures)
+    await outbound.settle(db, batch["id"], outcome.remaining, outcome.next_attempt_at, outcome.last_error)
+
+
+def _summary(waiting: list[tuple[str, int, str]]) -> str:
+    """last_error: the first waiting recipient's reply, and how many wait."""
+    if not waiting:
+        return ""
+    _, code, text = waiting[0]
+    reply = f"{code} {text}" if code else text
+    return reply if len(waiting) == 1 else f"{reply} ({len(waiting)} recipients waiting)"
+
+
+def _one_line(text: str, limit: int = 500) -> str:
+    return " ".join(text.split())[:limit]
+
+
+def _log_try(batch: dict, results: Results, outcome: Outcome) -> None:
+    """Counts and codes only: no addresses, subjects or bodies."""
+    codes = Counter(code for code, _ in results.values())
+    replies = " ".join(f"{code}x{n}" for code, n in sorted(codes.items()))
+    log.info(
+        "batch %d (message %d, try %d): replies %s; %d delivered, %d failed, %d waiting",
+        batch["id"], batch["outbound_message_id"], batch["attempts"] + 1, replies or "none",
+        outcome.delivered, len(outcome.failures), len(outcome.remaining),
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    """A database error's own text (SQLite's words, never content), else just where the fault was."""
+    if isinstance(exc, (StoreError, sqlite3.Error)):
+        return f"{type(exc).__name__}: {exc}"
+    return _where(exc)
+
+
+def _where(exc: BaseException) -> str:
+    """The exception's type and innermost frame: enough to find the bug, without its text (may hold content)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return type(exc).__name__
+    last = frames[-1]
+    return f"{type(exc).__name__} at {last.filename}:{last.lineno} in {last.name}"
