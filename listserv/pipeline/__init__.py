@@ -34,7 +34,7 @@ RULES = (
     (loop.loop, DISCARD),  # first: our own mail coming back is never shown to anyone
     (duplicate.duplicate, DISCARD),  # a resend of an archived post
     (nonmember.nonmember, nonmember.action),  # the list's nonmember_action: hold/reject/discard/accept
-    (unparseable.unparseable, HOLD),  # no usable From: or no parse; before nothing can be dropped
+    (unparseable.unparseable, HOLD),  # no parse or no usable From: (nonmember skips those): kept, never dropped
     (emergency.emergency, HOLD),
     (moderated.moderated, HOLD),
     (size.size, HOLD),
