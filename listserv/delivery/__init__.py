@@ -51,6 +51,7 @@ def transport_from_url(url: str, settings: DeliverySettings) -> Transport:
     # Imported here: both modules import TransportError from this one, and a
     # maildir set-up never needs the SMTP client loaded.
     scheme, _, rest = url.partition(":")
+    scheme = scheme.lower()
     if scheme == "maildir" and rest.strip():
         from listserv.delivery.maildir import MaildirTransport
 

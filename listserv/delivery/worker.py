@@ -73,7 +73,7 @@ class DeliveryWorker:
 
     async def run(self) -> None:
         """Deliver until stop(): look at the queue at once on wake(), else every poll_interval."""
-        log.info("delivery started: up to %d batches at once", self._width)
+        log.info("delivery started: %s, up to %d batches at once", type(self.transport).__name__, self._width)
         while not self._stopping:
             self._wakeup.clear()
             try:
@@ -129,7 +129,9 @@ class DeliveryWorker:
     async def _take_due(self) -> None:
         """Start a try for each due batch that is not in flight, while fewer than `connections` are sending."""
         async with self._taking:
-            room = self._width - len(self._sending)
+            # Tries whose outcome the database has not taken yet count too (up to a
+            # second round): if recording stalls, sending stalls instead of piling up.
+            room = min(self._width - len(self._sending), 2 * self._width - len(self._in_flight))
             if room <= 0 or self._stopping:
                 return
             due = await outbound.due(self.store.db, self.clock(), exclude=list(self._in_flight), limit=room)
