@@ -33,6 +33,7 @@ _CTL = r"\x00-\x20\x7f"
 _LOCAL = rf'(?:"(?:[^"\\{_CTL}]|\\[^{_CTL}]| )*"|[^{_CTL}\s"<>()\[\]\\,;:@]+)'
 _DOMAIN = rf"(?:\[[^{_CTL}\s\[\]\\<>]+\]|[^{_CTL}\s\"<>()\[\]\\,;:@]+)"
 MAILBOX = re.compile(f"{_LOCAL}@{_DOMAIN}")
+ENHANCED = re.compile(r"[245]\.\d{1,3}\.\d{1,3}\b")  # an RFC 3463 status code opening a reply text
 BAD_ADDRESS = (553, "5.1.3 address cannot be sent safely on an SMTP command line (not tried)")
 NEEDS_SMTPUTF8 = (553, "5.6.7 non-ASCII address and the smarthost does not offer SMTPUTF8 (not tried)")
 QUIT_TIMEOUT = 2.0
@@ -113,7 +114,7 @@ class SmtpTransport:
         while pending:
             round_results = await self._transaction(client, mail_from, pending, content)
             results.update(round_results)
-            over_limit = [r for r in pending if round_results[r][0] == 452]
+            over_limit = [r for r in pending if _too_many(*round_results[r])]
             progressed = any(200 <= round_results[r][0] < 300 for r in pending)
             if not (over_limit and progressed) or not await _reset(client):
                 break
@@ -142,6 +143,15 @@ class SmtpTransport:
             outcome = await _data(client, content)
             results.update((rcpt, outcome) for rcpt in accepted)
         return results
+
+
+def _too_many(code: int, text: str) -> bool:
+    """452 "too many recipients" (4.5.3, or no enhanced code), not 452 4.2.2 "mailbox full".
+
+    >>> _too_many(452, "4.5.3 Error: too many recipients"), _too_many(452, "Too many"), _too_many(452, "4.2.2 full")
+    (True, True, False)
+    """
+    return code == 452 and (text.startswith("4.5.3") or not ENHANCED.match(text))
 
 
 def _encode_recipients(recipients: list[str], utf8: bool) -> tuple[Results, dict[str, bytes]]:

@@ -31,6 +31,7 @@ class WatchingSink(Sink):
         super().__init__()
         self.peers: set = set()
         self.mail_options: list[str] = []  # every MAIL FROM parameter seen, upper-cased
+        self.mails = 0  # MAIL FROM commands: transactions begun, with or without DATA
         self.data_delay = 0.0
         self.rcpt_limit = 0
         self.active = 0
@@ -41,6 +42,7 @@ class WatchingSink(Sink):
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         with self._lock:
+            self.mails += 1
             self.peers.add(session.peer)
             self._servers.append(server)
             self.mail_options.extend(option.upper() for option in mail_options)

@@ -41,7 +41,7 @@ async def test_every_recipient_gets_its_own_reply_in_one_transaction(smtp, watch
     assert results["bob@example.org"][0] == 250
     assert results["gone@example.org"] == (550, "5.1.1 no such mailbox")
     assert results["full@example.org"] == (452, "4.2.2 mailbox full")
-    assert watching.transactions == 1
+    assert watching.transactions == watching.mails == 1  # a full mailbox is not retried at once
     assert watching.received == [(BOUNCES, ["ann@example.org", "bob@example.org"], POST)]
 
 
@@ -170,7 +170,7 @@ async def test_over_the_smarthosts_recipient_limit_the_rest_go_in_another_transa
     recipients = addresses(8)
     results = await smtp.send(BOUNCES, recipients, POST)
     assert all(results[r][0] == 250 for r in recipients)
-    assert watching.transactions == 3
+    assert watching.transactions == watching.mails == 3
     assert sorted(watching.recipients()) == recipients
 
 
@@ -185,3 +185,12 @@ async def test_an_empty_batch_touches_no_network(transport_to):
     """No recipients: no connection is even attempted (the port has no listener)."""
     transport = transport_to(free_port())
     assert await transport.send(BOUNCES, [], POST) == {}
+
+
+async def test_452_to_everyone_is_not_retried_in_a_loop(smtp, watching):
+    """A smarthost deferring every recipient with 452 4.5.3: one transaction, the 452s are the answer."""
+    for address in ("ann@example.org", "bob@example.org"):
+        watching.fail_rcpt[address] = "452 4.5.3 Too many recipients"
+    results = await smtp.send(BOUNCES, ["ann@example.org", "bob@example.org"], POST)
+    assert {code for code, _ in results.values()} == {452}
+    assert watching.mails == 1

@@ -282,6 +282,26 @@ async def test_a_try_the_database_cannot_record_is_retried_not_resent(store, set
     assert await queue_rows(store) == []
 
 
+async def test_while_tries_cannot_be_recorded_sending_stalls(store, settings, watching, queue_post):
+    """One connection and a database refusing writes: two batches go out, the rest wait; none is sent twice."""
+    await queue_post(addresses(5), batch_size=1)
+    flaky = FlakyWrites(store, failures=10_000)
+    worker = DeliveryWorker(flaky, to_sink(settings, watching, connections=1, poll_interval=0.02))
+    running = asyncio.create_task(worker.run())
+    try:
+        await watching.wait_for(lambda: watching.transactions == 2, timeout=3)
+        await asyncio.sleep(0.3)
+        assert watching.transactions == 2
+        flaky.failures = 0
+        await watching.wait_for(lambda: watching.transactions == 5, timeout=5)
+        await watching.wait_for(lambda: worker._in_flight == {}, timeout=5)
+    finally:
+        await worker.stop()
+        await running
+    assert sorted(watching.recipients()) == addresses(5)
+    assert await queue_rows(store) == []
+
+
 async def test_run_survives_an_unreadable_queue(store, settings, watching, queue_post, make_worker, caplog):
     """The reader connection fails: run() logs it and keeps polling; with the database back, the post goes."""
     await queue_post(["ann@example.org"])
