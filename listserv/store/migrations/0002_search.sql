@@ -15,7 +15,18 @@ ALTER TABLE messages ADD COLUMN attachments TEXT NOT NULL DEFAULT '';
 ALTER TABLE messages ADD COLUMN thread_id INTEGER;
     -- the thread this post belongs to; filled by threading, NULL until then
 
-CREATE INDEX messages_by_thread ON messages (thread_id);
+CREATE INDEX messages_by_thread ON messages (thread_id, date);
+
+-- Covering indexes for search (listserv/store/search_index.py): every filter a
+-- search applies (list, confidentiality, date, thread, sender, attachments) is
+-- read from the index alone, so checking a candidate never reads the large
+-- messages row (raw, body_text). by_id serves candidates coming from the FTS
+-- index, by_date serves newest-first scans of a list.
+CREATE INDEX messages_search_by_id ON messages (id, list_id, confidential, date, thread_id, sender, attachments);
+CREATE INDEX messages_search_by_date ON messages (list_id, date, confidential, thread_id, sender, attachments);
+-- the few posts with attachments, for has:attachment
+CREATE INDEX messages_with_attachments ON messages (list_id, date, confidential, thread_id, sender)
+    WHERE attachments <> '';
 
 -- Posts archived before this migration: SQL cannot strip quotes and
 -- signatures, so they start with their whole body_text (before the triggers
