@@ -16,11 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import aiosmtplib
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import Daemon, Sink, free_port, make_list, post, write_config  # noqa: E402
+from bench.smtp_client import ThinClient  # noqa: E402
 
 LIST = "bench@example.net"
 SENDER = "member000000@example.net"
@@ -47,10 +46,9 @@ class Setup:
 async def _send_many(port: int, count: int, clients: int) -> None:
     """`clients` concurrent SMTP sessions sharing `count` posts, each reusing its connection."""
     async def client(first: int) -> None:
-        smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False)
-        await smtp.connect()
+        smtp = await ThinClient.connect(port)
         for n in range(first, count, clients):
-            await smtp.sendmail(SENDER, [LIST], post(SENDER, LIST, f"bench post {n}", n=n))
+            await smtp.send(SENDER, LIST, post(SENDER, LIST, f"bench post {n}", n=n))
         await smtp.quit()
     await asyncio.gather(*(client(i) for i in range(clients)))
 

@@ -9,6 +9,7 @@ sending MTA keeps the message and retries.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Callable
 
 from aiosmtpd.lmtp import LMTP
@@ -55,6 +56,33 @@ async def is_ours(store: Store, address: str) -> bool:
     return False
 
 
+class KnownAddresses:
+    """Recipient addresses already found to be ours, so a busy list costs no query per RCPT.
+
+    A miss always asks the store, so a list created a moment ago by the CLI is
+    never refused; the memory is forgotten every `ttl` seconds, so a deleted
+    list stops being accepted soon after (the pipeline copes with the few that
+    arrive meanwhile).
+    """
+
+    def __init__(self, store: Store, ttl: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.store, self.ttl, self.clock = store, ttl, clock
+        self._known: set[str] = set()
+        self._since = clock()
+
+    async def __call__(self, address: str) -> bool:
+        if self.clock() - self._since > self.ttl:
+            self._known.clear()
+            self._since = self.clock()
+        key = address.strip().casefold()
+        if key in self._known:
+            return True
+        if await is_ours(self.store, key):
+            self._known.add(key)
+            return True
+        return False
+
+
 class IntakeHandler:
     """aiosmtpd handler: checks recipients, enqueues messages, calls on_enqueued after each commit."""
 
@@ -63,12 +91,13 @@ class IntakeHandler:
         self.settings = settings
         self.on_enqueued = on_enqueued
         self.lmtp = settings.server.lmtp
+        self.is_ours = KnownAddresses(store)
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list) -> str:
         if len(envelope.rcpt_tos) >= self.settings.server.max_recipients:
             return replies.S452_TOO_MANY_RECIPIENTS
         try:
-            ours = await is_ours(self.store, address)
+            ours = await self.is_ours(address)
         except Exception:
             log.exception("recipient lookup failed")
             return replies.S451_TRY_AGAIN
@@ -83,7 +112,7 @@ class IntakeHandler:
         if len(raw) > self.settings.server.max_message_size:
             return self._per_recipient(envelope, replies.S552_TOO_BIG)
         try:
-            inbound_id = await self.store.write(
+            inbound_id = await self.store.write_one(
                 inbound.enqueue, envelope.mail_from or "", envelope.rcpt_tos, raw, _peer(session)
             )
         except Exception:

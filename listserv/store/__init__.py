@@ -43,6 +43,10 @@ class Store:
         """Run fn(db, *args) in the writer's transaction; returns after the commit."""
         return await self.writer.run(lambda db: fn(db, *args, **kwargs))
 
+    async def write_one(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """write() for a job that runs exactly one statement (no savepoint needed; see Writer.run)."""
+        return await self.writer.run(lambda db: fn(db, *args), single_statement=True)
+
     async def close(self) -> None:
         await self.writer.stop()
         await self.writer.db.close()

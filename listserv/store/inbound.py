@@ -12,17 +12,18 @@ from typing import Iterable
 
 import aiosqlite
 
-from listserv.store.rows import change, insert, many, one
+from listserv.store.rows import change, many, one
 
 
 async def enqueue(
     db: aiosqlite.Connection, mail_from: str, rcpt_tos: Iterable[str], raw: bytes, peer: str = ""
 ) -> int:
-    return await insert(
-        db,
+    """Insert one row in a single statement (intake's hot path: one round trip to the database thread)."""
+    row = await db.execute_insert(
         "INSERT INTO inbound (received_at, mail_from, rcpt_tos, peer, raw) VALUES (?, ?, ?, ?, ?)",
         (time.time(), mail_from, json.dumps(list(rcpt_tos)), peer, raw),
     )
+    return row[0]
 
 
 def _decoded(row: dict) -> dict:

@@ -21,6 +21,7 @@ from listserv.errors import StoreError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Job = Callable[[aiosqlite.Connection], Awaitable[Any]]
+Entry = tuple[Job, asyncio.Future, bool]  # the job, its caller's future, whether it needs a savepoint
 MAX_BATCH = 256
 
 
@@ -29,7 +30,7 @@ class Writer:
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self.db = db
-        self._queue: asyncio.Queue[tuple[Job, asyncio.Future]] = asyncio.Queue()
+        self._queue: asyncio.Queue[Entry] = asyncio.Queue()
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -48,11 +49,16 @@ class Writer:
             pass
         self._task = None
 
-    async def run(self, job: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
-        """Run job(db) in a transaction; returns its result once committed."""
+    async def run(self, job: Callable[[aiosqlite.Connection], Awaitable[T]], single_statement: bool = False) -> T:
+        """Run job(db) in a transaction; returns its result once committed.
+
+        single_statement: the job runs exactly one statement, which SQLite
+        undoes by itself when it fails, so the savepoint (two round trips to
+        the database thread) is skipped. Intake's insert is such a job.
+        """
         self.start()
         future: asyncio.Future = asyncio.get_running_loop().create_future()
-        await self._queue.put((job, future))
+        await self._queue.put((job, future, not single_statement))
         return await future
 
     async def _loop(self) -> None:
@@ -66,18 +72,18 @@ class Writer:
                 for _ in batch:
                     self._queue.task_done()
 
-    async def _commit(self, batch: list[tuple[Job, asyncio.Future]]) -> None:
+    async def _commit(self, batch: list[Entry]) -> None:
         outcomes: list[tuple[asyncio.Future, Any, BaseException | None]] = []
         try:
             await self.db.execute("BEGIN IMMEDIATE")
-            for job, future in batch:
-                outcomes.append((future, *await self._one(job)))
+            for job, future, savepoint in batch:
+                outcomes.append((future, *await (self._one(job) if savepoint else self._bare(job))))
             await self.db.execute("COMMIT")
         except (sqlite3.Error, ValueError) as exc:
             await self._rollback()
             log.error("store commit failed: %s", exc)
             failure = StoreError(f"database write failed: {exc}")
-            for _, future in batch:
+            for _, future, _ in batch:
                 if not future.done():
                     future.set_exception(failure)
             return
@@ -101,9 +107,18 @@ class Writer:
         await self.db.execute("RELEASE job")
         return result, None
 
+    async def _bare(self, job: Job) -> tuple[Any, BaseException | None]:
+        """Run a single-statement job: a failed statement has already undone itself."""
+        try:
+            return await job(self.db), None
+        except sqlite3.OperationalError:
+            raise  # busy or I/O: the whole transaction is suspect
+        except Exception as exc:  # handed to the caller, who owns the decision
+            return None, exc
+
     async def _rollback(self) -> None:
         try:
             if self.db.in_transaction:
                 await self.db.execute("ROLLBACK")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, ValueError) as exc:  # ValueError: the connection is already closed
             log.error("rollback failed: %s", exc)

@@ -182,3 +182,28 @@ async def test_lines_longer_than_rfc5321_are_kept(intake, store):
     assert errors == {}
     (row_id,) = await inbound.pending_ids(store.db)
     assert (await inbound.get(store.db, row_id))["raw"] == long_line
+
+
+async def test_list_created_after_start_is_accepted_at_once(store, settings):
+    """A list created while the server runs is accepted at the next RCPT (misses always ask the store)."""
+    server, port = await start(store, settings)
+    smtp = await client(port)
+    assert (await _rcpt(smtp, "late@example.org"))[0] == 550
+    await lists.create(store, "late@example.org")
+    assert (await _rcpt(smtp, "late@example.org"))[0] == 250
+    await smtp.quit()
+    server.close()
+
+
+async def test_deleted_list_is_forgotten_after_the_ttl(store):
+    """KnownAddresses stops accepting a deleted list once its memory expires."""
+    from listserv.intake import KnownAddresses
+
+    now = [0.0]
+    known = KnownAddresses(store, ttl=5.0, clock=lambda: now[0])
+    await lists.create(store, "gone@example.org")
+    assert await known("gone@example.org")
+    await lists.delete(store, "gone@example.org")
+    assert await known("gone@example.org")  # remembered within the ttl; the pipeline copes
+    now[0] = 6.0
+    assert not await known("gone@example.org")
