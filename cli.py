@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import json
-from typing import Any, Awaitable, Callable, Iterable, TypeVar
+from typing import Any, Awaitable, Callable, TypeVar
 
 import click
 
 from listserv import __version__, config, lists, membership, moderation, queue, timefmt
 from listserv.errors import ListservError, Refused, UsageError
+from listserv.output import cell, emit_fields, emit_json, emit_table, printable
 from listserv.store import Store
 
 T = TypeVar("T")
@@ -102,60 +102,6 @@ def run(work: Work[T]) -> T:
     return asyncio.run(with_store())
 
 
-# ---- output -----------------------------------------------------------------------------
-
-
-def printable(text: str, keep: str = "") -> str:
-    """Text safe for a terminal: a stranger's subject must not carry escape sequences to a moderator's screen."""
-    return "".join(ch if ch.isprintable() or ch in keep else "?" for ch in text)
-
-
-def cell(value: object) -> str:
-    """One value as a person reads it in a table: yes/no, "-" for nothing, no control characters."""
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return printable(str(value))
-
-
-def emit_json(data: object) -> None:
-    """JSON with non-ASCII escaped, so even raw JSON on a terminal cannot carry control characters."""
-    click.echo(json.dumps(data, indent=2))
-
-
-def emit_table(rows: list[dict], columns: Iterable[tuple[str, str]], empty: str) -> None:
-    """Aligned columns under a header line; `empty` when there is nothing to show."""
-    if not rows:
-        click.echo(empty)
-        return
-    columns = list(columns)
-    lines = [[title for title, _ in columns]] + [[cell(row.get(key)) for _, key in columns] for row in rows]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
-    for line in lines:
-        click.echo("  ".join(text.ljust(width) for text, width in zip(line, widths)).rstrip())
-
-
-def emit_fields(obj: dict) -> None:
-    """One `key: value` line per field, for the show commands."""
-    width = max((len(key) for key in obj), default=0)
-    for key, value in obj.items():
-        click.echo(f"{key + ':':<{width + 1}} {cell(value)}")
-
-
-def one_line(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    """Refuse line breaks and control characters in text that ends up in a header of every post.
-
-    A description or subject prefix with a line break would add a header line
-    (say, a Reply-To outside the list) to each redistributed copy.
-    """
-    if value is not None and not value.isprintable():
-        raise click.BadParameter(f"line breaks and control characters are not allowed, got {value!r}")
-    return value
-
-
 # A setting's value may start with "-" (a subject prefix, a negative number to be refused by its type).
 VALUE_MAY_START_WITH_DASH = {"ignore_unknown_options": True}
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
@@ -195,7 +141,7 @@ def lists_group() -> None:
 
 @lists_group.command("create")
 @click.argument("address", metavar="NAME@DOMAIN")
-@click.option("--description", default="", callback=one_line, help="One line shown in List-Id.")
+@click.option("--description", default="", help="One line shown in List-Id.")
 @click.option("--nonmember-action", type=click.Choice(lists.NONMEMBER_ACTIONS), default="hold", show_default=True,
               help="What happens to posts from non-members.")
 def lists_create(address: str, description: str, nonmember_action: str) -> None:
@@ -230,7 +176,7 @@ def lists_show(address: str, as_json: bool) -> None:
 @lists_group.command("set", context_settings=VALUE_MAY_START_WITH_DASH)
 @click.argument("address", metavar="NAME@DOMAIN")
 @click.argument("key")
-@click.argument("value", callback=one_line)
+@click.argument("value")
 def lists_set(address: str, key: str, value: str) -> None:
     """Change one list setting (see `lists show` for the keys)."""
     changed = run(lambda store, _: lists.set_setting(store, address, key, value))

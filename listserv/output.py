@@ -1,0 +1,52 @@
+"""How the CLI shows things: aligned tables, key/value blocks and JSON, all safe for a terminal.
+
+Subjects and names come from strangers' mail; nothing here lets them carry
+control characters or escape sequences to a moderator's screen.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Iterable
+
+import click
+
+
+def printable(text: str, keep: str = "") -> str:
+    """Text safe for a terminal: a stranger's subject must not carry escape sequences to a moderator's screen."""
+    return "".join(ch if ch.isprintable() or ch in keep else "?" for ch in text)
+
+
+def cell(value: object) -> str:
+    """One value as a person reads it in a table: yes/no, "-" for nothing, no control characters."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return printable(str(value))
+
+
+def emit_json(data: object) -> None:
+    """JSON with non-ASCII escaped, so even raw JSON on a terminal cannot carry control characters."""
+    click.echo(json.dumps(data, indent=2))
+
+
+def emit_table(rows: list[dict], columns: Iterable[tuple[str, str]], empty: str) -> None:
+    """Aligned columns under a header line; `empty` when there is nothing to show."""
+    if not rows:
+        click.echo(empty)
+        return
+    columns = list(columns)
+    lines = [[title for title, _ in columns]] + [[cell(row.get(key)) for _, key in columns] for row in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
+    for line in lines:
+        click.echo("  ".join(text.ljust(width) for text, width in zip(line, widths)).rstrip())
+
+
+def emit_fields(obj: dict) -> None:
+    """One `key: value` line per field, for the show commands."""
+    width = max((len(key) for key in obj), default=0)
+    for key, value in obj.items():
+        click.echo(f"{key + ':':<{width + 1}} {cell(value)}")
