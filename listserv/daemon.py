@@ -141,4 +141,5 @@ async def _run(settings: Settings) -> int:
 def serve(settings: Settings, host: str | None = None, port: int | None = None, lmtp: bool | None = None) -> int:
     """Run the server until SIGTERM/SIGINT; returns the process exit code."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
     return asyncio.run(_run(with_overrides(settings, host, port, lmtp)))

@@ -22,6 +22,7 @@ import logging
 import re
 from email import policy
 from email.header import Header
+from email.utils import formatdate
 
 from listserv.addresses import sub_address
 from listserv.lists import MailingList
@@ -96,6 +97,8 @@ def _new_headers(data: MsgData, made_id: bool) -> list[tuple[str, str]]:
         extra.append(("Reply-To", mlist.address))
     if made_id:
         extra.append(("Message-ID", f"<{data.message_id}>"))
+    if data.msg is None or data.msg.get("Date") is None:  # RFC 5322 requires one; some scripts omit it
+        extra.append(("Date", formatdate(data.received_at, localtime=False, usegmt=True)))
     return list_headers(mlist) + extra
 
 

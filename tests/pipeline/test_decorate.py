@@ -104,3 +104,20 @@ async def test_raw_fallback_edits_only_the_header_block():
     assert out.get_all("List-Id") == ['"Sentencing advocates" <team.example.org>']
     assert out["Subject"] == "[team] café" and out["From"] == "Ann Member <ann@example.org>"
     assert head.isascii()
+
+
+async def test_date_added_when_missing(store, settings):
+    """A post without a Date: header goes out with one (RFC 5322 requires it); one with a Date keeps it."""
+    from listserv import lists
+    from listserv.pipeline import process
+    from listserv.store import inbound, members
+    from listserv.store import outbound as store_outbound
+
+    mlist = await lists.create(store, "dated@example.org")
+    await store.write(members.add, mlist.id, {"address": "ann@example.org"})
+    raw = b"From: ann@example.org\r\nTo: dated@example.org\r\nSubject: no date\r\n\r\nbody\r\n"
+    inbound_id = await store.write(inbound.enqueue, "ann@example.org", ["dated@example.org"], raw)
+    await process(store, settings, await inbound.get(store.db, inbound_id))
+    (batch,) = await store_outbound.due(store.db, 1e12, exclude=[-1])
+    sent = email.message_from_bytes(await store_outbound.content(store.db, batch["outbound_message_id"]), policy=policy.default)
+    assert sent["Date"] is not None
