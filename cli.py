@@ -20,7 +20,7 @@ import click
 
 from listserv import __version__, config, lists, membership, moderation, queue, timefmt
 from listserv.errors import ListservError, Refused, UsageError
-from listserv.output import cell, emit_fields, emit_json, emit_table, printable
+from listserv.output import cell, emit_fields, emit_json, emit_listing, emit_table, printable
 from listserv.store import Store
 
 T = TypeVar("T")
@@ -155,10 +155,7 @@ def lists_create(address: str, description: str, nonmember_action: str) -> None:
 def lists_ls(as_json: bool) -> None:
     """Every list with its member count and non-member action."""
     found = [mlist.as_json() for mlist in run(lambda store, _: lists.all_lists(store))]
-    if as_json:
-        emit_json(found)
-    else:
-        emit_table(found, LIST_COLUMNS, "no lists")
+    emit_listing(found, as_json, LIST_COLUMNS, "no lists")
 
 
 @lists_group.command("show")
@@ -265,10 +262,7 @@ async def _import(store: Store, list_address: str, rows: list) -> membership.Imp
 def members_ls(list_address: str, as_json: bool) -> None:
     """Every member of LIST with role, delivery and flags."""
     found = run(lambda store, _: membership.listing(store, list_address))
-    if as_json:
-        emit_json(found)
-    else:
-        emit_table(found, MEMBER_COLUMNS, "no members")
+    emit_listing(found, as_json, MEMBER_COLUMNS, "no members")
 
 
 @members_group.command("remove")
@@ -421,10 +415,7 @@ def queue_group() -> None:
 def queue_ls(as_json: bool) -> None:
     """Batches of recipients still waiting for delivery."""
     found = [timefmt.with_iso(row, "next_attempt_at") for row in run(lambda store, _: queue.listing(store))]
-    if as_json:
-        emit_json(found)
-    else:
-        emit_table(found, QUEUE_COLUMNS, "queue empty")
+    emit_listing(found, as_json, QUEUE_COLUMNS, "queue empty")
 
 
 @queue_group.command("retry")

@@ -50,3 +50,11 @@ def emit_fields(obj: dict) -> None:
     width = max((len(key) for key in obj), default=0)
     for key, value in obj.items():
         click.echo(f"{key + ':':<{width + 1}} {cell(value)}")
+
+
+def emit_listing(rows: list[dict], as_json: bool, columns: Iterable[tuple[str, str]], empty: str) -> None:
+    """A listing as JSON (--json) or as a table: every `ls` command ends here."""
+    if as_json:
+        emit_json(rows)
+    else:
+        emit_table(rows, columns, empty)

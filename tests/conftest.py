@@ -121,12 +121,17 @@ async def server(smtp_settings):
     await daemon.stop()
 
 
+def write_config(directory: Path, settings: config.Settings) -> Path:
+    """settings as directory/listserv.toml, for the CLI and daemon subprocesses."""
+    path = directory / "listserv.toml"
+    path.write_text(config.to_toml(settings))
+    return path
+
+
 @pytest.fixture
 def config_file(tmp_path, smtp_settings) -> Path:
     """smtp_settings written out as a configuration file, for the CLI."""
-    path = tmp_path / "listserv.toml"
-    path.write_text(config.to_toml(smtp_settings))
-    return path
+    return write_config(tmp_path, smtp_settings)
 
 
 @pytest.fixture

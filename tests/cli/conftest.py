@@ -14,9 +14,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli import main
-from listserv import config, lists
+from listserv import lists
 from listserv.store import Store
 from listserv.store import held as store_held
+from tests.conftest import write_config
 
 POST = (
     b"From: Stranger <stranger@example.com>\r\n"
@@ -31,9 +32,7 @@ POST = (
 @pytest.fixture
 def config_path(tmp_path, settings) -> Path:
     """The test settings (database under tmp_path) written as a configuration file."""
-    path = tmp_path / "listserv.toml"
-    path.write_text(config.to_toml(settings))
-    return path
+    return write_config(tmp_path, settings)
 
 
 @pytest.fixture
