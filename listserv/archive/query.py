@@ -274,7 +274,10 @@ class _Builder:
         if "@" not in value:
             self.must.append([_text(token, "from")])
             return
-        self.must.append([_text(token, "sender")])  # the index narrows, the LIKE makes it exact
+        local, _, domain = value.partition("@")
+        # The index narrows by the local part (or the domain), the LIKE pattern makes it exact.
+        narrow = Token(token.position, False, "from", local or domain or value, token.quoted)
+        self.must.append([_text(narrow, "sender")])
         self.senders.append(_sender_pattern(value))
 
     def _date(self, token: Token) -> None:

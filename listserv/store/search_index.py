@@ -28,7 +28,7 @@ import aiosqlite
 
 from listserv.store.rows import one
 
-RANK_WINDOW = 500  # newest matching posts ranked by bm25 when a query matches more
+RANK_WINDOW = 300  # newest matching posts ranked by bm25 when a query matches more
 ATTACHMENT_WINDOW = 100  # the same for has:attachment, whose few posts are spread over the whole archive
 BOUNDS_CAP = 20000  # a narrowing filter that lets more posts through than this does not bound the scan
 PROBE = 4000  # date order: fewer matches than this are sorted; more: walk the date index
