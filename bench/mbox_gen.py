@@ -22,13 +22,14 @@ import email.header
 import email.utils
 import itertools
 import random
-import sys
 import re
+import sys
 import textwrap
 import time
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO, Iterator
+from typing import IO
 
 COMMON = (
     "the of and to a in is that for it as with was on be by this are have from or at not but an "
@@ -69,14 +70,14 @@ STATES = (
 ).split()
 FIRST = (
     "Ann Bob Carla David Elena Frank Grace Henry Irene Jamal Karen Luis Maria Nathan Olivia Peter "
-    "Quinn Rosa Samuel Tanya Umar Vera William Ximena Yusuf Zach Aisha Brian Chloe Derek "
-    "José Zoë Björn Renée Łukasz François Siobhán Søren Małgorzata Noël"
+    "Quinn Rosa Samuel Tanya Umar Vera William Ximena Yusuf Zach Aisha Brian Chloe Derek"
 ).split()
+FIRST_ACCENTED = "José Zoë Björn Renée Łukasz François Siobhán Søren Małgorzata Noël".split()
 LAST = (
     "Adams Baker Chen Diaz Evans Foster Garcia Hughes Ivanova Jackson Kim Lopez Moore Nguyen "
-    "Okafor Patel Quintero Reyes Smith Turner Underwood Vasquez Walker Young Zimmerman "
-    "Müller Ramírez Dvořák Þórsson Núñez"
+    "Okafor Patel Quintero Reyes Smith Turner Underwood Vasquez Walker Young Zimmerman"
 ).split()
+LAST_ACCENTED = "Müller Ramírez Dvořák Þórsson Núñez".split()
 DOMAINS = (
     "fd.org pd.example.gov mitigation.example.com gmail.com outlook.com yahoo.com "
     "capitaldefense.example.org sentencing.example.net lawoffice.example.com proton.me"
@@ -254,7 +255,8 @@ def people(rng: random.Random, count: int = 300) -> list[Person]:
     """`count` distinct senders with display names, addresses and signatures."""
     found: dict[str, Person] = {}
     while len(found) < count:
-        name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        first = rng.choice(FIRST_ACCENTED if rng.random() < 0.08 else FIRST)  # some non-ASCII names
+        name = f"{first} {rng.choice(LAST_ACCENTED if rng.random() < 0.05 else LAST)}"
         address = f"{_ascii(name)}{rng.choice(('', '', str(rng.randint(1, 99))))}@{rng.choice(DOMAINS)}"
         phone = f"({rng.randint(200, 989)}) 555-{rng.randint(1000, 9999)}"
         signature = rng.choice(SIGNATURES).format(name=name, org=rng.choice(ORGS), phone=phone)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from listserv.errors import BadQuery
 
@@ -124,7 +124,7 @@ def _group(terms: tuple[Text, ...]) -> str:
 
 
 def _midnight(day: date | None) -> float | None:
-    return None if day is None else datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()
+    return None if day is None else datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
 
 
 def parse(query: str) -> Query:

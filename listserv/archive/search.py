@@ -26,8 +26,7 @@ import aiosqlite
 
 from listserv.archive.query import Query, parse
 from listserv.errors import BadQuery
-from listserv.store import Store
-from listserv.store import search_index
+from listserv.store import Store, search_index
 
 ORDERS = ("rank", "date")
 MAX_LIMIT = 1000  # results per search: a page, not a dump of the archive

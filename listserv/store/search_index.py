@@ -5,19 +5,22 @@ in step with every insert, update and delete of messages (0002_search.sql), and
 rebuild() makes it again from messages at any time (`archive reindex`).
 
 How a search stays fast at 100,000 posts (measured in bench/search.py):
-- bm25() reads the whole doclist of every phrase once per FTS cursor to count
-  documents, and its per-row cost is paid for every row it scores. Ranking is
-  therefore done by ONE FTS scan over a bounded rowid window: the newest
-  RANK_WINDOW posts that match and pass the filters (all of them when fewer
-  match). A word found in half the archive is ranked among its recent posts;
-  any narrower query is ranked over every match.
+- bm25() walks the whole doclist of every phrase once per statement to count
+  documents, then costs a few microseconds for each row it scores. Ranking is
+  therefore ONE FTS scan, newest rowid first, that scores only the newest
+  RANK_WINDOW matches passing the filters (every match when fewer match): a
+  word found in half the archive is ranked among its recent posts; a narrower
+  query is ranked over all its matches. Never `rowid IN (...)` with bm25():
+  FTS5 re-runs the document count for every value.
+- A date range, thread or has:attachment first finds the span of archive ids
+  it lets through (_bounds), so the scan starts and stops there.
 - Filters (list, confidentiality, dates, thread, sender, attachments) are read
-  from covering indexes (messages_search_by_id / _by_date), never from the
-  large messages rows, and the join order is fixed with CROSS JOIN so the
-  planner cannot pick a scan of the whole archive per match.
-- Newest-first is exact: rare queries sort every match by date; common ones
-  walk the date index and test each post against the index (PROBE decides).
-- snippet() is computed for the returned page only.
+  from covering indexes (0002_search.sql), never from the large messages rows,
+  and the join order is fixed with CROSS JOIN and INDEXED BY: left to itself
+  the planner sometimes scans the whole archive once per match.
+- Newest first is exact: a query with few matches sorts them all; a common
+  one walks posts by date and tests each against the index (PROBE decides).
+- snippet() runs for the returned page only.
 """
 
 from __future__ import annotations
@@ -112,9 +115,10 @@ async def _bounds(db: aiosqlite.Connection, filters: Filters) -> tuple[int, int 
     if filters.thread_id is None and filters.after is None and filters.before is None and not filters.has_attachment:
         return 0, MAX_ID
     where, params = filters.where()
-    index = _BY_THREAD if filters.thread_id is not None else _WITH_ATTACHMENTS if filters.has_attachment else _BY_DATE
     (row,) = await _rows(
-        db, f"SELECT min(id) AS low, max(id) AS high, count(*) AS n FROM (SELECT m.id FROM {index} WHERE {where} LIMIT ?)",
+        db,
+        f"SELECT min(id) AS low, max(id) AS high, count(*) AS n FROM (SELECT m.id FROM {_walk_index(filters)}"
+        f" WHERE {where} LIMIT ?)",
         [*params, BOUNDS_CAP + 1],
     )
     if row["n"] > BOUNDS_CAP:
@@ -126,9 +130,8 @@ async def _newest(db: aiosqlite.Connection, match: str, filters: Filters, limit:
     """The newest matching posts, exactly by date: sort every match when few, else walk posts newest first."""
     where, params = filters.where()
     if filters.thread_id is not None or await _count(db, match) >= PROBE:
-        index = _BY_THREAD if filters.thread_id is not None else _BY_DATE
         hits = (  # test each post, newest first, against the index
-            f"SELECT m.id AS id, m.date AS date FROM {index} WHERE {where}"
+            f"SELECT m.id AS id, m.date AS date FROM {_walk_index(filters)} WHERE {where}"
             " AND EXISTS (SELECT 1 FROM messages_fts WHERE messages_fts MATCH ? AND rowid = m.id)"
             " ORDER BY m.date DESC, m.id DESC LIMIT ?"
         )
@@ -165,16 +168,22 @@ async def _present(db: aiosqlite.Connection, match: str, hits: str, args: list, 
 async def _filtered(db: aiosqlite.Connection, filters: Filters, limit: int) -> list[dict]:
     """A query with no words (dates, thread, sender, attachments): newest first; the snippet is the opening."""
     where, params = filters.where()
-    index = _BY_THREAD if filters.thread_id is not None else _BY_DATE
     if filters.exclude:
         where += " AND NOT EXISTS (SELECT 1 FROM messages_fts WHERE messages_fts MATCH ? AND rowid = m.id)"
         params.append(filters.exclude)
     return await _rows(
         db,
-        f"SELECT {_RESULT}, substr(m.search_text, 1, 200) AS snippet FROM {index}"
+        f"SELECT {_RESULT}, substr(m.search_text, 1, 200) AS snippet FROM {_walk_index(filters)}"
         f" WHERE {where} ORDER BY m.date DESC, m.id DESC LIMIT ?",
         [*params, limit],
     )
+
+
+def _walk_index(filters: Filters) -> str:
+    """The smallest index that lists the posts a filter lets through, by date: a thread, those with attachments, or all."""
+    if filters.thread_id is not None:
+        return _BY_THREAD
+    return _WITH_ATTACHMENTS if filters.has_attachment else _BY_DATE
 
 
 async def _rows(db: aiosqlite.Connection, sql: str, args: list) -> list[dict]:

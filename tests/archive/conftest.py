@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -16,7 +16,7 @@ _numbers = itertools.count(1)
 
 def day(text: str) -> float:
     """Unix time of an ISO date or date-time in UTC: day('2024-03-01'), day('2024-03-01T10:00')."""
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
 
 
 class Archive:
@@ -36,7 +36,7 @@ class Archive:
         }
         return await self.store.write(messages.add, self.list_id, row)
 
-    async def other_list(self, address: str = "other@example.org") -> "Archive":
+    async def other_list(self, address: str = "other@example.org") -> Archive:
         created = await lists.create(self.store, address)
         return Archive(self.store, created.id)
 

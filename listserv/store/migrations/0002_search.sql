@@ -25,7 +25,7 @@ CREATE INDEX messages_by_thread ON messages (thread_id, date);
 CREATE INDEX messages_search_by_id ON messages (id, list_id, confidential, date, thread_id, sender, attachments);
 CREATE INDEX messages_search_by_date ON messages (list_id, date, confidential, thread_id, sender, attachments);
 -- the few posts with attachments, for has:attachment
-CREATE INDEX messages_with_attachments ON messages (list_id, date, confidential, thread_id, sender)
+CREATE INDEX messages_with_attachments ON messages (list_id, date, confidential, thread_id, sender, attachments)
     WHERE attachments <> '';
 
 -- Posts archived before this migration: SQL cannot strip quotes and
