@@ -77,7 +77,7 @@ async def count_pending(db: aiosqlite.Connection) -> int:
 
 async def pending_ids(db: aiosqlite.Connection, after_id: int = 0, limit: int = 100) -> list[int]:
     """Ids of unprocessed rows in arrival order (the raw bytes are fetched one at a time)."""
-    async with db.execute(
+    rows = await db.execute_fetchall(
         "SELECT id FROM inbound WHERE processed_at IS NULL AND id > ? ORDER BY id LIMIT ?", (after_id, limit)
-    ) as cur:
-        return [row[0] for row in await cur.fetchall()]
+    )
+    return [row[0] for row in rows]

@@ -70,5 +70,4 @@ async def recipients(
     )
     if confidential:
         sql += " AND confidential = 1"
-    async with db.execute(sql + " ORDER BY address", (list_id, sender)) as cur:
-        return [row[0] for row in await cur.fetchall()]
+    return [row[0] for row in await db.execute_fetchall(sql + " ORDER BY address", (list_id, sender))]

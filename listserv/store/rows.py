@@ -1,4 +1,9 @@
-"""Small query helpers shared by the table modules: rows come back as plain dicts."""
+"""Small query helpers shared by the table modules: rows come back as plain dicts.
+
+Every call here is one round trip to aiosqlite's database thread
+(execute_fetchall / execute_insert), not three (execute, fetch, close): on a
+busy daemon those hand-offs, not SQLite, are what a query costs.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +13,23 @@ import aiosqlite
 
 
 async def one(db: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> dict | None:
-    async with db.execute(sql, tuple(params)) as cur:
-        row = await cur.fetchone()
-    return dict(row) if row is not None else None
+    """The first row (callers put LIMIT 1 or a unique key in the query), or None."""
+    rows = await db.execute_fetchall(sql, tuple(params))
+    return dict(rows[0]) if rows else None
 
 
 async def many(db: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> list[dict]:
-    async with db.execute(sql, tuple(params)) as cur:
-        return [dict(row) for row in await cur.fetchall()]
+    return [dict(row) for row in await db.execute_fetchall(sql, tuple(params))]
 
 
 async def scalar(db: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> Any:
-    async with db.execute(sql, tuple(params)) as cur:
-        row = await cur.fetchone()
-    return row[0] if row is not None else None
+    rows = await db.execute_fetchall(sql, tuple(params))
+    return rows[0][0] if rows else None
 
 
 async def insert(db: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> int:
-    async with db.execute(sql, tuple(params)) as cur:
-        return cur.lastrowid
+    row = await db.execute_insert(sql, tuple(params))
+    return row[0]
 
 
 async def change(db: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> int:
