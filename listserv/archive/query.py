@@ -104,6 +104,11 @@ class Query:
             return positive
         return f"({positive}) NOT ({self.exclusion_match()})"
 
+    def matches_everything(self) -> bool:
+        """True when nothing narrows the query (no term, no filter): it would list the whole archive."""
+        filters = self.senders or self.after or self.before or self.thread_id or self.has_attachment
+        return not self.must and not filters
+
     def exclusion_match(self) -> str | None:
         """FTS5 expression matching any excluded term, for queries that only filter rows."""
         return " OR ".join(term.fts() for term in self.exclude) or None
@@ -306,14 +311,14 @@ class _Builder:
         after, before = self.dates.get("after"), self.dates.get("before")
         if after and before and after >= before:
             raise BadQuery(f"after:{after} is not earlier than before:{before}, so no post can match")
-        filters = self.senders or self.dates or self.thread_id or self.has_attachment
-        if not self.must and not filters:
-            raise BadQuery("a query of only exclusions would match every post: add a word to search for")
-        return Query(
+        query = Query(
             must=tuple(tuple(group) for group in self.must), exclude=tuple(self.exclude),
             senders=tuple(self.senders), after=after, before=before,
             thread_id=self.thread_id, has_attachment=self.has_attachment,
         )
+        if query.matches_everything():
+            raise BadQuery("a query of only exclusions would match every post: add a word to search for")
+        return query
 
 
 _NEEDS = {

@@ -163,6 +163,8 @@ async def search(
     sender_name, subject, snippet (one line, matches marked **like this**).
     """
     parsed = query if isinstance(query, Query) else parse(query)
+    if parsed.matches_everything():
+        raise BadQuery("a query needs a word or a filter: it would match every post")
     if order not in ORDERS:
         raise BadQuery(f"order must be 'rank' or 'date', not {order!r}")
     if not 1 <= limit <= MAX_LIMIT:

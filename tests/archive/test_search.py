@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from listserv.archive.query import MAX_TERMS
+from listserv.archive.query import MAX_TERMS, Query, Text
 from listserv.archive.search import search
 from listserv.errors import BadQuery
 from tests.archive.test_query import MALFORMED
@@ -205,6 +205,13 @@ async def test_limit_caps_the_results(archive):
         await archive.add(f"records {n}")
     assert len(await found(archive, "records", limit=3)) == 3
     assert len(await found(archive, "records", limit=3, order="date")) == 3
+
+
+async def test_an_empty_query_object_is_refused(archive):
+    """A Query built in code with no term and no filter is refused, never answered with the whole archive."""
+    await archive.add("anything")
+    with pytest.raises(BadQuery, match="would match every post"):
+        await search(archive.store.db, archive.list_id, Query(exclude=(Text("x"),)))
 
 
 @pytest.mark.parametrize("options, message", [
