@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from listserv.store.rows import one
+from listserv.store.rows import change, many, one, scalar
 
 RANK_WINDOW = 300  # newest matching posts ranked by bm25 when a query matches more
 ATTACHMENT_WINDOW = 100  # the same for has:attachment, whose few posts are spread over the whole archive
@@ -115,7 +115,7 @@ async def _bounds(db: aiosqlite.Connection, filters: Filters) -> tuple[int, int 
     if filters.thread_id is None and filters.after is None and filters.before is None and not filters.has_attachment:
         return 0, MAX_ID
     where, params = filters.where()
-    (row,) = await _rows(
+    row = await one(
         db,
         f"SELECT min(id) AS low, max(id) AS high, count(*) AS n FROM (SELECT m.id FROM {_walk_index(filters)}"
         f" WHERE {where} LIMIT ?)",
@@ -147,15 +147,14 @@ async def _newest(db: aiosqlite.Connection, match: str, filters: Filters, limit:
 
 async def _count(db: aiosqlite.Connection, match: str, cap: int = PROBE) -> int:
     """How many posts (of any list) match, counting no further than cap: cheap, for choosing a plan."""
-    (row,) = await _rows(
-        db, "SELECT count(*) AS n FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?)", [match, cap]
+    return await scalar(
+        db, "SELECT count(*) FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?)", [match, cap]
     )
-    return row["n"]
 
 
 async def _present(db: aiosqlite.Connection, match: str, hits: str, args: list, order: str) -> list[dict]:
     """The result rows of the hits query (a page of ids), each with a snippet: snippet() runs for the page only."""
-    return await _rows(
+    return await many(
         db,
         f"WITH hits AS MATERIALIZED ({hits})"
         f" SELECT {_RESULT}, snippet(f.messages_fts, 3, ?, ?, ?, ?) AS snippet"
@@ -171,7 +170,7 @@ async def _filtered(db: aiosqlite.Connection, filters: Filters, limit: int) -> l
     if filters.exclude:
         where += " AND NOT EXISTS (SELECT 1 FROM messages_fts WHERE messages_fts MATCH ? AND rowid = m.id)"
         params.append(filters.exclude)
-    return await _rows(
+    return await many(
         db,
         f"SELECT {_RESULT}, substr(m.search_text, 1, 200) AS snippet FROM {_walk_index(filters)}"
         f" WHERE {where} ORDER BY m.date DESC, m.id DESC LIMIT ?",
@@ -184,11 +183,6 @@ def _walk_index(filters: Filters) -> str:
     if filters.thread_id is not None:
         return _BY_THREAD
     return _WITH_ATTACHMENTS if filters.has_attachment else _BY_DATE
-
-
-async def _rows(db: aiosqlite.Connection, sql: str, args: list) -> list[dict]:
-    """rows.many in one hop to the connection's thread instead of three: a search is a few milliseconds."""
-    return [dict(row) for row in await db.execute_fetchall(sql, args)]
 
 
 async def rebuild(db: aiosqlite.Connection) -> None:
@@ -212,8 +206,7 @@ async def set_fields(db: aiosqlite.Connection, archive_id: int, **values: object
     if unknown or not values:
         raise ValueError(f"set_fields takes search_text, attachments, thread_id; got {sorted(values)}")
     assignments = ", ".join(f"{name} = ?" for name in values)
-    async with db.execute(f"UPDATE messages SET {assignments} WHERE id = ?", (*values.values(), archive_id)) as cur:
-        return cur.rowcount
+    return await change(db, f"UPDATE messages SET {assignments} WHERE id = ?", (*values.values(), archive_id))
 
 
 async def fields(db: aiosqlite.Connection, archive_id: int) -> dict | None:
@@ -223,6 +216,6 @@ async def fields(db: aiosqlite.Connection, archive_id: int) -> dict | None:
 
 async def search_texts(db: aiosqlite.Connection, after_id: int, count: int) -> list[dict]:
     """id, body_text and search_text of up to count rows with id > after_id, for recomputing search_text."""
-    return await _rows(
+    return await many(
         db, "SELECT id, body_text, search_text FROM messages WHERE id > ? ORDER BY id LIMIT ?", [after_id, count]
     )
