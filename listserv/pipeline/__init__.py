@@ -96,6 +96,14 @@ async def process(store: Store, settings: Settings, item: dict) -> dict[str, str
 
     Raises only StoreError (retry later); anything wrong with the message ends held.
     """
+    return await settle(store, settings, item, await plan(store, item))
+
+
+async def plan(store: Store, item: dict) -> tuple[list[MsgData], list[str]]:
+    """The first half of process(): reads and CPU only, nothing written. Returns (plans, unknown recipients).
+
+    The daemon plans the next message while the writer commits this one.
+    """
     try:
         routes, unknown = await route.route(store, item["rcpt_tos"])
         plans = [await prepare(store, item, found) for found in routes]
@@ -103,6 +111,14 @@ async def process(store: Store, settings: Settings, item: dict) -> dict[str, str
         raise StoreError(f"reading the store for inbound {item['id']} failed: {exc}") from None
     for rcpt in unknown:
         log.warning("inbound %s: %s is no longer a list address; nothing to do for it", item["id"], rcpt)
+    return plans, unknown
+
+
+async def settle(
+    store: Store, settings: Settings, item: dict, planned: tuple[list[MsgData], list[str]]
+) -> dict[str, str]:
+    """The second half of process(): commit every effect of a plan in one transaction."""
+    plans, unknown = planned
     outcome = await commit(store, settings, item, plans, unknown)
     if outcome is None:  # processed before (a redo after a crash): report what was recorded then
         row = await inbound.get(store.db, item["id"])
