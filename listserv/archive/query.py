@@ -1,6 +1,6 @@
 """Parse an archive search query into a typed Query that compiles to a safe FTS5 MATCH string and filter values.
 
-The language (README "Searching the archive"):
+The language, as members type it (README and the email help should say the same):
 
     words            every word must match (stemmed, case and accents folded)
     "exact phrase"   the words next to each other, in this order

@@ -56,7 +56,7 @@ def searchable_text(body_text: str) -> str:
     kept: list[str] = []
     lines = body_text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     for number, line in enumerate(lines):
-        if line.rstrip("\n") == "-- " or _ORIGINAL_MESSAGE.match(line) or _outlook_quote(lines, number):
+        if line == "-- " or _ORIGINAL_MESSAGE.match(line) or _outlook_quote(lines, number):
             break  # a signature or a quoted original: nothing after it is the sender's own text
         if line.lstrip().startswith(">") and not line.lstrip().startswith(">="):
             _drop_attribution(kept)

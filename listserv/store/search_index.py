@@ -99,11 +99,11 @@ async def _ranked(db: aiosqlite.Connection, match: str, filters: Filters, limit:
         f"SELECT id, score, date FROM (SELECT f.rowid AS id, {BM25} AS score, m.date AS date"
         f"  FROM messages_fts AS f CROSS JOIN {_BY_ID} ON m.id = f.rowid"
         f"  WHERE f.messages_fts MATCH ? AND f.rowid BETWEEN ? AND ? AND {where} ORDER BY f.rowid DESC LIMIT ?)"
-        " ORDER BY score, date DESC LIMIT ?"
+        " ORDER BY score, date DESC, id DESC LIMIT ?"
     )
     window = max(limit, ATTACHMENT_WINDOW if filters.has_attachment else RANK_WINDOW)
     args = [match, low, high, *params, window, limit]
-    return await _present(db, match, hits, args, "hits.score, hits.date DESC")
+    return await _present(db, match, hits, args, "hits.score, hits.date DESC, hits.id DESC")
 
 
 async def _bounds(db: aiosqlite.Connection, filters: Filters) -> tuple[int, int | None]:
