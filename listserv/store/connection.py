@@ -18,6 +18,9 @@ PRAGMAS = (
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=10000",
+    # 32 MB of page cache: full-text search at 100,000 posts reads many index
+    # pages; measured p50 2.8 -> 2.4 ms, p95 5.3 -> 4.2 ms (bench/search.py).
+    "PRAGMA cache_size=-32768",
 )
 
 
