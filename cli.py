@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import sys
 from typing import Any, Awaitable, Callable, TypeVar
 
 import click
@@ -251,8 +252,7 @@ def members_import(ctx: click.Context, list_address: str, csv_file: str) -> None
 async def _import(store: Store, list_address: str, rows: list) -> membership.ImportReport:
     """import_rows() behind a progress bar on stderr, so stdout carries only the report."""
     await lists.get(store, list_address)  # an unknown list fails before the progress bar shows
-    stderr = click.get_text_stream("stderr")
-    with click.progressbar(length=len(rows), label=f"importing {len(rows)} rows", file=stderr) as bar:
+    with click.progressbar(length=len(rows), label=f"importing {len(rows)} rows", file=sys.stderr) as bar:
         return await membership.import_rows(store, list_address, rows, progress=bar.update)
 
 
