@@ -8,12 +8,13 @@ sending MTA keeps the message and retries.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Callable
 
 from aiosmtpd.lmtp import LMTP
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import MISSING, SMTP, Envelope, Session
 
 from listserv import lists, replies
 from listserv.addresses import candidates
@@ -24,12 +25,17 @@ from listserv.store import inbound
 log = logging.getLogger(__name__)
 
 
-class _RepliesOurWay:
-    """Give aiosmtpd's built-in size refusals our enhanced status code (RFC 3463 5.3.4).
+class _IntakeProtocol:
+    """aiosmtpd's server with our 552 reply and a DATA reader that does not go line by line.
 
     Lines may be far longer than RFC 5321's 1000 octets: web mailers send
     HTML that way, and refusing it with a 500 would lose a colleague's post.
     The message size limit still bounds the total.
+
+    aiosmtpd reads DATA one line at a time (a 5 KB post is ~80 reads); this
+    reader jumps from one ".<CRLF>" to the next and only checks whether that
+    dot starts a line, which is the whole of RFC 5321 4.5.2. On a busy list
+    that is a fifth of intake's CPU.
     """
 
     line_length_limit = 1 << 20
@@ -39,13 +45,64 @@ class _RepliesOurWay:
             status = replies.S552_TOO_BIG
         await super().push(status)
 
+    async def smtp_DATA(self, arg: str) -> None:
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        content = await read_data(self._reader, self.data_size_limit)
+        if content is None:
+            self._set_post_data_state()
+            await self.push(replies.S552_TOO_BIG)
+            return
+        self.envelope.content = self.envelope.original_content = content
+        status = await self._call_handler_hook("DATA")
+        self._set_post_data_state()
+        await self.push("250 OK" if status is MISSING else status)
 
-class ListSMTP(_RepliesOurWay, SMTP):
-    """aiosmtpd's SMTP with our 552 reply."""
+
+async def read_data(reader: asyncio.StreamReader, limit: int | None) -> bytes | None:
+    """The message after DATA, dot-unstuffed; None when it passed `limit` (read to its end anyway)."""
+    kept = bytearray()
+    too_big = False
+    while True:
+        try:
+            kept += await reader.readuntil(b".\r\n")
+        except asyncio.LimitOverrunError as exc:  # a long stretch without ".<CRLF>": take it and go on
+            kept += await reader.readexactly(exc.consumed)
+        end = len(kept) - 3
+        if kept.endswith(b".\r\n") and (end == 0 or kept[end - 2 : end] == b"\r\n"):
+            break
+        if limit and len(kept) > limit + 2:
+            too_big = True
+            del kept[:-2]  # keep the tail: the terminator may begin in it
+    if too_big or (limit and end > limit):
+        return None
+    return unstuff(bytes(kept[:end]))
 
 
-class ListLMTP(_RepliesOurWay, LMTP):
-    """aiosmtpd's LMTP with our 552 reply."""
+def unstuff(data: bytes) -> bytes:
+    r"""Remove the dot RFC 5321 4.5.2 added to every line that starts with one.
+
+    >>> unstuff(b"..hidden\r\nplain\r\n..\r\n")
+    b'.hidden\r\nplain\r\n.\r\n'
+    """
+    if data.startswith(b"."):
+        data = data[1:]
+    return data.replace(b"\r\n.", b"\r\n")
+
+
+class ListSMTP(_IntakeProtocol, SMTP):
+    """aiosmtpd's SMTP with our DATA reader and replies."""
+
+
+class ListLMTP(_IntakeProtocol, LMTP):
+    """aiosmtpd's LMTP with our DATA reader and replies."""
 
 
 async def is_ours(store: Store, address: str) -> bool:
