@@ -212,7 +212,7 @@ def _confirmed(question: str) -> bool:
 
 @main.group("members")
 def members_group() -> None:
-    """Add, import, list, change and remove the members of a list."""
+    """Add, import, list, change and remove the members of a list; decide requests to join."""
 
 
 @members_group.command("add")
@@ -284,6 +284,45 @@ def members_set(list_address: str, address: str, key: str, value: str) -> None:
     """Change one member setting (the help text above lists the keys from MEMBER_SETTINGS)."""
     changed = run(lambda store, _: membership.set_setting(store, list_address, address, key, value))
     click.echo(f"{changed['address']} on {list_address.strip().casefold()}: {key} = {cell(changed[key])}")
+
+
+# Requests to join by email that the applicant confirmed (subscription_policy moderate) wait here.
+PENDING_COLUMNS = (("ADDRESS", "address"), ("NAME", "name"), ("REQUESTED", "requested_at"),
+                   ("CONFIRMED", "confirmed_at"))
+decider_option = click.option("--by", metavar="NAME", help="Who decides, for the audit log (default: your login name).")
+
+
+@members_group.command("pending")
+@click.argument("list_address", metavar="LIST")
+@json_option
+def members_pending(list_address: str, as_json: bool) -> None:
+    """Confirmed requests to join LIST that wait for a moderator, oldest first."""
+    found = run(lambda store, _: membership.pending(store, list_address))
+    rows = [timefmt.with_iso(row, "requested_at", "confirmed_at") for row in found]
+    emit_listing(rows, as_json, PENDING_COLUMNS, "no requests waiting")
+
+
+@members_group.command("approve")
+@click.argument("list_address", metavar="LIST")
+@click.argument("address")
+@decider_option
+def members_approve(list_address: str, address: str, by: str | None) -> None:
+    """Make a waiting applicant a member of LIST; they are welcomed by mail."""
+    who = _who(by)
+    added = run(lambda store, loaded: membership.approve(store, loaded, list_address, address, who))
+    click.echo(f"approved {added['address']} on {list_address.strip().casefold()}")
+
+
+@members_group.command("deny")
+@click.argument("list_address", metavar="LIST")
+@click.argument("address")
+@click.option("--reason", default="", help="Why, told to the applicant.")
+@decider_option
+def members_deny(list_address: str, address: str, reason: str, by: str | None) -> None:
+    """Refuse a waiting applicant of LIST; they are told by mail (with the reason, when given)."""
+    who = _who(by)
+    denied = run(lambda store, loaded: membership.deny(store, loaded, list_address, address, who, reason))
+    click.echo(f"denied {denied} on {list_address.strip().casefold()}")
 
 
 # ---- held -------------------------------------------------------------------------------

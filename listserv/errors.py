@@ -13,6 +13,7 @@
     │   ├── MemberExists
     │   ├── NoSuchHeld
     │   ├── AlreadyDecided
+    │   ├── NoSuchRequest           no subscription request waits for that address
     │   └── CannotListen            the listening address is taken or not ours
     └── StoreError                exit 1 on the CLI; SMTP 451 4.3.0 at intake
         └── StoreUnavailable        the database could not be opened or written
@@ -76,6 +77,10 @@ class NoSuchHeld(Refused):
 
 class AlreadyDecided(Refused):
     """The held message was already approved, rejected or discarded."""
+
+
+class NoSuchRequest(Refused):
+    """No confirmed subscription request waits for a moderator's decision for that address and list."""
 
 
 class CannotListen(Refused):

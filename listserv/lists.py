@@ -15,6 +15,7 @@ from listserv.store import Store
 from listserv.store import lists as store_lists
 
 NONMEMBER_ACTIONS = ("hold", "reject", "discard", "accept")
+SUBSCRIPTION_POLICIES = ("confirm", "moderate", "closed")
 # Not stored with the settings, but checked like one: it ends up in the List-Id of every post.
 DESCRIPTION = Setting("description", "", "one line describing the list, shown in List-Id")
 
@@ -26,6 +27,13 @@ LIST_SETTINGS = table(
     Setting("reply_goes_to_list", False, "set Reply-To to the list on every post"),
     Setting("archive", True, "keep accepted posts in the archive"),
     Setting("notify_rejected_nonmembers", False, "tell a non-member why their post was rejected (off: no backscatter)"),
+    Setting(
+        "subscription_policy", "moderate",
+        "subscribing by email to NAME-request@: confirm (the address confirms, then joins), moderate (confirms,"
+        " then a moderator approves: `members pending/approve/deny`), closed (only administrators add members)",
+        SUBSCRIPTION_POLICIES,
+    ),
+    Setting("confirm_days", 7, "days a subscribe/unsubscribe confirmation stays valid (at least 1)"),
 )
 
 

@@ -1,26 +1,35 @@
-"""Member administration shared by the CLI and email commands: add, import, list, change, remove.
+"""Member administration shared by the CLI and email commands: add, import, list, change, remove, approve.
 
 MEMBER_SETTINGS is the one table of what `members set` may change; every value
 an administrator types goes through it, so a bad key or value is refused with
 one line naming it. Addresses are validated and case-folded (no DNS) before
 they reach the store, so one person is one member.
+
+The `*_in(db, ...)` functions run inside a caller's transaction (the
+pipeline's, for email commands), so a command's change commits together with
+its reply. Requests to join that an applicant confirmed wait in
+pending_members until `approve` or `deny`, which tell the applicant by mail.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from listserv import lists
+from listserv import lists, notices
 from listserv.addresses import normalise
-from listserv.errors import BadSetting, MemberExists, NoSuchList, NoSuchMember, UsageError
+from listserv.commands import mail
+from listserv.config import Settings
+from listserv.errors import BadSetting, MemberExists, NoSuchList, NoSuchMember, NoSuchRequest, UsageError
 from listserv.settings import Setting, lookup, table
-from listserv.store import Store
+from listserv.store import Store, audit
 from listserv.store import lists as store_lists
 from listserv.store import members as store_members
+from listserv.store import pending as store_pending
 
 ROLES = ("member", "moderator", "owner")
 DELIVERIES = ("regular", "digest", "nomail")
@@ -251,3 +260,110 @@ def csv_rows(lines: Iterable[str], source: str = "CSV") -> list[tuple[int, list[
 def _is_header(cells: list[str]) -> bool:
     """A first row naming its columns; "address" and "email" are never valid addresses, so no member is lost."""
     return cells[0].strip().lower() in _HEADER_WORDS
+
+
+# ---- inside a transaction: email commands and confirmations (the caller's write owns the commit) ----
+
+
+def safe_name(text: str) -> str:
+    """A display name from a stranger's From: header, or '' when it would be refused as a member name."""
+    try:
+        return str(parse_setting("name", text))
+    except UsageError:
+        return ""
+
+
+async def member_in(db, list_id: int, address: str) -> dict | None:
+    """The member row (flags as booleans), or None, read on the transaction's own connection."""
+    row = await store_members.get(db, list_id, address)
+    return _public(row) if row else None
+
+
+async def roster_in(db, list_id: int) -> list[dict]:
+    """Every member of the list by address (for `who`)."""
+    return [_public(row) for row in await store_members.all_members(db, list_id)]
+
+
+async def managers_in(db, list_id: int) -> list[str]:
+    """The owners' and moderators' addresses: who decides subscription requests."""
+    return [row["address"] for row in await store_members.with_roles(db, list_id, ("owner", "moderator"))]
+
+
+async def join_in(db, list_id: int, address: str, name: str, actor: str) -> bool:
+    """Add a regular member with the default settings; False when already a member. Audited."""
+    added = await store_members.add(db, list_id, new_member(address, safe_name(name)))
+    await audit.record(db, actor, "subscribe", list_id, f"member:{address}", "added" if added else "already a member")
+    return added
+
+
+async def leave_in(db, list_id: int, address: str, actor: str) -> bool:
+    """Remove a member; False when not a member. Audited."""
+    removed = await store_members.remove(db, list_id, address)
+    await audit.record(db, actor, "unsubscribe", list_id, f"member:{address}", "removed" if removed else "not a member")
+    return removed
+
+
+async def set_in(db, list_id: int, address: str, key: str, value: str) -> dict:
+    """Change one member setting (checked against MEMBER_SETTINGS first, so nothing is half done)."""
+    parsed = parse_setting(key, value)
+    if not await store_members.update(db, list_id, address, key, parsed):
+        raise NoSuchMember(f"{address} is not a member")
+    return await member_in(db, list_id, address)
+
+
+async def application_in(db, list_id: int, address: str) -> dict | None:
+    """The confirmed request to join that waits for a moderator, or None."""
+    return await store_pending.waiting_for(db, list_id, address)
+
+
+async def apply_in(db, list_id: int, address: str, name: str, requested_at: float, now: float) -> bool:
+    """Queue a confirmed request for a moderator; False when one waits already. Audited."""
+    queued = await store_pending.add(db, list_id, {
+        "address": address, "name": safe_name(name), "requested_at": requested_at, "confirmed_at": now,
+    })
+    await audit.record(db, address, "apply", list_id, f"member:{address}", "waiting" if queued else "already waiting")
+    return queued
+
+
+# ---- subscription requests waiting for a moderator (CLI: members pending / approve / deny) ----
+
+
+async def pending(store: Store, list_address: str) -> list[dict]:
+    """Confirmed requests to join LIST that wait for a decision, oldest first."""
+    mlist = await lists.get(store, list_address)
+    rows = await store_pending.waiting(store.db, mlist.id)
+    return [{k: row[k] for k in ("address", "name", "requested_at", "confirmed_at")} for row in rows]
+
+
+async def _decide(store: Store, settings: Settings, list_address: str, address: str, by: str, decision: str,
+                  reason: str = "") -> str:
+    """Approve or deny one request in one transaction: decision, membership, the applicant's notice, audit."""
+    norm = normalise(address)
+    mlist = await lists.get(store, list_address)
+
+    async def job(db) -> str:
+        row = await store_pending.waiting_for(db, mlist.id, norm)
+        if row is None or not await store_pending.decide(db, row["id"], decision, by, time.time(), reason):
+            raise NoSuchRequest(f"no subscription request from {norm} waits on {mlist.address}")
+        if decision == "approved":
+            await store_members.add(db, mlist.id, new_member(norm, safe_name(row["name"])))
+            notice = mail.welcome(mlist, norm)
+        else:
+            notice = mail.denied(mlist, norm, reason)
+        await notices.queue(db, settings, mlist, notice, [norm])
+        action = {"approved": "approve-member", "denied": "deny-member"}[decision]
+        await audit.record(db, by, action, mlist.id, f"member:{norm}", "applicant told")
+        return norm
+
+    return await store.write(job)
+
+
+async def approve(store: Store, settings: Settings, list_address: str, address: str, by: str) -> dict:
+    """Make a waiting applicant a member and welcome them by mail; NoSuchRequest when nothing waits."""
+    norm = await _decide(store, settings, list_address, address, by, "approved")
+    return await get(store, list_address, norm)
+
+
+async def deny(store: Store, settings: Settings, list_address: str, address: str, by: str, reason: str = "") -> str:
+    """Refuse a waiting applicant and tell them (with the reason, when given); returns the address."""
+    return await _decide(store, settings, list_address, address, by, "denied", " ".join(reason.split()))

@@ -19,8 +19,10 @@ import aiosqlite
 
 from listserv.config import Settings
 from listserv.errors import StoreError
-from listserv.pipeline import decorate, dispose, forward, parse, route, to_archive, to_outbound
-from listserv.pipeline.msgdata import ACCEPT, DISCARD, FORWARD, HOLD, REJECT, Decision, MsgData, Reason, fault
+from listserv.pipeline import decorate, dispose, forward, parse, requests, route, to_archive, to_outbound
+from listserv.pipeline.msgdata import (
+    ACCEPT, COMMAND, DISCARD, FORWARD, HOLD, REJECT, Decision, MsgData, Reason, fault,
+)
 from listserv.pipeline.rules import (
     administrivia, duplicate, emergency, evaluate, loop, moderated, nonmember, size, unparseable,
 )
@@ -58,9 +60,9 @@ STAGES = {
     "post": POST,
     "confidential": POST,
     "owner": (parse.read_headers, forward.plan),
-    "request": (parse.read_headers, route.keep_for_owner),
+    "request": (parse.read_headers, requests.plan),  # email commands; act() runs them in the transaction
     "bounces": (parse.read_headers, route.keep_for_owner),
-    "confirm": (parse.read_headers, route.keep_for_owner),
+    "confirm": (parse.read_headers, requests.plan),  # NAME-confirm+TOKEN@: `confirm TOKEN`
 }
 
 # An accepted post inside the transaction: the archive row first, so its id goes with the deliveries.
@@ -88,6 +90,7 @@ async def accept(db: aiosqlite.Connection, settings: Settings, data: MsgData) ->
 # The handler for each decision, run inside the transaction; each returns the outcome word.
 DISPOSE = {
     ACCEPT: accept, HOLD: dispose.hold, REJECT: dispose.reject, DISCARD: dispose.discard, FORWARD: forward.forward,
+    COMMAND: requests.act,
 }
 
 

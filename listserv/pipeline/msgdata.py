@@ -6,13 +6,21 @@ import os
 import traceback
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from typing import TYPE_CHECKING
 
 from listserv.lists import MailingList
 
+if TYPE_CHECKING:  # the annotation only: the pipeline need not load the command parser to define MsgData
+    from listserv.commands.parser import Commands
+
 ACCEPT, HOLD, REJECT, DISCARD, FORWARD = "accept", "hold", "reject", "discard", "forward"
+COMMAND = "command"  # mail to -request/-confirm: run its email commands (listserv.commands.handle)
 
 # Outcome words recorded per envelope recipient in inbound.outcome.
-OUTCOMES = {ACCEPT: "accepted", HOLD: "held", REJECT: "rejected", DISCARD: "discarded", FORWARD: "forwarded"}
+OUTCOMES = {
+    ACCEPT: "accepted", HOLD: "held", REJECT: "rejected", DISCARD: "discarded", FORWARD: "forwarded",
+    COMMAND: "processed",
+}
 
 
 def fault(exc: BaseException) -> str:
@@ -78,6 +86,7 @@ class MsgData:
     forward_to: list[str] = field(default_factory=list)  # owners (or moderators) a -owner message goes to
     archive_id: int | None = None  # messages.id once archived, handed to the outbound queue
     reasons: list[Reason] = field(default_factory=list)  # faults met along the way, held with the rules' reasons
+    commands: Commands | None = None  # -request/-confirm mail: the email commands read from it
 
     @property
     def is_member(self) -> bool:

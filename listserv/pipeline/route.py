@@ -23,9 +23,7 @@ log = logging.getLogger(__name__)
 POST_ROLES = ("post", "confidential")
 
 _LATER = {
-    "request": "email commands to the -request address are handled by a later version of listserv",
     "bounces": "bounce processing is handled by a later version of listserv",
-    "confirm": "confirmations are handled by a later version of listserv",
 }
 
 

@@ -178,9 +178,16 @@ async def test_forward_loop_is_discarded(store, team, submit):
     assert outcome == {"team-owner@example.org": "discarded"} and await _queued(store) == []
 
 
-@pytest.mark.parametrize("role, words", [("request", "email commands"), ("bounces", "bounce processing")])
+async def test_request_mail_is_processed_not_held(store, team, submit):
+    """-request mail runs its email commands (outcome "processed"); nothing is held (details: tests/commands/)."""
+    _, outcome = await submit(compose(subject="subscribe"), rcpts=("team-request@example.org",))
+    assert outcome == {"team-request@example.org": "processed"}
+    assert await held.waiting(store.db) == []
+
+
+@pytest.mark.parametrize("role, words", [("bounces", "bounce processing")])
 async def test_request_and_bounces_are_held_for_the_owner(store, team, submit, role, words):
-    """-request and -bounces mail is kept (held) with a reason saying a later version handles it."""
+    """-bounces mail is kept (held) with a reason saying a later version handles it."""
     _, outcome = await submit(compose(subject="subscribe"), rcpts=(f"team-{role}@example.org",))
     assert outcome == {f"team-{role}@example.org": "held"}
     [row] = await held.waiting(store.db)
