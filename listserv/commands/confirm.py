@@ -61,7 +61,7 @@ async def join(request: Request, row: dict) -> Result:
         return Result(f"The request of {address} to join {mlist.address} already waits for a moderator.", True)
     _tell(request, address, mail.awaiting_approval(mlist, address))
     managers = await membership.managers_in(request.db, mlist.id)
-    if managers:
+    if managers and mlist.settings.get("moderator_notices", True):  # the list's switch for mail to moderators
         request.send(mail.approval_request(mlist, address, row["name"]), managers)
     return Result(
         f"Confirmed: the request of {address} to join {mlist.address} now waits for a moderator;"

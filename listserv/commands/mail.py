@@ -1,4 +1,4 @@
-"""Build the mail that email commands and subscriptions send: command replies, confirmation requests, join/leave notices.
+"""Build the mail that email commands and subscriptions send: replies, confirmation requests, join/leave notices.
 
 Every message comes From: NAME-request@DOMAIN, so answering it reaches the
 command processor, carries Auto-Submitted: auto-replied (RFC 3834: vacation
@@ -74,7 +74,8 @@ def _with_attachments(head: EmailMessage, text: str, attached: list[tuple[str, b
     out += [mark, intro.as_bytes().rstrip(b"\n"), b"\n\n"]
     for name, raw in originals:
         out.append(mark)
-        out.append(f'Content-Type: message/rfc822\nContent-Disposition: attachment; filename="{name}"\n'.encode("ascii"))
+        disposition = f'Content-Disposition: attachment; filename="{name}"\n'
+        out.append(b"Content-Type: message/rfc822\n" + disposition.encode("ascii"))
         out += [b"Content-Transfer-Encoding: 8bit\n\n", raw, b"\n\n"]
     out.append(f"--{boundary}--\n".encode("ascii"))
     return b"".join(out)

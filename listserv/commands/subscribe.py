@@ -2,17 +2,18 @@
 
 Whether the address can be subscribed is never told to anyone but its owner:
 a request for someone else gets the same answer whatever the state, so the
-membership of a confidential list cannot be probed by email. A non-member is
-not answered at all (the confirmation request is the answer), so a forged
-request mails only the address concerned, at most once an hour.
+membership of a confidential list cannot be probed by email. A non-member's
+request is answered only by the confirmation request itself (handle.py), so a
+forged request mails only the address concerned, at most once an hour.
 """
 
 from __future__ import annotations
 
 from listserv import confirm, membership
-from listserv.addresses import sub_address
+from listserv.addresses import split, sub_address
 from listserv.commands import mail
 from listserv.commands.context import Request, Result
+from listserv.lists import MailingList
 
 
 def for_someone_else(action: str, address: str) -> Result:
@@ -49,15 +50,31 @@ async def run(request: Request, rest: str) -> Result:
         owner = sub_address(mlist.address, "owner")
         return Result(f"{mlist.address} does not take subscriptions by email; write to its owners at {owner}.", True)
     address = request.target(rest)
-    mine = address == request.sender
-    if await membership.member_in(request.db, mlist.id, address) is not None:
-        return Result(f"You are already a member of {mlist.address}.") if mine else for_someone_else("subscribe", address)
-    if await membership.application_in(request.db, mlist.id, address) is not None:
-        waits = f"Your request to join {mlist.address} already waits for a moderator; you will hear the outcome."
-        return Result(waits) if mine else for_someone_else("subscribe", address)
-    refused = await ask(request, "subscribe", address, request.sender_name if mine else "")
-    if refused is not None:
-        return refused if mine else for_someone_else("subscribe", address)
-    if mine:
-        return Result(f"A confirmation request was mailed to you at {address}; follow it to join {mlist.address}.")
+    if is_list_address(mlist, address):
+        return Result(f"{address} is an address of the list itself and cannot be subscribed.", True)
+    if address == request.sender:
+        return await _for_myself(request, address)
+    if not await _joined_or_waiting(request, address):
+        await ask(request, "subscribe", address)
     return for_someone_else("subscribe", address)
+
+
+def is_list_address(mlist: MailingList, address: str) -> bool:
+    """An address of this list (NAME@, NAME-request@ ...): mail to it would come back to us."""
+    found = split(address)
+    return found is not None and found.list_address == mlist.address
+
+
+async def _joined_or_waiting(request: Request, address: str) -> bool:
+    member = await membership.member_in(request.db, request.mlist.id, address)
+    return member is not None or await membership.application_in(request.db, request.mlist.id, address) is not None
+
+
+async def _for_myself(request: Request, address: str) -> Result:
+    mlist = request.mlist
+    if await membership.member_in(request.db, mlist.id, address) is not None:
+        return Result(f"You are already a member of {mlist.address}.")
+    if await membership.application_in(request.db, mlist.id, address) is not None:
+        return Result(f"Your request to join {mlist.address} already waits for a moderator; you will hear the outcome.")
+    refused = await ask(request, "subscribe", address, request.sender_name)
+    return refused or Result(f"A confirmation request was mailed to you at {address}; follow it to join.")

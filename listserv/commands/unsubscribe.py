@@ -14,12 +14,12 @@ from listserv.commands.subscribe import ask, for_someone_else
 async def run(request: Request, rest: str) -> Result:
     mlist = request.mlist
     address = request.target(rest)
-    mine = address == request.sender
-    if await membership.member_in(request.db, mlist.id, address) is None:
-        return Result(f"{address} is not a member of {mlist.address}.") if mine else for_someone_else("unsubscribe", address)
+    is_member = await membership.member_in(request.db, mlist.id, address) is not None
+    if address != request.sender:
+        if is_member:
+            await ask(request, "unsubscribe", address)
+        return for_someone_else("unsubscribe", address)
+    if not is_member:
+        return Result(f"{address} is not a member of {mlist.address}.")
     refused = await ask(request, "unsubscribe", address)
-    if refused is not None:
-        return refused if mine else for_someone_else("unsubscribe", address)
-    if mine:
-        return Result(f"A confirmation request was mailed to you at {address}; follow it to leave {mlist.address}.")
-    return for_someone_else("unsubscribe", address)
+    return refused or Result(f"A confirmation request was mailed to you at {address}; follow it to leave.")

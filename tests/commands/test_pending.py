@@ -41,7 +41,8 @@ async def test_approve_makes_a_member_and_welcomes_them(store, settings, team, s
     assert to == [CAROL] and "You are now a member of the mailing list team@example.org" in text_of(welcome)
     assert await membership.pending(store, TEAM) == []
     entry = (await audit.entries(store.db, team.id))[0]
-    assert (entry["actor"], entry["action"], entry["object"]) == ("mod@example.org", "approve-member", f"member:{CAROL}")
+    assert (entry["actor"], entry["action"]) == ("mod@example.org", "approve-member")
+    assert entry["object"] == f"member:{CAROL}"
 
 
 async def test_deny_tells_the_applicant_why_and_adds_nobody(store, settings, team, submit, take):

@@ -1,4 +1,4 @@
-"""subscribe by email on a real store: the confirmation goes only to the address concerned; confirming joins or queues."""
+"""subscribe by email on a real store: a confirmation only to the address concerned; confirming joins or queues."""
 
 from __future__ import annotations
 
@@ -119,7 +119,15 @@ async def test_bad_address_is_explained_to_the_requester(store, team, submit, ta
 async def test_confirmation_outcome_goes_to_the_address_when_someone_else_confirms(store, team, submit, take):
     """Confirming from another address: the address concerned gets its own notice; the confirmer the reply."""
     token = token_of((await _subscribe(submit, take))[0][0])
-    await submit(command_mail(sender="carol.home@example.net", body=f"confirm {token}"), mail_from="carol.home@example.net")
+    home = "carol.home@example.net"
+    await submit(command_mail(sender=home, body=f"confirm {token}"), mail_from=home)
     sent = {tuple(rcpts): msg for msg, rcpts, _ in await take()}
     assert "waits for a moderator" in text_of(sent[(CAROL,)])
     assert "waits for a moderator" in text_of(sent[("carol.home@example.net",)])
+
+
+@pytest.mark.parametrize("address", [TEAM, REQUEST, "team-owner@example.org"])
+async def test_the_lists_own_addresses_cannot_be_subscribed(store, team, submit, take, address):
+    """subscribe of one of the list's own addresses: refused in the reply, no confirmation mailed (no loop)."""
+    [(reply, to, _)] = await _subscribe(submit, take, line=f"subscribe {address}")
+    assert to == [CAROL] and "is an address of the list itself" in text_of(reply)
