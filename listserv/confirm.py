@@ -116,7 +116,9 @@ async def redeem(db: aiosqlite.Connection, mlist: MailingList, token: str, now: 
     return Checked(VALID, {**row, "used_at": now})
 
 
-async def recently_sent(db: aiosqlite.Connection, mlist: MailingList, action: str, address: str, now: float) -> dict | None:
+async def recently_sent(
+    db: aiosqlite.Connection, mlist: MailingList, action: str, address: str, now: float
+) -> dict | None:
     """An unused token of this kind sent to this address within RESEND_AFTER, or None (then one may be sent)."""
     row = await confirmations.latest_open(db, mlist.id, action, address, now)
     return row if row is not None and now - row["created_at"] < RESEND_AFTER else None

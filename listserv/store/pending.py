@@ -1,4 +1,4 @@
-"""The pending_members table. Source of truth: confirmed requests to join that wait for a moderator, and their decisions."""
+"""The pending_members table. Source of truth: confirmed requests to join, waiting for a moderator or decided."""
 
 from __future__ import annotations
 
