@@ -51,13 +51,13 @@ async def _confirmation_token(server, sink) -> str:
     return str(confirmation["Subject"]).split()[1]
 
 
-async def _confirm(server, way: str, token: str) -> None:
+async def _confirm(server, way: str, token: str, sender: str = CAROL) -> None:
     if way == "reply":
-        await command(server, CAROL, subject=f"Re: confirm {token}", body="> Someone, perhaps you, asked")
+        await command(server, sender, subject=f"Re: confirm {token}", body="> Someone, perhaps you, asked")
     elif way == "confirm-address":
-        await command(server, CAROL, subject="ok", to=f"team-confirm+{token}@example.org")
+        await command(server, sender, subject="ok", to=f"team-confirm+{token}@example.org")
     else:
-        await command(server, CAROL, subject="yes", body=f"confirm {token}")
+        await command(server, sender, subject="yes", body=f"confirm {token}")
 
 
 @pytest.mark.parametrize("way", ["reply", "confirm-address", "command"])
@@ -81,16 +81,19 @@ async def test_subscribe_confirm_pending_approve_then_posts_arrive(server, sink,
     assert post["Subject"] == "[team] Welcome Carol"
 
 
-async def test_unsubscribe_then_confirm_then_no_more_posts(server, sink, cli):
-    """unsubscribe -> confirmation -> confirm by the confirm address -> removed; the next post skips bob."""
+@pytest.mark.parametrize("way", ["reply", "confirm-address", "command"])
+async def test_unsubscribe_then_confirm_then_no_more_posts(server, sink, cli, way):
+    """unsubscribe -> confirmation -> confirm (each way) -> removed; the next post skips bob."""
     await make_list(cli)
     await command(server, "bob@example.org", subject="unsubscribe")
     confirmation, reply = await replies(sink, "bob@example.org", 2)
     token = str(confirmation["Subject"]).split()[1]
     assert "mailed to you" in text(reply)
-    await command(server, "bob@example.org", to=f"team-confirm+{token}@example.org")
+    await _confirm(server, way, token, sender="bob@example.org")
     [*_, done] = await replies(sink, "bob@example.org", 3)
     assert "is no longer a member" in text(done)
+    members = [m["address"] for m in json.loads((await cli("members", "ls", LIST, "--json")).output)]
+    assert "bob@example.org" not in members
     await send(server.port, message("ann@example.org", "After bob"), "ann@example.org")
     await sink.wait_for(lambda: sink.copies_for("cy@example.org"))
     await asyncio.sleep(0.3)
