@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from listserv import lists, membership
@@ -131,3 +133,17 @@ async def test_the_lists_own_addresses_cannot_be_subscribed(store, team, submit,
     """subscribe of one of the list's own addresses: refused in the reply, no confirmation mailed (no loop)."""
     [(reply, to, _)] = await _subscribe(submit, take, line=f"subscribe {address}")
     assert to == [CAROL] and "is an address of the list itself" in text_of(reply)
+
+
+async def test_two_tokens_confirmed_queue_one_request(store, team, submit, take):
+    """Two confirmations an hour apart, both confirmed: one request waits; the second confirm says so."""
+    start = time.time()
+    tokens = []
+    for offset in (0, 3700):
+        await submit(command_mail(sender=CAROL, subject="subscribe"), mail_from=CAROL, received_at=start + offset)
+        tokens.append(token_of((await take())[0][0]))
+    for token in tokens:
+        await submit(command_mail(sender=CAROL, subject=f"confirm {token}"), mail_from=CAROL, received_at=start + 4000)
+    sent = [text_of(msg) for msg, rcpts, _ in await take() if rcpts == [CAROL]]
+    assert "now waits for a moderator" in sent[0] and "already waits for a moderator" in sent[1]
+    assert len(await membership.pending(store, TEAM)) == 1
