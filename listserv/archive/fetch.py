@@ -7,7 +7,9 @@ import aiosqlite
 from listserv.store import messages
 
 
-async def archived(db: aiosqlite.Connection, list_id: int, number: int, include_confidential: bool = False) -> dict | None:
+async def archived(
+    db: aiosqlite.Connection, list_id: int, number: int, include_confidential: bool = False
+) -> dict | None:
     """The post (id, date, sender, subject, confidential, raw) numbered `number` in this list's archive, or None.
 
     None also for a post of another list and for a confidential post when

@@ -56,7 +56,8 @@ def looped(mlist: MailingList, msg: Message) -> bool:
 def confirmations(recipients: tuple[str, ...]) -> parser.Commands:
     """Mail to NAME-confirm+TOKEN@ is `confirm TOKEN` for each token addressed, whatever the message says."""
     tokens = dict.fromkeys(found.extra for found in map(split, recipients) if found is not None)
-    return parser.Commands(tuple(parser.Command("confirm", token, parser.shown(f"confirm {token}")) for token in tokens))
+    commands = (parser.Command("confirm", token, parser.shown(f"confirm {token}")) for token in tokens)
+    return parser.Commands(tuple(commands))
 
 
 async def run_one(request: Request, command: parser.Command) -> Result:

@@ -34,7 +34,7 @@ def command_mail(
 @pytest.fixture
 async def team(store) -> MailingList:
     """team@example.org (subscription_policy moderate, the default) with ann, bob, mod (moderator), olga (owner)."""
-    mlist = await lists.create(store, TEAM, description="Sentencing advocates")
+    await lists.create(store, TEAM, description="Sentencing advocates")
     for address, role in MEMBERS:
         await membership.add(store, TEAM, address, role=role)
     return await lists.get(store, TEAM)

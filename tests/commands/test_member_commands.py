@@ -6,7 +6,7 @@ import pytest
 
 from listserv import membership
 
-from tests.commands.conftest import REQUEST, TEAM, command_mail, text_of
+from tests.commands.conftest import TEAM, command_mail, text_of
 
 BOB = "bob@example.org"
 

@@ -6,7 +6,7 @@ from listserv import membership
 from listserv.commands import handle, parser
 from listserv.commands.context import Result
 
-from tests.commands.conftest import REQUEST, TEAM, command_mail, text_of
+from tests.commands.conftest import TEAM, command_mail, text_of
 from tests.pipeline.conftest import compose
 
 

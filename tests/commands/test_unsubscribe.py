@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from listserv import membership
 
-from tests.commands.conftest import REQUEST, TEAM, command_mail, text_of, token_of
+from tests.commands.conftest import TEAM, command_mail, text_of, token_of
 
 BOB = "bob@example.org"
 
