@@ -5,6 +5,8 @@ from __future__ import annotations
 import aiosqlite
 
 from listserv import message
+from listserv.archive.search import index_fields
+from listserv.archive.threading import archive_posts, assign_thread
 from listserv.config import Settings
 from listserv.pipeline.decorate import unprefixed
 from listserv.pipeline.msgdata import MsgData
@@ -29,11 +31,26 @@ def fields(data: MsgData) -> dict:
 
 
 async def to_archive(db: aiosqlite.Connection, settings: Settings, data: MsgData) -> None:
-    """Add the archive row and remember its id for the deliveries; nothing when archiving is off."""
+    """Add the archive row, threaded, and remember its id for the deliveries.
+
+    When the list keeps no content (archiving off) the post still enters the
+    thread map, without its subject or any text: a later reply must find its thread.
+    """
     if not data.mlist.get("archive"):
-        return
-    row = fields(data)
+        return await _thread_only(db, data)
+    row = {**fields(data), **index_fields(data.msg, data.body_text)}
     # messages.inbound_id is unique, but one inbound message may be posted to two lists: the first keeps it.
     if data.inbound_id is not None and not await messages.has_inbound_id(db, data.inbound_id):
         row["inbound_id"] = data.inbound_id
-    data.archive_id = await messages.add(db, data.mlist.id, row)
+    (data.archive_id,) = await archive_posts(db, data.mlist.id, [row])
+
+
+async def _thread_only(db: aiosqlite.Connection, data: MsgData) -> None:
+    """Record the post in the thread map only; its subject is left out (the thread keeps none of it)."""
+    if not data.message_id:
+        return
+    row = fields(data)
+    refs = row["refs"].split()
+    await assign_thread(
+        db, data.mlist.id, data.message_id, row["in_reply_to"], refs, "", row["date"], data.confidential
+    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+from typing import Iterable, Sequence
 
 import aiosqlite
 
@@ -20,19 +22,25 @@ async def add(db: aiosqlite.Connection, list_id: int, post: dict) -> int:
     search_text (listserv.archive.search.searchable_text of body_text; defaults to the
     whole body_text so a post is never unfindable), attachments (newline-separated
     names) and thread_id. The FTS index follows by trigger."""
+    return await insert(db, _INSERT, _values(list_id, post))
+
+
+_INSERT = (
+    "INSERT INTO messages (list_id, message_id, date, received_at, sender, sender_name, subject,"
+    " in_reply_to, refs, body_text, confidential, inbound_id, raw, search_text, attachments, thread_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _values(list_id: int, post: dict) -> tuple:
+    """The _INSERT parameters of one post dict (see add)."""
     body_text = post.get("body_text", "")
-    return await insert(
-        db,
-        "INSERT INTO messages (list_id, message_id, date, received_at, sender, sender_name, subject,"
-        " in_reply_to, refs, body_text, confidential, inbound_id, raw, search_text, attachments, thread_id)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            list_id, post["message_id"], post["date"], post.get("received_at", time.time()),
-            post.get("sender", ""), post.get("sender_name", ""), post.get("subject", ""),
-            post.get("in_reply_to", ""), post.get("refs", ""), body_text,
-            int(bool(post.get("confidential"))), post.get("inbound_id"), post.get("raw"),
-            post.get("search_text", body_text), post.get("attachments", ""), post.get("thread_id"),
-        ),
+    return (
+        list_id, post["message_id"], post["date"], post.get("received_at", time.time()),
+        post.get("sender", ""), post.get("sender_name", ""), post.get("subject", ""),
+        post.get("in_reply_to", ""), post.get("refs", ""), body_text,
+        int(bool(post.get("confidential"))), post.get("inbound_id"), post.get("raw"),
+        post.get("search_text", body_text), post.get("attachments", ""), post.get("thread_id"),
     )
 
 
@@ -61,3 +69,97 @@ async def count(db: aiosqlite.Connection, list_id: int) -> int:
 async def has_inbound_id(db: aiosqlite.Connection, inbound_id: int) -> bool:
     """True when a post from this inbound row is archived already (one row may reach several lists)."""
     return await one(db, "SELECT 1 FROM messages WHERE inbound_id = ?", (inbound_id,)) is not None
+
+
+# ---- bulk archiving, threads and export (listserv.archive.threading, .importer, .mbox) ----
+
+
+async def add_many(db: aiosqlite.Connection, list_id: int, posts: Sequence[dict]) -> dict[str, int]:
+    """Archive several posts (dicts as for add, Message-IDs new to the list) in one statement; Message-ID -> id."""
+    if not posts:
+        return {}
+    await db.executemany(_INSERT, [_values(list_id, post) for post in posts])
+    rows = await db.execute_fetchall(
+        "SELECT message_id, id FROM messages WHERE list_id = ? AND message_id IN (SELECT value FROM json_each(?))",
+        (list_id, json.dumps([post["message_id"] for post in posts])),
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+async def existing(db: aiosqlite.Connection, list_id: int, message_ids: Iterable[str]) -> set[str]:
+    """Those of the Message-IDs that the list's archive holds already (duplicate check of a batch)."""
+    rows = await db.execute_fetchall(
+        "SELECT message_id FROM messages WHERE list_id = ? AND message_id IN (SELECT value FROM json_each(?))",
+        (list_id, json.dumps(list(message_ids))),
+    )
+    return {row[0] for row in rows}
+
+
+async def mark_threads_confidential(db: aiosqlite.Connection, thread_ids: Sequence[int]) -> int:
+    """Mark every archived post of these threads confidential; returns how many changed."""
+    async with db.execute(
+        "UPDATE messages SET confidential = 1 WHERE confidential = 0 AND thread_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(thread_ids)),),
+    ) as cur:
+        return cur.rowcount
+
+
+_TREE_FIELDS = "id, message_id, date, sender, sender_name, subject, in_reply_to, refs, confidential"
+
+
+async def in_thread(db: aiosqlite.Connection, thread_id: int) -> list[dict]:
+    """The archived posts of a thread with their reference headers, oldest first (for the thread tree)."""
+    return await many(
+        db, f"SELECT {_TREE_FIELDS} FROM messages WHERE thread_id = ? ORDER BY date, id", (thread_id,)
+    )
+
+
+async def unthreaded(db: aiosqlite.Connection, list_id: int | None, count: int) -> list[dict]:
+    """Up to count archived posts without a thread (archived before threading existed), oldest first."""
+    where, params = ("AND list_id = ?", [list_id]) if list_id is not None else ("", [])
+    return await many(
+        db,
+        f"SELECT list_id, {_TREE_FIELDS} FROM messages WHERE thread_id IS NULL {where} ORDER BY date, id LIMIT ?",
+        (*params, count),
+    )
+
+
+async def set_thread_ids(db: aiosqlite.Connection, pairs: Sequence[tuple[int, int]]) -> None:
+    """Set messages.thread_id from (thread_id, archive id) pairs."""
+    await db.executemany("UPDATE messages SET thread_id = ? WHERE id = ?", pairs)
+
+
+async def export_page(
+    db: aiosqlite.Connection, list_id: int, after: tuple[float, int], count: int,
+    since: float | None, until: float | None, include_confidential: bool,
+) -> list[dict]:
+    """The next count posts of a list in (date, id) order after the key `after`, for mbox export.
+
+    Each row: id, date, sender, confidential, raw (None when the content was
+    purged or never stored). since (inclusive) and until (exclusive) bound the date.
+    """
+    terms, params = ["list_id = ?", "(date, id) > (?, ?)"], [list_id, *after]
+    if not include_confidential:
+        terms.append("confidential = 0")
+    for sql, value in (("date >= ?", since), ("date < ?", until)):
+        if value is not None:
+            terms.append(sql)
+            params.append(value)
+    return await many(
+        db,
+        f"SELECT id, date, sender, confidential, raw FROM messages WHERE {' AND '.join(terms)} ORDER BY date, id LIMIT ?",
+        (*params, count),
+    )
+
+
+async def count_confidential(
+    db: aiosqlite.Connection, list_id: int, since: float | None, until: float | None
+) -> int:
+    """How many confidential posts of a list fall in the date range (what an export leaves out)."""
+    terms, params = ["list_id = ?", "confidential = 1"], [list_id]
+    for sql, value in (("date >= ?", since), ("date < ?", until)):
+        if value is not None:
+            terms.append(sql)
+            params.append(value)
+    row = await one(db, f"SELECT count(*) AS n FROM messages WHERE {' AND '.join(terms)}", params)
+    return row["n"]
