@@ -19,7 +19,7 @@ from typing import Any, Awaitable, Callable, TypeVar
 
 import click
 
-from listserv import __version__, config, lists, membership, moderation, queue, timefmt
+from listserv import __version__, bounces, config, digests, lists, membership, moderation, queue, timefmt
 from listserv.errors import ListservError, Refused, UsageError
 from listserv.output import cell, emit_fields, emit_json, emit_listing, emit_table, printable
 from listserv.store import Store
@@ -37,6 +37,9 @@ LIST_COLUMNS = (("ADDRESS", "address"), ("MEMBERS", "members"), ("NON-MEMBERS", 
 MEMBER_COLUMNS = (("ADDRESS", "address"), ("NAME", "name"), ("ROLE", "role"), ("DELIVERY", "delivery"),
                   ("MODERATED", "moderated"), ("CONFIDENTIAL", "confidential"), ("OWN-POSTS", "receive_own"),
                   ("BOUNCE", "bounce_score"))
+BOUNCE_TIMES = ("bounce_last_at", "bounce_disabled_at")
+BOUNCING_COLUMNS = (("ADDRESS", "address"), ("DELIVERY", "delivery"), ("BOUNCE", "bounce_score"),
+                    ("LAST-BOUNCE", "bounce_last_at"), ("STOPPED", "bounce_disabled_at"))
 HELD_COLUMNS = (("ID", "id"), ("RECEIVED", "received_at"), ("LIST", "list"), ("SENDER", "sender"),
                 ("CONFIDENTIAL", "confidential"), ("REASONS", "rules"), ("SUBJECT", "subject"))
 QUEUE_COLUMNS = (("ID", "id"), ("LIST", "list"), ("RECIPIENTS", "recipients"), ("ATTEMPTS", "attempts"),
@@ -258,9 +261,16 @@ async def _import(store: Store, list_address: str, rows: list) -> membership.Imp
 
 @members_group.command("ls")
 @click.argument("list_address", metavar="LIST")
+@click.option("--bouncing", is_flag=True,
+              help="Only members whose mail bounces: score (decayed to now), last bounce, when delivery stopped.")
 @json_option
-def members_ls(list_address: str, as_json: bool) -> None:
+def members_ls(list_address: str, bouncing: bool, as_json: bool) -> None:
     """Every member of LIST with role, delivery and flags."""
+    if bouncing:
+        found = run(lambda store, _: bounces.bouncing(store, list_address))
+        rows = [timefmt.with_iso(row, *BOUNCE_TIMES) for row in found]
+        emit_listing(rows, as_json, BOUNCING_COLUMNS, "no bouncing members")
+        return
     found = run(lambda store, _: membership.listing(store, list_address))
     emit_listing(found, as_json, MEMBER_COLUMNS, "no members")
 
@@ -439,6 +449,30 @@ def held_discard(held_ids: tuple[int, ...], by: str | None) -> None:
     """Discard held posts silently."""
     who = _who(by)
     _decide_each("discarded", held_ids, lambda store, _, held_id: moderation.discard(store, held_id, who))
+
+
+# ---- digests ----------------------------------------------------------------------------
+
+
+@main.group("digests")
+def digests_group() -> None:
+    """Digests for members with delivery digest (sent by size and daily time; or now)."""
+
+
+@digests_group.command("send")
+@click.argument("list_address", metavar="[LIST]", required=False)
+@json_option
+def digests_send(list_address: str | None, as_json: bool) -> None:
+    """Send the pending digest of LIST (or of every list) now."""
+    sent = [issue.as_json() for issue in run(lambda store, loaded: digests.send_now(store, loaded, list_address))]
+    if as_json:
+        emit_json(sent)
+        return
+    for issue in sent:
+        click.echo(f"{issue['list']}: sent Vol {issue['volume']}, Issue {issue['issue']} "
+                   f"({issue['posts']} posts) to {issue['recipients']} digest members")
+    if not sent:
+        click.echo("no digests pending")
 
 
 # ---- queue ------------------------------------------------------------------------------

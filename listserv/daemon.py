@@ -2,7 +2,8 @@
 
 On start every inbound row without its effects committed is processed again
 (the pipeline is idempotent per row) and every outbound batch is due again,
-so a kill -9 loses nothing that was acknowledged.
+so a kill -9 loses nothing that was acknowledged. A scheduler runs the
+periodic jobs (listserv.periodic: digests, reminders, expiry, bounces).
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import asyncio
 import logging
 import signal
 import socket
+import time
 from dataclasses import replace
+from typing import Callable
 
-from listserv import pipeline
+from listserv import periodic, pipeline
 from listserv.config import Settings
 from listserv.delivery.worker import DeliveryWorker
 from listserv.errors import CannotListen, StoreError
@@ -28,10 +31,13 @@ BATCH = 50  # inbound rows looked up at once; their bodies are read one by one
 class Daemon:
     """One running server: call start(), then stop() (or let serve() do both)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.time, tick: float = periodic.TICK) -> None:
         self.settings = settings
+        self.clock = clock  # the periodic jobs' clock (digests, reminders, expiry, bounce decay); tests inject one
+        self.tick = tick  # seconds between runs of the periodic jobs
         self.store: Store | None = None
         self.delivery: DeliveryWorker | None = None
+        self.scheduler: periodic.Scheduler | None = None
         self._server: asyncio.base_events.Server | None = None
         self._work = asyncio.Event()
         self._stopping = False
@@ -40,9 +46,11 @@ class Daemon:
     async def start(self) -> None:
         self.store = await Store.open(self.settings.storage.database)
         self.delivery = DeliveryWorker(self.store, self.settings)
+        self.scheduler = periodic.Scheduler(self.store, self.settings, self.clock, self.tick, self.delivery.wake)
         self._tasks = [
             asyncio.create_task(self._pipeline_loop(), name="pipeline"),
             asyncio.create_task(self.delivery.run(), name="delivery"),
+            asyncio.create_task(self.scheduler.run(), name="periodic"),
         ]
         handler = IntakeHandler(self.store, self.settings, on_enqueued=self._work.set)
         hostname = self.settings.server.hostname or socket.getfqdn()
@@ -72,6 +80,8 @@ class Daemon:
         if self._server is not None:
             self._server.close()
         self._work.set()
+        if self.scheduler is not None:
+            self.scheduler.stop()
         if self.delivery is not None:
             await self.delivery.stop()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -107,7 +117,8 @@ class Daemon:
             if row is None or row["processed_at"] is not None:
                 continue
             outcome = await pipeline.process(self.store, self.settings, row)
-            if any(result in ("accepted", "forwarded", "rejected") for result in outcome.values()):
+            # held: the moderators' notice; recorded: a bounce may have stopped a member's delivery and told them.
+            if any(result in ("accepted", "forwarded", "rejected", "held", "recorded") for result in outcome.values()):
                 self.delivery.wake()
         return len(ids)
 

@@ -6,6 +6,7 @@ LIST_SETTINGS is the one table of per-list settings: its defaults apply until
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from listserv.addresses import normalise
@@ -19,6 +20,27 @@ SUBSCRIPTION_POLICIES = ("confirm", "moderate", "closed")
 # Not stored with the settings, but checked like one: it ends up in the List-Id of every post.
 DESCRIPTION = Setting("description", "", "one line describing the list, shown in List-Id")
 
+
+class TimeOfDay(Setting):
+    """A setting that takes a time of day as HH:MM (24-hour clock), or empty for none."""
+
+    def parse(self, text: str) -> object:
+        """'7:05' -> '07:05'; '' stays ''; anything else is BadSetting naming the setting.
+
+        >>> TimeOfDay("t", "", "").parse(" 7:05 "), TimeOfDay("t", "", "").parse("")
+        ('07:05', '')
+        >>> TimeOfDay("t", "", "").parse("24:00")
+        Traceback (most recent call last):
+        ...
+        listserv.errors.BadSetting: t: expected a time of day as HH:MM (00:00 to 23:59) or empty, got '24:00'
+        """
+        value = str(text).strip()
+        if not value:
+            return ""
+        found = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", value)
+        if found is None:
+            raise BadSetting(f"{self.name}: expected a time of day as HH:MM (00:00 to 23:59) or empty, got {value!r}")
+        return f"{int(found[1]):02d}:{found[2]}"
 LIST_SETTINGS = table(
     Setting("nonmember_action", "hold", "what happens to posts from non-members", NONMEMBER_ACTIONS),
     Setting("subject_prefix", "[{name}]", "prefix added to subjects; {name} is the list's name; empty for none"),
@@ -34,6 +56,14 @@ LIST_SETTINGS = table(
         SUBSCRIPTION_POLICIES,
     ),
     Setting("confirm_days", 7, "days a subscribe/unsubscribe confirmation stays valid (at least 1)"),
+    Setting("digest_size_threshold", 30, "send the digest as soon as its posts pass this many kilobytes (0: no size trigger)"),
+    TimeOfDay("digest_time", "12:00", "send pending digests daily at this time, HH:MM server local time (empty: no daily send)"),
+    Setting("verp", True, "give each copy its own envelope sender NAME-bounces+LOCAL=DOMAIN@DOMAIN so a bounce names the member"),
+    Setting("verp_interval_hours", 24, "with verp on, VERP a post only when none was VERP'd in this many hours (0: every post)"),
+    Setting("bounce_threshold", 5, "bounce score at which a member's delivery is set to nomail and they are told (0: never)"),
+    Setting("bounce_decay_days", 7, "days in which a bounce score halves (0: scores never decay)"),
+    Setting("hold_expiry_days", 14, "discard held non-member posts after this many days (0: keep until a moderator decides)"),
+    Setting("moderator_notices", True, "mail the moderators when a post is held, and a daily reminder of what waits"),
 )
 
 

@@ -75,12 +75,14 @@ def rejection(
     return note.as_bytes()
 
 
-def owner_forward(mlist: MailingList, raw: bytes, subject: str) -> bytes:
+def owner_forward(mlist: MailingList, raw: bytes, subject: str, intro: str = "") -> bytes:
     """The message for the owners: a short note with the original attached byte for byte (message/rfc822).
 
     Built by hand around the raw bytes, so a message the email package cannot
     re-serialise still reaches the owners intact. Auto-Submitted is
-    auto-generated: a forward is not a reply (RFC 3834).
+    auto-generated: a forward is not a reply (RFC 3834). intro replaces the
+    note's default first line (mail sent to -owner) for other forwards, such as
+    a bounce nobody could read.
     """
     owner = sub_address(mlist.address, "owner")
     original = raw.partition(b"\n")[2] if raw.startswith(b"From ") else raw
@@ -89,7 +91,7 @@ def owner_forward(mlist: MailingList, raw: bytes, subject: str) -> bytes:
     title = f"Message for the owners of {mlist.address}: {subject or '(no subject)'}"
     head = _envelope(mlist, owner, title, "auto-generated")
     mime = f'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="{boundary}"\n\n'
-    intro = f"This message was sent to {owner}, the address of the owners of {mlist.address}.\n"
+    intro = (intro or f"This message was sent to {owner}, the address of the owners of {mlist.address}.") + "\n"
     mark = f"--{boundary}\n".encode("ascii")
     return (
         head.as_bytes().rstrip(b"\n")  # the header block only: the multipart body is ours, built below

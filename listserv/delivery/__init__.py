@@ -6,6 +6,10 @@ worker can tell delivered (2xx) from failed for good (5xx) from try-again
 (anything else). When nothing could be tried at all (no connection, a timeout,
 the sender refused) it raises TransportError instead, and every recipient of
 the batch waits for the next try.
+
+With verp=True every recipient gets its own envelope sender
+(listserv.verp.encode of the batch's sender), so each copy is a transaction
+of its own; the SMTP transport runs them back to back on a pooled connection.
 """
 
 from __future__ import annotations
@@ -31,8 +35,8 @@ class TransportError(Exception):
 class Transport(Protocol):
     """Where copies go. One instance is shared by every concurrent send of a worker."""
 
-    async def send(self, mail_from: str, recipients: list[str], content: bytes) -> Results:
-        """Send content to recipients; the (SMTP code, text) each one got."""
+    async def send(self, mail_from: str, recipients: list[str], content: bytes, verp: bool = False) -> Results:
+        """Send content to recipients; the (SMTP code, text) each one got. verp: one envelope sender each."""
         ...
 
     async def close(self) -> None:

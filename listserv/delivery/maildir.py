@@ -1,7 +1,8 @@
 """Development transport: one file per recipient in a maildir, so you can see exactly who got what.
 
 Each copy is the queued bytes with `Delivered-To: RECIPIENT` and
-`X-Listserv-Envelope-From: SENDER` prepended, written to PATH/tmp, flushed to
+`X-Listserv-Envelope-From: SENDER` (the recipient's own VERP sender when the
+batch is VERP'd) prepended, written to PATH/tmp, flushed to
 disk and renamed into PATH/new (the Maildir convention: a reader never sees a
 half-written file). Any mail reader that opens a maildir (mutt -f PATH) shows
 the copies.
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 from listserv.delivery import Results, TransportError
+from listserv.verp import encode
 
 DELIVERED = (250, "2.0.0 written to the maildir")
 BAD_ADDRESS = (553, "5.1.3 address cannot be written into a header (not written)")
@@ -32,16 +34,16 @@ class MaildirTransport:
         host = socket.gethostname() or "localhost"
         self._host = host.replace("/", r"\057").replace(":", r"\072")
 
-    async def send(self, mail_from: str, recipients: list[str], content: bytes) -> Results:
+    async def send(self, mail_from: str, recipients: list[str], content: bytes, verp: bool = False) -> Results:
         """Write every copy in a worker thread: file I/O must not stall the event loop."""
         if not recipients:
             return {}
-        return await asyncio.to_thread(self._write_all, mail_from, recipients, content)
+        return await asyncio.to_thread(self._write_all, mail_from, recipients, content, verp)
 
     async def close(self) -> None:
         """Nothing stays open between sends."""
 
-    def _write_all(self, mail_from: str, recipients: list[str], content: bytes) -> Results:
+    def _write_all(self, mail_from: str, recipients: list[str], content: bytes, verp: bool = False) -> Results:
         try:
             for sub in ("tmp", "new", "cur"):
                 (self.path / sub).mkdir(parents=True, exist_ok=True)
@@ -57,7 +59,8 @@ class MaildirTransport:
             if value is None:
                 results[rcpt] = BAD_ADDRESS
                 continue
-            head = b"Delivered-To: " + value + newline + b"X-Listserv-Envelope-From: " + sender + newline
+            own = _header_value(encode(mail_from, rcpt)) if verp and mail_from else sender
+            head = b"Delivered-To: " + value + newline + b"X-Listserv-Envelope-From: " + (own or sender) + newline
             try:
                 self._write_one(head + content)
             except OSError as exc:

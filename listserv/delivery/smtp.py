@@ -1,7 +1,9 @@
 """SMTP to the smarthost with aiosmtplib: a small pool of reusable connections, one transaction per batch.
 
 Each send borrows one connection (at most `connections` exist), runs MAIL, one
-RCPT per recipient and a single DATA, and returns it to the pool. A pooled
+RCPT per recipient and a single DATA, and returns it to the pool. A VERP'd
+batch instead runs one MAIL/RCPT/DATA per recipient, each MAIL with that
+recipient's own envelope sender, back to back on the borrowed connection. A pooled
 connection is RSET before its next transaction: that starts a clean envelope
 and proves the connection is still alive; a dead one is replaced at once.
 
@@ -24,6 +26,7 @@ import socket
 import aiosmtplib
 from aiosmtplib import SMTPDataError, SMTPException, SMTPHeloError
 
+from listserv import verp
 from listserv.config import DeliverySettings
 from listserv.delivery import Results, TransportError
 
@@ -53,14 +56,20 @@ class SmtpTransport:
         self._start_tls = None if not _is_loopback(host) else False
         self._helo_name = socket.gethostname() or "localhost"
 
-    async def send(self, mail_from: str, recipients: list[str], content: bytes) -> Results:
-        """One transaction (or more if the smarthost says 452 too many recipients) on a pooled connection."""
+    async def send(self, mail_from: str, recipients: list[str], content: bytes, verp: bool = False) -> Results:
+        """One transaction (or more if the smarthost says 452 too many recipients) on a pooled connection.
+
+        verp: one transaction per recipient instead, each with its own envelope sender.
+        """
         if not recipients:
             return {}
         async with self._slots:
             client = await self._checkout()
             try:
-                results = await self._transactions(client, mail_from, recipients, content)
+                if verp:
+                    results = await self._each(client, mail_from, recipients, content)
+                else:
+                    results = await self._transactions(client, mail_from, recipients, content)
             except TransportError:
                 self._idle.append(client)  # the sender was refused; the connection itself is fine
                 raise
@@ -121,6 +130,30 @@ class SmtpTransport:
             pending = over_limit
         return results
 
+    async def _each(self, client: aiosmtplib.SMTP, mail_from: str, recipients: list[str], content: bytes) -> Results:
+        """VERP: a transaction per recipient, each with its own sender, back to back on this connection.
+
+        A copy is settled as soon as its DATA is answered, so when the sender is
+        refused or the connection is lost midway, only the recipients not yet
+        served wait for the next try; those already served get no second copy.
+        """
+        results: Results = {}
+        pending = list(dict.fromkeys(recipients))
+        for index, rcpt in enumerate(pending):
+            sender = verp.encode(mail_from, rcpt) if mail_from else ""
+            try:
+                results.update(await self._transaction(client, sender, [rcpt], content))
+            except TransportError as exc:  # the smarthost refused this sender: the rest wait
+                return _waiting(results, pending[index:], str(exc))
+            except (SMTPException, OSError) as exc:
+                client.close()
+                why = f"connection to smarthost {self.host}:{self.port} failed: {_why(exc)}"
+                return _waiting(results, pending[index:], why)
+            # Refused at RCPT leaves the transaction open; RSET closes it (harmless after DATA).
+            if not 200 <= results[rcpt][0] < 300 and not await _reset(client):
+                return _waiting(results, pending[index + 1 :], "connection to the smarthost was lost")
+        return results
+
     async def _transaction(self, client: aiosmtplib.SMTP, mail_from: str, recipients: list[str], content: bytes) -> Results:
         """MAIL, one RCPT each, one DATA for everyone accepted; the reply that decided each recipient."""
         utf8 = client.supports_extension("smtputf8")
@@ -143,6 +176,12 @@ class SmtpTransport:
             outcome = await _data(client, content)
             results.update((rcpt, outcome) for rcpt in accepted)
         return results
+
+
+def _waiting(results: Results, rest: list[str], why: str) -> Results:
+    """results, with every recipient in rest waiting for the next try (code 0: no reply decided it)."""
+    results.update((rcpt, (0, why)) for rcpt in rest)
+    return results
 
 
 def _too_many(code: int, text: str) -> bool:

@@ -172,7 +172,10 @@ class DeliveryWorker:
             return DROPPED
         recipients = list(dict.fromkeys(batch["recipients"]))
         try:
-            results = await self.transport.send(batch["mail_from"], recipients, content)
+            if batch.get("verp"):
+                results = await self.transport.send(batch["mail_from"], recipients, content, verp=True)
+            else:
+                results = await self.transport.send(batch["mail_from"], recipients, content)
         except TransportError as exc:
             results = {rcpt: (0, str(exc)) for rcpt in recipients}
         outcome = judge(batch, results, self.clock(), self.settings)

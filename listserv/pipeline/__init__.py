@@ -19,9 +19,11 @@ import aiosqlite
 
 from listserv.config import Settings
 from listserv.errors import StoreError
-from listserv.pipeline import decorate, dispose, forward, parse, requests, route, to_archive, to_outbound
+from listserv.pipeline import (
+    bounce, decorate, dispose, forward, parse, requests, route, to_archive, to_digest, to_outbound,
+)
 from listserv.pipeline.msgdata import (
-    ACCEPT, COMMAND, DISCARD, FORWARD, HOLD, REJECT, Decision, MsgData, Reason, fault,
+    ACCEPT, BOUNCE, COMMAND, DISCARD, FORWARD, HOLD, REJECT, Decision, MsgData, Reason, fault,
 )
 from listserv.pipeline.rules import (
     administrivia, duplicate, emergency, evaluate, loop, moderated, nonmember, size, unparseable,
@@ -61,12 +63,13 @@ STAGES = {
     "confidential": POST,
     "owner": (parse.read_headers, forward.plan),
     "request": (parse.read_headers, requests.plan),  # email commands; act() runs them in the transaction
-    "bounces": (parse.read_headers, route.keep_for_owner),
+    "bounces": (parse.read_headers, bounce.plan),  # VERP, then flufl.bounce; record() counts in the transaction
     "confirm": (parse.read_headers, requests.plan),  # NAME-confirm+TOKEN@: `confirm TOKEN`
 }
 
-# An accepted post inside the transaction: the archive row first, so its id goes with the deliveries.
-ACCEPTED = (to_archive.to_archive, to_outbound.to_outbound)
+# An accepted post inside the transaction: the archive row first, so its id goes with the deliveries
+# and the digest queue; to_digest keeps confidential posts out of digests.
+ACCEPTED = (to_archive.to_archive, to_outbound.to_outbound, to_digest.to_digest)
 
 
 async def deliver(db: aiosqlite.Connection, settings: Settings, data: MsgData) -> None:
@@ -90,7 +93,7 @@ async def accept(db: aiosqlite.Connection, settings: Settings, data: MsgData) ->
 # The handler for each decision, run inside the transaction; each returns the outcome word.
 DISPOSE = {
     ACCEPT: accept, HOLD: dispose.hold, REJECT: dispose.reject, DISCARD: dispose.discard, FORWARD: forward.forward,
-    COMMAND: requests.act,
+    COMMAND: requests.act, BOUNCE: bounce.record,
 }
 
 

@@ -11,7 +11,7 @@ import logging
 
 import aiosqlite
 
-from listserv import notices
+from listserv import notices, reminders
 from listserv.config import Settings
 from listserv.pipeline.msgdata import MsgData
 from listserv.store import audit, held
@@ -31,23 +31,22 @@ def _log(data: MsgData, action: str, extra: str = "") -> None:
 
 
 async def hold(db: aiosqlite.Connection, settings: Settings, data: MsgData) -> str:
-    """Keep the raw message with every reason for a moderator (held ls / show / approve)."""
-    held_id = await held.hold(
-        db,
-        data.mlist.id,
-        {
-            "inbound_id": data.inbound_id,
-            "role": data.role,
-            "sender": data.sender,
-            "mail_from": data.mail_from,
-            "subject": data.subject,
-            "reasons": [r.as_json() for r in data.decision.reasons],
-            "confidential": data.confidential,
-            "raw": data.raw,
-            "received_at": data.received_at,
-        },
-    )
-    await audit.record(db, ACTOR, "hold", data.mlist.id, f"held:{held_id}", f"rules: {rule_names(data)}")
+    """Keep the raw message with every reason for a moderator (held ls / show / approve), and tell the moderators once."""
+    row = {
+        "inbound_id": data.inbound_id,
+        "role": data.role,
+        "sender": data.sender,
+        "mail_from": data.mail_from,
+        "subject": data.subject,
+        "reasons": [r.as_json() for r in data.decision.reasons],
+        "confidential": data.confidential,
+        "raw": data.raw,
+        "received_at": data.received_at,
+    }
+    held_id = await held.hold(db, data.mlist.id, row)
+    notified = await reminders.notify(db, settings, data.mlist, held_id, row)
+    detail = f"rules: {rule_names(data)}; moderators: {'told' if notified else 'not told'}"
+    await audit.record(db, ACTOR, "hold", data.mlist.id, f"held:{held_id}", detail)
     _log(data, "held", f" as held:{held_id}")
     return "held"
 

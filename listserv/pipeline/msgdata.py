@@ -15,11 +15,12 @@ if TYPE_CHECKING:  # the annotation only: the pipeline need not load the command
 
 ACCEPT, HOLD, REJECT, DISCARD, FORWARD = "accept", "hold", "reject", "discard", "forward"
 COMMAND = "command"  # mail to -request/-confirm: run its email commands (listserv.commands.handle)
+BOUNCE = "bounce"  # mail to -bounces that names members: count their bounces (listserv.pipeline.bounce)
 
 # Outcome words recorded per envelope recipient in inbound.outcome.
 OUTCOMES = {
     ACCEPT: "accepted", HOLD: "held", REJECT: "rejected", DISCARD: "discarded", FORWARD: "forwarded",
-    COMMAND: "processed",
+    COMMAND: "processed", BOUNCE: "recorded",
 }
 
 
@@ -85,6 +86,7 @@ class MsgData:
     content: bytes = b""  # the bytes to send: the decorated post, or the owners' forward
     forward_to: list[str] = field(default_factory=list)  # owners (or moderators) a -owner message goes to
     archive_id: int | None = None  # messages.id once archived, handed to the outbound queue
+    bounced: list[str] = field(default_factory=list)  # -bounces mail: the members whose bounce is counted
     reasons: list[Reason] = field(default_factory=list)  # faults met along the way, held with the rules' reasons
     commands: Commands | None = None  # -request/-confirm mail: the email commands read from it
 

@@ -60,3 +60,10 @@ async def decide(db: aiosqlite.Connection, held_id: int, decision: str, by: str,
         " WHERE id = ? AND decision IS NULL",
         (decision, by, time.time(), reason, held_id),
     ) == 1
+
+
+async def waiting_since(db: aiosqlite.Connection, before: float, list_id: int | None = None) -> list[dict]:
+    """Undecided held posts received before `before` (unix time), oldest first; of one list or all."""
+    where = " WHERE h.decision IS NULL AND h.received_at < ?" + (" AND h.list_id = ?" if list_id is not None else "")
+    params = (before, list_id) if list_id is not None else (before,)
+    return [_decoded(r) for r in await many(db, "SELECT " + _FIELDS + _FROM + where + " ORDER BY h.id", params)]

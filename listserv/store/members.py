@@ -71,3 +71,27 @@ async def recipients(
     if confidential:
         sql += " AND confidential = 1"
     return [row[0] for row in await db.execute_fetchall(sql + " ORDER BY address", (list_id, sender))]
+
+
+async def digest_members(db: aiosqlite.Connection, list_id: int) -> list[str]:
+    """Every member who reads the list as a digest, in one query."""
+    sql = "SELECT address FROM members WHERE list_id = ? AND delivery = 'digest' ORDER BY address"
+    return [row[0] for row in await db.execute_fetchall(sql, (list_id,))]
+
+
+async def has_digest_members(db: aiosqlite.Connection, list_id: int) -> bool:
+    """Whether anyone reads the list as a digest (no one: posts are not queued for a digest)."""
+    sql = "SELECT 1 FROM members WHERE list_id = ? AND delivery = 'digest' LIMIT 1"
+    return await one(db, sql, (list_id,)) is not None
+
+
+async def digest_confidential_recipients(db: aiosqlite.Connection, list_id: int, sender: str) -> list[str]:
+    """Digest readers entitled to confidential posts, who get those individually (never in a digest).
+
+    Less the sender when they turned own posts off, as for regular members.
+    """
+    sql = (
+        "SELECT address FROM members WHERE list_id = ? AND delivery = 'digest' AND confidential = 1"
+        " AND (address != ? OR receive_own = 1) ORDER BY address"
+    )
+    return [row[0] for row in await db.execute_fetchall(sql, (list_id, sender))]

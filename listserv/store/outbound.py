@@ -25,15 +25,21 @@ async def enqueue(
     recipients: Sequence[str],
     batch_size: int,
     archive_id: int | None = None,
+    verp: bool = False,
 ) -> int | None:
-    """Queue content for recipients in batches; returns the outbound message id (None if nobody)."""
+    """Queue content for recipients in batches; returns the outbound message id (None if nobody).
+
+    verp: each recipient gets its own envelope sender derived from mail_from
+    (listserv.verp), so a bounce names the member it came from.
+    """
     if not recipients:
         return None
     now = time.time()
     message_id = await insert(
         db,
-        "INSERT INTO outbound_messages (list_id, archive_id, mail_from, content, created_at) VALUES (?, ?, ?, ?, ?)",
-        (list_id, archive_id, mail_from, content, now),
+        "INSERT INTO outbound_messages (list_id, archive_id, mail_from, content, created_at, verp)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (list_id, archive_id, mail_from, content, now, int(bool(verp))),
     )
     size = max(1, batch_size)
     batches = [
@@ -55,12 +61,13 @@ async def due(db: aiosqlite.Connection, now: float, exclude: Iterable[int] = (),
     rows = await many(
         db,
         "SELECT o.id, o.outbound_message_id, o.recipients, o.attempts, o.created_at,"
-        " m.mail_from, m.list_id FROM outbound o JOIN outbound_messages m ON m.id = o.outbound_message_id"
+        " m.mail_from, m.list_id, m.verp FROM outbound o JOIN outbound_messages m ON m.id = o.outbound_message_id"
         f" WHERE o.next_attempt_at <= ? AND o.id NOT IN ({marks}) ORDER BY o.next_attempt_at, o.id LIMIT ?",
         (now, *skip, limit),
     )
     for row in rows:
         row["recipients"] = json.loads(row["recipients"])
+        row["verp"] = bool(row["verp"])
     return rows
 
 

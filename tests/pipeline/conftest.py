@@ -52,8 +52,13 @@ def msgdata(raw: bytes, mlist: MailingList | None = None, member: dict | None = 
 
 @pytest.fixture
 async def team(store) -> MailingList:
-    """team@example.org with regular members ann and bob, moderator mod and owner olga."""
-    mlist = await lists.create(store, TEAM, description="Sentencing advocates")
+    """team@example.org with regular members ann and bob, moderator mod and owner olga.
+
+    Moderator notices are off, so the outbound queue holds only what a test
+    sends itself; tests/notices/ covers them.
+    """
+    created = await lists.create(store, TEAM, description="Sentencing advocates")
+    mlist = await lists.set_setting(store, created.address, "moderator_notices", "off")
     for address, role in (("ann@example.org", "member"), ("bob@example.org", "member"),
                           ("mod@example.org", "moderator"), ("olga@example.org", "owner")):
         await store.write(members.add, mlist.id, {"address": address, "role": role})

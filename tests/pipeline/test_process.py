@@ -185,15 +185,6 @@ async def test_request_mail_is_processed_not_held(store, team, submit):
     assert await held.waiting(store.db) == []
 
 
-@pytest.mark.parametrize("role, words", [("bounces", "bounce processing")])
-async def test_request_and_bounces_are_held_for_the_owner(store, team, submit, role, words):
-    """-bounces mail is kept (held) with a reason saying a later version handles it."""
-    _, outcome = await submit(compose(subject="subscribe"), rcpts=(f"team-{role}@example.org",))
-    assert outcome == {f"team-{role}@example.org": "held"}
-    [row] = await held.waiting(store.db)
-    assert row["role"] == role and words in row["reasons"][0]["text"] and "kept" in row["reasons"][0]["text"]
-
-
 async def test_redo_is_idempotent(store, settings, team, submit):
     """Processing the same inbound row twice gives one archive row and one set of outbound rows."""
     item, first = await submit(compose())

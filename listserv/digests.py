@@ -1,0 +1,222 @@
+"""Build and send MIME digests for the members who read a list as a digest.
+
+An issue is one multipart/digest message (RFC 2046 5.1.5): a text/plain table
+of contents first (labelled, since a digest's parts default to
+message/rfc822), then every queued post as message/rfc822 in arrival order.
+It goes out when the queued posts pass `digest_size_threshold` kilobytes, at
+`digest_time` each day (the server's local time), or on `listserv digests
+send`. Queuing the issue, taking its posts out of the digest queue and
+numbering it happen in one transaction, so each post is in exactly one issue.
+Issues are numbered by volume (one per calendar year) and issue (from 1 in
+each volume), like Mailman's.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import secrets
+import time
+from dataclasses import asdict, dataclass
+from email import policy
+from email.message import EmailMessage
+
+import aiosqlite
+
+from listserv import lists
+from listserv.addresses import sub_address
+from listserv.config import Settings
+from listserv.errors import NoSuchList
+from listserv.lists import MailingList
+from listserv.pipeline.decorate import list_headers
+from listserv.store import Store, audit, members, outbound
+from listserv.store import digests as store_digests
+
+log = logging.getLogger(__name__)
+ACTOR = "digests"  # the audit actor of digest sending
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One issue that was queued for delivery."""
+
+    list: str  # the list's address
+    volume: int
+    issue: int
+    posts: int  # posts it carries
+    recipients: int  # digest members it was queued for
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+def numbering(last: dict | None, now: float) -> tuple[int, int]:
+    """(volume, issue) of the next issue: a new volume with each calendar year, issues counting from 1.
+
+    >>> numbering(None, 0.0)
+    (1, 1)
+    >>> last = {"volume": 2, "issue": 7, "sent_at": time.mktime((2026, 6, 1, 12, 0, 0, 0, 0, -1))}
+    >>> numbering(last, time.mktime((2026, 6, 2, 12, 0, 0, 0, 0, -1))), numbering(last, time.mktime((2027, 1, 1, 12, 0, 0, 0, 0, -1)))
+    ((2, 8), (3, 1))
+    """
+    if last is None:
+        return 1, 1
+    if time.localtime(now).tm_year != time.localtime(last["sent_at"]).tm_year:
+        return last["volume"] + 1, 1
+    return last["volume"], last["issue"] + 1
+
+
+def table_of_contents(mlist: MailingList, volume: int, issue: int, posts: list[dict]) -> str:
+    """The first part of an issue: where to post, how to change delivery, and the numbered topics."""
+    request, owner = sub_address(mlist.address, "request"), sub_address(mlist.address, "owner")
+    lines = [
+        f"{title(mlist, volume, issue)}",
+        "",
+        f"Send posts for the list to {mlist.address}.",
+        f"To get single posts instead of digests, or to leave the list, write to {request}",
+        f'with "help" as the subject, or ask the list owners at {owner}.',
+        "",
+        "When replying, please edit your Subject line so it says what you are answering,",
+        f'not "Re: {title(mlist, volume, issue)}", and quote only what you answer.',
+        "",
+        f"Today's Topics ({len(posts)} messages):",
+        "",
+    ]
+    for number, post in enumerate(posts, start=1):
+        who = post["sender_name"] or post["sender"] or "unknown sender"
+        lines.append(f"  {number:>3}. {post['subject'] or '(no subject)'} ({who})")
+    return "\n".join(lines) + "\n"
+
+
+def title(mlist: MailingList, volume: int, issue: int) -> str:
+    return f"{mlist.name} Digest, Vol {volume}, Issue {issue}"
+
+
+def build(mlist: MailingList, volume: int, issue: int, posts: list[dict]) -> bytes:
+    """The issue as bytes: our headers, then a multipart/digest built by hand around the posts' bytes.
+
+    By hand, as notices.owner_forward does: a post the email package could not
+    re-serialise still goes in exactly as queued.
+    """
+    contents = [post["content"] for post in posts]
+    boundary = _boundary(contents)
+    toc = table_of_contents(mlist, volume, issue, posts).encode("utf-8")
+    eight_bit = not all(part.isascii() for part in (toc, *contents))
+    mime = f'MIME-Version: 1.0\nContent-Type: multipart/digest; boundary="{boundary}"\n'
+    mime += "Content-Transfer-Encoding: 8bit\n" if eight_bit else ""
+    out = [_head(mlist, volume, issue), mime.encode("ascii"), b"\nThis is a MIME digest.\n"]
+    out.append(f"--{boundary}\nContent-Type: text/plain; charset=utf-8\n".encode("ascii"))
+    out += [_encoding(toc), b"Content-Description: Table of contents\n\n", toc]
+    for content in contents:
+        body = content if content.endswith(b"\n") else content + b"\n"
+        out += [f"--{boundary}\nContent-Type: message/rfc822\n".encode("ascii"), _encoding(content), b"\n", body]
+    out.append(f"--{boundary}--\n".encode("ascii"))
+    return b"".join(out)
+
+
+def _encoding(part: bytes) -> bytes:
+    return b"" if part.isascii() else b"Content-Transfer-Encoding: 8bit\n"
+
+
+def _head(mlist: MailingList, volume: int, issue: int) -> bytes:
+    """The issue's header block, From the -request address and Reply-To the list (as Mailman's)."""
+    head = EmailMessage(policy=policy.default)
+    head["From"] = email.utils.formataddr((f"{mlist.address} digest", sub_address(mlist.address, "request")))
+    head["To"] = mlist.address
+    head["Reply-To"] = mlist.address
+    head["Subject"] = title(mlist, volume, issue)
+    head["Date"] = email.utils.formatdate(usegmt=True)
+    head["Message-ID"] = email.utils.make_msgid(domain=mlist.domain)
+    for name, value in list_headers(mlist):
+        head[name] = value
+    return head.as_bytes().rstrip(b"\n") + b"\n"
+
+
+def _boundary(contents: list[bytes]) -> str:
+    while True:
+        boundary = f"=_listserv_digest_{secrets.token_hex(12)}"
+        if not any(boundary.encode("ascii") in content for content in contents):
+            return boundary
+
+
+async def send_issue(db: aiosqlite.Connection, settings: Settings, mlist: MailingList, now: float) -> Issue | None:
+    """Write job: queue one issue of everything pending for the list's digest members; None when nothing is owed."""
+    posts = await store_digests.pending(db, mlist.id)
+    if not posts:
+        return None
+    recipients = await members.digest_members(db, mlist.id)
+    if not recipients:  # everyone switched away from digests since: nothing to send, nothing to keep
+        await store_digests.remove(db, [post["id"] for post in posts])
+        await audit.record(db, ACTOR, "digest-dropped", mlist.id, "digest", f"{len(posts)} posts; no digest members")
+        return None
+    volume, number = numbering(await store_digests.last_issue(db, mlist.id), now)
+    content = build(mlist, volume, number, posts)
+    queued = await outbound.enqueue(
+        db, mlist.id, sub_address(mlist.address, "bounces"), content, recipients,
+        settings.delivery.max_recipients, verp=bool(mlist.get("verp")),
+    )
+    await store_digests.remove(db, [post["id"] for post in posts])
+    found = Issue(mlist.address, volume, number, len(posts), len(recipients))
+    await store_digests.record_issue(db, mlist.id, {**found.as_json(), "outbound_message_id": queued, "sent_at": now})
+    await audit.record(db, ACTOR, "digest", mlist.id, f"digest:{volume}:{number}",
+                       f"{len(posts)} posts to {len(recipients)} members")
+    log.info("%s: digest vol %d issue %d queued, %d posts to %d members", mlist.address, volume, number,
+             len(posts), len(recipients))
+    return found
+
+
+async def send_now(store: Store, settings: Settings, list_address: str | None = None,
+                   now: float | None = None) -> list[Issue]:
+    """`digests send [LIST]`: send every pending digest now (of one list, NoSuchList if unknown, or of all)."""
+    moment = time.time() if now is None else now
+    chosen = [await lists.get(store, list_address)] if list_address else await lists.all_lists(store)
+    sent = []
+    for mlist in chosen:
+        issue = await store.write(send_issue, settings, mlist, moment)
+        if issue is not None:
+            sent.append(issue)
+    return sent
+
+
+def scheduled_moment(digest_time: str, now: float) -> float | None:
+    """The latest daily send time (HH:MM, local) at or before now; None when there is no daily send.
+
+    >>> now = time.mktime((2026, 3, 10, 13, 0, 0, 0, 0, -1))
+    >>> time.localtime(scheduled_moment("12:00", now))[2:5], time.localtime(scheduled_moment("14:30", now))[2:5]
+    ((10, 12, 0), (9, 14, 30))
+    >>> scheduled_moment("", now) is None
+    True
+    """
+    if not digest_time:
+        return None
+    hour, minute = (int(part) for part in digest_time.split(":"))
+    local = time.localtime(now)
+    today = time.mktime((local.tm_year, local.tm_mon, local.tm_mday, hour, minute, 0, 0, 0, -1))
+    if today <= now:
+        return today
+    return time.mktime((local.tm_year, local.tm_mon, local.tm_mday - 1, hour, minute, 0, 0, 0, -1))
+
+
+def is_due(mlist: MailingList, waiting: dict, size: int, now: float) -> bool:
+    """Whether a list's pending digest goes now: past the size threshold, or a daily time passed since its oldest post."""
+    threshold = int(mlist.get("digest_size_threshold")) * 1024
+    if threshold and size >= threshold:
+        return True
+    moment = scheduled_moment(str(mlist.get("digest_time")), now)
+    return moment is not None and waiting["oldest"] < moment
+
+
+async def send_due(store: Store, settings: Settings, now: float) -> list[Issue]:
+    """Periodic job: send the digests that are due by size or by the daily time."""
+    sent = []
+    for waiting in await store_digests.waiting_lists(store.db):
+        try:
+            mlist = await lists.get_by_id(store, waiting["list_id"])
+        except NoSuchList:  # deleted meanwhile; its queue went with it
+            continue
+        if is_due(mlist, waiting, await store_digests.size(store.db, mlist.id), now):
+            issue = await store.write(send_issue, settings, mlist, now)
+            if issue is not None:
+                sent.append(issue)
+    return sent

@@ -1,0 +1,42 @@
+"""Build the plain-text mail the list's owner address sends: held-post notices, reminders, bounce notices.
+
+Each comes From: NAME-owner@DOMAIN (a reply reaches the owners) with
+Auto-Submitted: auto-generated (RFC 3834, so vacation robots stay quiet) and
+X-BeenThere: NAME-owner@DOMAIN, which lets the bounce path recognise its own
+mail coming back. It is queued with NAME-bounces@DOMAIN as envelope sender
+(notices.queue). Callers never put a confidential post's subject or body in it.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from datetime import datetime, timezone
+from email import policy
+from email.message import EmailMessage
+
+from listserv.addresses import sub_address
+from listserv.lists import MailingList
+
+
+def when(unix_time: float) -> str:
+    """A time as people read it in a notice, in UTC.
+
+    >>> when(1795753825.0)
+    '2026-11-27 04:30 UTC'
+    """
+    return datetime.fromtimestamp(unix_time, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def plain(mlist: MailingList, to: str, subject: str, lines: list[str]) -> bytes:
+    """A text/plain notice from the list's owners to `to` (an address, or the owner address itself)."""
+    owner = sub_address(mlist.address, "owner")
+    note = EmailMessage(policy=policy.default)
+    note["From"] = email.utils.formataddr((f"{mlist.address} owner", owner))
+    note["To"] = to
+    note["Subject"] = subject
+    note["Date"] = email.utils.formatdate(usegmt=True)
+    note["Message-ID"] = email.utils.make_msgid(domain=mlist.domain)
+    note["Auto-Submitted"] = "auto-generated"
+    note["X-BeenThere"] = owner
+    note.set_content("\n".join(lines) + "\n")
+    return note.as_bytes()

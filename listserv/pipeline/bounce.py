@@ -1,0 +1,94 @@
+"""The -bounces path: find whose address bounced, then count it, drop a warning, or pass the bounce to the owners.
+
+plan() is the stage (reads only): VERP and flufl.bounce name the addresses
+(listserv.bounces.scan). record() is the handler of the BOUNCE decision and
+raises the members' scores inside the message's one transaction. What cannot
+be tied to a member goes to the owners like -owner mail, never into the void;
+automatic replies and delivery warnings are dropped with an audit row; our own
+notices coming back are never forwarded again (no loop between list and owner).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+
+import aiosqlite
+
+from listserv import bounces, message, notices
+from listserv.addresses import sub_address
+from listserv.config import Settings
+from listserv.pipeline import forward
+from listserv.pipeline.msgdata import BOUNCE, DISCARD, FORWARD, HOLD, Decision, MsgData, Reason
+from listserv.store import Store, audit, members
+
+log = logging.getLogger(__name__)
+
+
+async def plan(store: Store, data: MsgData) -> None:
+    """The stage: decide what this message to -bounces is and what happens to it."""
+    found = bounces.scan(data.raw, data.recipients)
+    if not (found.permanent or found.temporary) and _auto_reply(data):
+        data.decision = _drop("an automatic reply (Auto-Submitted), not a bounce: not counted")
+        return
+    addresses, why = bounces.to_count(found)
+    if why == "warning":
+        data.decision = _drop("a delivery warning (temporary failure): not counted")
+        return
+    known = [a for a in addresses if await members.get(store.db, data.mlist.id, a) is not None]
+    if known:
+        data.bounced = known
+        data.decision = Decision(BOUNCE, (Reason("bounce", f"a bounce for {len(known)} member(s)"),))
+    elif found.verp:
+        data.decision = _drop("a bounce for an address that is no longer a member: not counted")
+    else:
+        await _to_owners(store, data, "names no member of the list" if addresses else "could not be read")
+
+
+def _drop(text: str) -> Decision:
+    return Decision(DISCARD, (Reason("bounce", text),))
+
+
+def _auto_reply(data: MsgData) -> bool:
+    """A vacation or other automatic reply (RFC 3834) that is not a delivery report."""
+    if data.msg is None:
+        return False
+    auto = message.header(data.msg, "Auto-Submitted").casefold()
+    return auto.startswith("auto-replied") and data.msg.get_content_type() != "multipart/report"
+
+
+def _ours(data: MsgData) -> bool:
+    """The bounce returns mail the list's owner address sent (a notice or forward): never forward it again."""
+    owner = re.escape(sub_address(data.mlist.address, "owner").encode("ascii", "replace"))
+    return re.search(rb"(?im)^X-BeenThere:[ \t]*" + owner + rb"[ \t]*\r?$", data.raw) is not None
+
+
+async def _to_owners(store: Store, data: MsgData, why: str) -> None:
+    """Forward what could not be counted to the owners, unless it is our own mail coming back."""
+    if _ours(data):
+        data.decision = _drop(f"a bounce of the list's own notice that {why}: not forwarded again")
+        return
+    data.forward_to = await forward.owners(store.db, data.mlist.id)
+    if not data.forward_to:
+        text = f"a bounce that {why}; {data.mlist.address} has no owner or moderator to forward it to, kept here"
+        data.decision = Decision(HOLD, (Reason("bounce", text),))
+        return
+    intro = (
+        f"This message came to {sub_address(data.mlist.address, 'bounces')}, where delivery reports return,"
+        f" and listserv could not tell whose address bounced: it {why}."
+    )
+    data.content = notices.owner_forward(data.mlist, data.raw, f"unrecognised bounce: {data.subject}", intro)
+    data.decision = Decision(FORWARD, (Reason("bounce", f"a bounce that {why}"),))
+
+
+async def record(db: aiosqlite.Connection, settings: Settings, data: MsgData) -> str:
+    """The BOUNCE handler: count the bounce for each member it names, inside the transaction."""
+    results = Counter()
+    for address in data.bounced:
+        results[await bounces.record(db, settings, data.mlist, address, data.received_at, "bounce message")] += 1
+    summary = ", ".join(f"{word} {n}" for word, n in sorted(results.items()))
+    await audit.record(db, bounces.ACTOR, "bounce", data.mlist.id, f"inbound:{data.inbound_id}", summary)
+    log.info("inbound %s to %s: bounce for %d member(s): %s", data.inbound_id, data.mlist.address,
+             len(data.bounced), summary)
+    return "recorded"
