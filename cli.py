@@ -19,7 +19,10 @@ from typing import Any, Awaitable, Callable, TypeVar
 
 import click
 
-from listserv import __version__, bounces, config, digests, lists, membership, moderation, queue, timefmt
+from listserv import (
+    __version__, audit, bounces, config, digests, lists, logscrub, membership, moderation, queue, timefmt,
+)
+from listserv.archive import access
 from listserv.errors import ListservError, Refused, UsageError
 from listserv.output import cell, emit_fields, emit_json, emit_listing, emit_table, printable
 from listserv.store import Store
@@ -95,6 +98,7 @@ def settings() -> config.Settings:
 def run(work: Work[T]) -> T:
     """Run work(store, settings) with the configured store open, and close it whatever happens."""
     loaded = settings()
+    logscrub.install()  # aiosqlite logs SQL parameters (post content) at DEBUG otherwise
 
     async def with_store() -> T:
         store = await Store.open(loaded.storage.database)
@@ -353,7 +357,8 @@ def _held_json(row: dict, fields: tuple[str, ...]) -> dict:
 @json_option
 def held_ls(list_address: str | None, as_json: bool) -> None:
     """Posts waiting for a decision, oldest first (all lists, or LIST)."""
-    found = [_held_json(row, HELD_FIELDS) for row in run(lambda store, _: moderation.waiting(store, list_address))]
+    waiting = run(lambda store, _: moderation.waiting(store, list_address))
+    found = [_held_json(access.masked(row), HELD_FIELDS) for row in waiting]  # no confidential subjects
     if as_json:
         emit_json(found)
         return
@@ -364,13 +369,18 @@ def held_ls(list_address: str | None, as_json: bool) -> None:
 
 @held_group.command("show")
 @click.argument("held_id", metavar="ID", type=int)
+@click.option("--body", is_flag=True,
+              help="Show a confidential post's subject, headers and text too (the read is audited under --by).")
+@click.option("--by", metavar="NAME", help="Who reads, for the audit log (default: your login name).")
 @json_option
-def held_show(held_id: int, as_json: bool) -> None:
-    """One held post: why it was held, its headers and its text."""
-    found = _held_json(run(lambda store, _: moderation.show(store, held_id)), HELD_DETAIL_FIELDS)
+def held_show(held_id: int, body: bool, by: str | None, as_json: bool) -> None:
+    """One held post: why it was held, its headers and its text (a confidential one's only with --body)."""
+    found = _held_json(run(lambda store, _: _held_detail(store, held_id, body, by)), HELD_DETAIL_FIELDS)
     if as_json:
         emit_json(found)
         return
+    if "text" not in found:
+        found["note"] = "confidential: its subject, headers and text are shown with --body (the read is audited)"
     headers, text = found.pop("headers", []), found.pop("text", "")
     reasons = found.pop("reasons")
     emit_fields(found)
@@ -382,6 +392,17 @@ def held_show(held_id: int, as_json: bool) -> None:
         click.echo(f"{cell(name)}: {cell(value)}")
     click.echo("")
     click.echo(printable(text, keep="\n\t"))
+
+
+async def _held_detail(store: Store, held_id: int, body: bool, by: str | None) -> dict:
+    """moderation.show(), with a confidential post masked unless --body, whose read is then audited."""
+    found = await moderation.show(store, held_id)
+    if not found["confidential"]:
+        return found
+    if not body:
+        return access.masked(found)
+    await access.record_held_read(store, found, _who(by))
+    return found
 
 
 def by_option(func: Callable) -> Callable:
@@ -496,3 +517,25 @@ def queue_retry() -> None:
     """Make every waiting batch due now (the running server sends them)."""
     count = run(lambda store, _: queue.retry(store))
     click.echo(f"{count} batches due now")
+
+
+# ---- audit ------------------------------------------------------------------------------
+
+AUDIT_COLUMNS = (("ID", "id"), ("AT", "at"), ("LIST", "list"), ("ACTOR", "actor"), ("ACTION", "action"),
+                 ("OBJECT", "object"), ("DETAIL", "detail"))
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit log: decisions, purges, and every read of a confidential post."""
+
+
+@audit_group.command("ls")
+@click.argument("list_address", metavar="[LIST]", required=False)
+@click.option("--action", metavar="ACTION", help="Only this action, e.g. read-confidential, approve, purge.")
+@click.option("--limit", type=int, default=100, show_default=True, help="At most this many entries, newest first.")
+@json_option
+def audit_ls(list_address: str | None, action: str | None, limit: int, as_json: bool) -> None:
+    """Audit entries, newest first (all lists, or LIST)."""
+    found = run(lambda store, _: audit.entries(store, list_address, limit, action))
+    emit_listing([timefmt.with_iso(row, "at") for row in found], as_json, AUDIT_COLUMNS, "no audit entries")

@@ -16,7 +16,7 @@ import time
 from dataclasses import replace
 from typing import Callable
 
-from listserv import periodic, pipeline
+from listserv import logscrub, periodic, pipeline
 from listserv.config import Settings
 from listserv.delivery.worker import DeliveryWorker
 from listserv.errors import CannotListen, StoreError
@@ -44,6 +44,7 @@ class Daemon:
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
+        logscrub.install()  # before the first query or SMTP line: libraries log content at DEBUG otherwise
         self.store = await Store.open(self.settings.storage.database)
         self.delivery = DeliveryWorker(self.store, self.settings)
         self.scheduler = periodic.Scheduler(self.store, self.settings, self.clock, self.tick, self.delivery.wake)
@@ -118,7 +119,9 @@ class Daemon:
                 continue
             outcome = await pipeline.process(self.store, self.settings, row)
             # held: the moderators' notice; recorded: a bounce may have stopped a member's delivery and told them.
-            if any(result in ("accepted", "forwarded", "rejected", "held", "recorded") for result in outcome.values()):
+            # processed: the reply and notices of email commands.
+            woken = ("accepted", "forwarded", "rejected", "held", "recorded", "processed")
+            if any(result in woken for result in outcome.values()):
                 self.delivery.wake()
         return len(ids)
 

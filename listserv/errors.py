@@ -5,7 +5,8 @@
     │   ├── ConfigError             a bad configuration file, key or value
     │   ├── BadAddress              an address that email-validator refuses
     │   ├── BadSetting              an unknown list/member setting or a bad value
-    │   └── BadQuery                an archive search query that cannot be parsed
+    │   ├── BadQuery                an archive search query that cannot be parsed
+    │   └── BadMbox                 a file for `archive import` that cannot be read or is not an mbox
     ├── Refused                   exit 1: well-formed, but the state forbids it
     │   ├── NoSuchList
     │   ├── ListExists
@@ -14,6 +15,10 @@
     │   ├── NoSuchHeld
     │   ├── AlreadyDecided
     │   ├── NoSuchRequest           no subscription request waits for that address
+    │   ├── NoSuchPost              no archived post has that number (on that list)
+    │   ├── NoSuchThread            no thread has that number (or none of its posts may be shown)
+    │   ├── CannotExport            the mbox file exists already or cannot be written
+    │   ├── NotAllowed              confidential: not an entitled member, not a moderator
     │   └── CannotListen            the listening address is taken or not ours
     └── StoreError                exit 1 on the CLI; SMTP 451 4.3.0 at intake
         └── StoreUnavailable        the database could not be opened or written
@@ -51,6 +56,10 @@ class BadQuery(UsageError):
     """An archive search query that is malformed; the message says what is wrong, in one line."""
 
 
+class BadMbox(UsageError):
+    """A file to import that cannot be read or does not start like an mbox (a 'From ' line)."""
+
+
 class Refused(ListservError):
     """Well-formed, but the current state does not allow it (CLI exit 1)."""
 
@@ -81,6 +90,22 @@ class AlreadyDecided(Refused):
 
 class NoSuchRequest(Refused):
     """No confirmed subscription request waits for a moderator's decision for that address and list."""
+
+
+class NoSuchPost(Refused):
+    """No archived post has that number (on that list)."""
+
+
+class NoSuchThread(Refused):
+    """No thread has that number, or none of its posts may be shown to the reader."""
+
+
+class CannotExport(Refused):
+    """The export file exists already (never overwritten) or cannot be written."""
+
+
+class NotAllowed(Refused):
+    """The reader may not see confidential posts: not an entitled member, or not a moderator of the list."""
 
 
 class CannotListen(Refused):

@@ -41,6 +41,7 @@ class TimeOfDay(Setting):
         if found is None:
             raise BadSetting(f"{self.name}: expected a time of day as HH:MM (00:00 to 23:59) or empty, got {value!r}")
         return f"{int(found[1]):02d}:{found[2]}"
+
 LIST_SETTINGS = table(
     Setting("nonmember_action", "hold", "what happens to posts from non-members", NONMEMBER_ACTIONS),
     Setting("subject_prefix", "[{name}]", "prefix added to subjects; {name} is the list's name; empty for none"),
@@ -64,6 +65,18 @@ LIST_SETTINGS = table(
     Setting("bounce_decay_days", 7, "days in which a bounce score halves (0: scores never decay)"),
     Setting("hold_expiry_days", 14, "discard held non-member posts after this many days (0: keep until a moderator decides)"),
     Setting("moderator_notices", True, "mail the moderators when a post is held, and a daily reminder of what waits"),
+    # Confidential threads (listserv.pipeline.confidential, listserv.archive.access/retention; README explains them).
+    Setting("confidential_tag", "[CONFIDENTIAL]", "subject tag that marks a post confidential (any case); ensured on"
+            " every confidential copy; empty: no tag marking"),
+    Setting("all_confidential", False, "treat every thread on the list as confidential"),
+    Setting("confidential_archive", "restricted", "restricted (stored; found only by entitled members and audited"
+            " moderators) or none (only the thread map and date are kept)", ("restricted", "none")),
+    Setting("confidential_retention_days", 0, "purge the stored text of confidential posts after this many days"
+            " (0: keep)"),
+    Setting("confidential_notice", "Confidential thread: do not forward outside the list.",
+            "line added at the top of the text of every confidential copy (empty: none)"),
+    Setting("leak_guard", "notify", "a confidential post naming addresses outside the list in To/Cc: notify (deliver"
+            " without them, tell the sender and moderators) or hold (for a moderator, and tell them)", ("notify", "hold")),
 )
 
 

@@ -75,6 +75,34 @@ def rejection(
     return note.as_bytes()
 
 
+def outside_recipients(mlist: MailingList, to: str, outside: list[str], held: bool, message_id: str = "") -> bytes:
+    """The reply-all leak guard's notice: which To/Cc addresses of a confidential post were outside the list.
+
+    It names addresses only: never the post's subject or a word of its body
+    (the moderators who get it may not have read the post; the sender's own
+    mail program shows which post it is, from In-Reply-To).
+    """
+    note = _envelope(mlist, to, f"A confidential post to {mlist.address} named people outside the list",
+                     "auto-replied")
+    if message_id:
+        note["In-Reply-To"] = f"<{message_id}>"
+    done = (
+        "The list is holding the post for a moderator." if held else
+        "The list sent its copies only to its members, with those addresses removed from To and Cc."
+    )
+    lines = [
+        f"A confidential post to {mlist.address} was addressed or copied (To/Cc) to these addresses,",
+        "which are not members entitled to the list's confidential threads:", "",
+        *(f"  {address}" for address in outside), "",
+        done,
+        "Your mail program may have sent them a copy directly; the list cannot recall that copy.",
+        "If it did, please ask them to delete it.", "",
+        f"Questions go to the list owners at {sub_address(mlist.address, 'owner')}.",
+    ]
+    note.set_content("\n".join(lines) + "\n")
+    return note.as_bytes()
+
+
 def owner_forward(mlist: MailingList, raw: bytes, subject: str, intro: str = "") -> bytes:
     """The message for the owners: a short note with the original attached byte for byte (message/rfc822).
 

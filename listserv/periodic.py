@@ -15,6 +15,7 @@ import time
 from typing import Callable
 
 from listserv import bounces, digests, expiry, reminders
+from listserv.archive import retention
 from listserv.config import Settings
 from listserv.pipeline.msgdata import fault
 from listserv.store import Store
@@ -30,6 +31,7 @@ JOBS = (
     digests.send_due,
     reminders.remind,
     expiry.expire_held,
+    retention.purge_due,  # confidential text past the list's confidential_retention_days
 )
 
 

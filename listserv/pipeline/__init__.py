@@ -20,13 +20,13 @@ import aiosqlite
 from listserv.config import Settings
 from listserv.errors import StoreError
 from listserv.pipeline import (
-    bounce, decorate, dispose, forward, parse, requests, route, to_archive, to_digest, to_outbound,
+    bounce, confidential, decorate, dispose, forward, parse, requests, route, to_archive, to_digest, to_outbound,
 )
 from listserv.pipeline.msgdata import (
     ACCEPT, BOUNCE, COMMAND, DISCARD, FORWARD, HOLD, REJECT, Decision, MsgData, Reason, fault,
 )
 from listserv.pipeline.rules import (
-    administrivia, duplicate, emergency, evaluate, loop, moderated, nonmember, size, unparseable,
+    administrivia, duplicate, emergency, evaluate, leak_guard, loop, moderated, nonmember, size, unparseable,
 )
 from listserv.store import Store, audit, inbound, messages
 
@@ -43,6 +43,7 @@ RULES = (
     (moderated.moderated, HOLD),
     (size.size, HOLD),
     (administrivia.administrivia, HOLD),
+    (leak_guard.leak_guard, leak_guard.action),  # confidential post with outside To/Cc: hold, or notify only
 )
 
 
@@ -55,6 +56,7 @@ async def decide(store: Store, data: MsgData) -> None:
 POST = (
     parse.read_headers,  # sender, subject, Message-ID, text: what the rules read
     route.look_up,  # membership and archive facts, read before deciding
+    confidential.mark,  # before the rules and any log line: held and rejected posts are marked too
     decide,  # RULES
     decorate.decorate,  # accepted posts only: the bytes that go out
 )
@@ -73,9 +75,16 @@ ACCEPTED = (to_archive.to_archive, to_outbound.to_outbound, to_digest.to_digest)
 
 
 async def deliver(db: aiosqlite.Connection, settings: Settings, data: MsgData) -> None:
-    """Archive and queue an accepted, decorated post (the pipeline's accept path; approve runs it too)."""
+    """Archive and queue an accepted, decorated post (the pipeline's accept path; approve runs it too).
+
+    A post that joined a confidential thread since it was decided is marked
+    and re-decorated first; a confidential one then marks its thread.
+    """
+    await confidential.recheck(db, data)
     for handler in ACCEPTED:
         await handler(db, settings, data)
+    if data.confidential:
+        await confidential.remember(db, data)
 
 
 async def accept(db: aiosqlite.Connection, settings: Settings, data: MsgData) -> str:
@@ -138,7 +147,7 @@ async def prepare(store: Store, item: dict, found: route.Route) -> MsgData:
     data = MsgData(
         mlist=found.mlist, role=found.role, raw=item["raw"], msg=msg, inbound_id=item["id"],
         received_at=item["received_at"], mail_from=item["mail_from"], recipients=found.recipients,
-        defects=defects, confidential=found.role == "confidential",
+        defects=defects, confidential=confidential.envelope_confidential(item["rcpt_tos"]),
     )
     for stage in STAGES[found.role]:
         try:
@@ -187,5 +196,9 @@ async def _job(
     for data in plans:
         result = await DISPOSE[data.decision.action](db, settings, data)
         outcome.update({rcpt: result for rcpt in data.recipients})
+        if data.confidential:
+            await confidential.conclude(db, settings, data, result)
+    if any(data.confidential for data in plans):
+        await inbound.scrub(db, item["id"])  # the content lives on only where the list's policy allows
     await inbound.mark_processed(db, item["id"], outcome)
     return outcome

@@ -26,6 +26,7 @@ from email.utils import formatdate
 
 from listserv.addresses import sub_address
 from listserv.lists import MailingList
+from listserv.pipeline import confidential_copy
 from listserv.pipeline.msgdata import ACCEPT, MsgData
 from listserv.pipeline.rules.loop import list_id
 from listserv.store import Store
@@ -102,7 +103,7 @@ def _new_headers(data: MsgData, made_id: bool) -> list[tuple[str, str]]:
     return list_headers(mlist) + extra
 
 
-def _dropped(name: str, new: list[tuple[str, str]]) -> bool:
+def _dropped(name: str, new: list[tuple[str, str | None]]) -> bool:
     low = name.strip().lower()
     return low.startswith("list-") or low in REPLACED or low in {n.lower() for n, _ in new}
 
@@ -115,10 +116,16 @@ async def decorate(store: Store, data: MsgData) -> None:
     if made_id:
         data.message_id = made_message_id(data)
     new = _new_headers(data, made_id)
-    data.content = _from_message(data, new) or _from_bytes(data.raw, new)
+    if data.confidential:  # tag, Sensitivity, Reply-To, To/Cc without outsiders (listserv.pipeline.confidential_copy)
+        new = confidential_copy.headers(data.mlist, new, data.outside)
+    # A signed confidential post keeps its body byte for byte (the notice then wraps it, never edits it).
+    edited = None if data.confidential and confidential_copy.sealed(data.msg) else _from_message(data, new)
+    data.content = edited or _from_bytes(data.raw, new)
+    if data.confidential:
+        data.content = confidential_copy.with_notice(data.content, str(data.mlist.get("confidential_notice")))
 
 
-def _from_message(data: MsgData, new: list[tuple[str, str]]) -> bytes | None:
+def _from_message(data: MsgData, new: list[tuple[str, str | None]]) -> bytes | None:
     """Edit the parsed message and serialise it; None when that fails (the raw fallback follows)."""
     if data.msg is None:
         return None
@@ -127,7 +134,8 @@ def _from_message(data: MsgData, new: list[tuple[str, str]]) -> bytes | None:
         for name in {n for n in msg.keys() if _dropped(n, new)}:
             del msg[name]
         for name, value in new:
-            msg[name] = value
+            if value is not None:  # None: the header is only removed (a confidential copy's Cc)
+                msg[name] = value
     except Exception as exc:  # a header the modern parser cannot handle: edit the raw bytes instead
         log.warning("decorate: editing headers of inbound %s failed (%s)", data.inbound_id, type(exc).__name__)
         return None
@@ -139,7 +147,7 @@ def _from_message(data: MsgData, new: list[tuple[str, str]]) -> bytes | None:
     return None
 
 
-def _from_bytes(raw: bytes, new: list[tuple[str, str]]) -> bytes:
+def _from_bytes(raw: bytes, new: list[tuple[str, str | None]]) -> bytes:
     """Swap header lines in the raw header block; the body goes out byte for byte as received."""
     if raw.startswith(b"From "):
         raw = raw.partition(b"\n")[2]
@@ -155,7 +163,7 @@ def _from_bytes(raw: bytes, new: list[tuple[str, str]]) -> bytes:
         dropping = _dropped(name, new)
         if not dropping:
             kept.append(line)
-    ours = [f"{name}: {_encoded(value)}".encode("ascii") for name, value in new]
+    ours = [f"{name}: {_encoded(value)}".encode("ascii") for name, value in new if value is not None]
     return b"\n".join(ours + kept) + b"\n\n" + body
 
 

@@ -81,7 +81,8 @@ class MsgData:
     body_text: str = ""  # readable text of the body (message.body_text), for rules and the archive
     defects: list[str] = field(default_factory=list)  # parser defect names, plus 'parse: <Error>' on failure
     already_archived: bool = False  # this Message-ID is in this list's archive already
-    confidential: bool = False  # belongs to a confidential thread (a later feature widens this)
+    confidential: bool = False  # belongs to a confidential thread (set by listserv.pipeline.confidential.mark)
+    outside: list[str] = field(default_factory=list)  # confidential post: To/Cc addresses outside the list (leak guard)
     decision: Decision | None = None  # what the rules (or a failing stage) decided
     content: bytes = b""  # the bytes to send: the decorated post, or the owners' forward
     forward_to: list[str] = field(default_factory=list)  # owners (or moderators) a -owner message goes to

@@ -33,10 +33,14 @@ def fields(data: MsgData) -> dict:
 async def to_archive(db: aiosqlite.Connection, settings: Settings, data: MsgData) -> None:
     """Add the archive row, threaded, and remember its id for the deliveries.
 
-    When the list keeps no content (archiving off) the post still enters the
-    thread map, without its subject or any text: a later reply must find its thread.
+    When the list keeps no content of the post (archiving off, or a confidential
+    post under confidential_archive none) the post still enters the thread map,
+    without its subject or any text: a later reply must find its thread.
     """
     if not data.mlist.get("archive"):
+        return await _thread_only(db, data)
+    if data.confidential and data.mlist.get("confidential_archive") == "none":
+        # no raw, subject or body: only its Message-ID and date, kept by confidential.remember(), and the thread map
         return await _thread_only(db, data)
     row = {**fields(data), **index_fields(data.msg, data.body_text)}
     # messages.inbound_id is unique, but one inbound message may be posted to two lists: the first keeps it.

@@ -23,12 +23,19 @@ async def record(
     )
 
 
-async def entries(db: aiosqlite.Connection, list_id: int | None = None, limit: int = 100) -> list[dict]:
-    where = " WHERE a.list_id = ?" if list_id is not None else ""
-    params = (list_id, limit) if list_id is not None else (limit,)
+async def entries(
+    db: aiosqlite.Connection, list_id: int | None = None, limit: int = 100, action: str | None = None
+) -> list[dict]:
+    """The newest entries first, of one list or all, of one action (e.g. read-confidential) or all."""
+    terms, params = [], []
+    for sql, value in (("a.list_id = ?", list_id), ("a.action = ?", action)):
+        if value is not None:
+            terms.append(sql)
+            params.append(value)
+    where = " WHERE " + " AND ".join(terms) if terms else ""
     return await many(
         db,
         "SELECT a.id, a.at, a.actor, a.action, l.address AS list, a.object, a.detail"
         " FROM audit a LEFT JOIN lists l ON l.id = a.list_id" + where + " ORDER BY a.id DESC LIMIT ?",
-        params,
+        (*params, limit),
     )

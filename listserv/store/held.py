@@ -67,3 +67,16 @@ async def waiting_since(db: aiosqlite.Connection, before: float, list_id: int | 
     where = " WHERE h.decision IS NULL AND h.received_at < ?" + (" AND h.list_id = ?" if list_id is not None else "")
     params = (before, list_id) if list_id is not None else (before,)
     return [_decoded(r) for r in await many(db, "SELECT " + _FIELDS + _FROM + where + " ORDER BY h.id", params)]
+
+
+async def purge_confidential(db: aiosqlite.Connection, list_id: int, before: float, now: float) -> int:
+    """Drop the raw message and subject of the list's decided confidential held posts received before `before`.
+
+    A post still waiting keeps everything: a moderator must be able to read it.
+    """
+    return await change(
+        db,
+        "UPDATE held SET raw = X'', subject = '', purged_at = ? WHERE list_id = ? AND confidential = 1"
+        " AND purged_at IS NULL AND decision IS NOT NULL AND received_at < ?",
+        (now, list_id, before),
+    )

@@ -81,3 +81,12 @@ async def pending_ids(db: aiosqlite.Connection, after_id: int = 0, limit: int = 
         "SELECT id FROM inbound WHERE processed_at IS NULL AND id > ? ORDER BY id LIMIT ?", (after_id, limit)
     )
     return [row[0] for row in rows]
+
+
+async def scrub(db: aiosqlite.Connection, inbound_id: int) -> None:
+    """Empty the raw bytes of a processed confidential message (run in the transaction that marks it processed).
+
+    Its content lives on only where the list's confidential policy allows
+    (the archive, a held row), never in the inbound queue's history.
+    """
+    await change(db, "UPDATE inbound SET raw = X'' WHERE id = ?", (inbound_id,))

@@ -95,3 +95,14 @@ async def digest_confidential_recipients(db: aiosqlite.Connection, list_id: int,
         " AND (address != ? OR receive_own = 1) ORDER BY address"
     )
     return [row[0] for row in await db.execute_fetchall(sql, (list_id, sender))]
+
+
+async def entitled_among(db: aiosqlite.Connection, list_id: int, addresses: list[str]) -> set[str]:
+    """Those of the addresses that are members entitled to confidential posts, in one query."""
+    found: set[str] = set()
+    for start in range(0, len(addresses), 500):  # well under SQLite's parameter limit
+        chunk = addresses[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        sql = f"SELECT address FROM members WHERE list_id = ? AND confidential = 1 AND address IN ({marks})"
+        found.update(row[0] for row in await db.execute_fetchall(sql, (list_id, *chunk)))
+    return found

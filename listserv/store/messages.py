@@ -8,7 +8,7 @@ from typing import Iterable, Sequence
 
 import aiosqlite
 
-from listserv.store.rows import insert, many, one
+from listserv.store.rows import change, insert, many, one
 
 _FIELDS = (
     "id, list_id, message_id, date, received_at, sender, sender_name, subject,"
@@ -69,6 +69,68 @@ async def count(db: aiosqlite.Connection, list_id: int) -> int:
 async def has_inbound_id(db: aiosqlite.Connection, inbound_id: int) -> bool:
     """True when a post from this inbound row is archived already (one row may reach several lists)."""
     return await one(db, "SELECT 1 FROM messages WHERE inbound_id = ?", (inbound_id,)) is not None
+
+
+async def mark_confidential(db: aiosqlite.Connection, message_ids: list[str]) -> list[dict]:
+    """Mark the archived posts with these Message-IDs (in any list) confidential; returns those that changed.
+
+    Each returned row: id, list_id, message_id, in_reply_to, refs, thread_id.
+    Search follows at once: it filters on messages.confidential, not on the
+    FTS index.
+    """
+    return await _mark_where(db, "message_id", message_ids)
+
+
+async def mark_replies_confidential(db: aiosqlite.Connection, message_ids: list[str]) -> list[dict]:
+    """Mark the archived posts whose In-Reply-To is one of these ids (any list); returns those that changed."""
+    return await _mark_where(db, "in_reply_to", message_ids)
+
+
+async def mark_in_threads_confidential(db: aiosqlite.Connection, thread_ids: list[int]) -> list[dict]:
+    """Mark every archived post of these threads confidential; returns those that changed (as mark_confidential)."""
+    return await _mark_where(db, "thread_id", thread_ids)
+
+
+async def _mark_where(db: aiosqlite.Connection, column: str, values: list) -> list[dict]:
+    changed: list[dict] = []
+    unique = list(dict.fromkeys(m for m in values if m))
+    for start in range(0, len(unique), 500):  # well under SQLite's parameter limit
+        chunk = unique[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        changed += await many(
+            db,
+            f"UPDATE messages SET confidential = 1 WHERE confidential = 0 AND {column} IN ({marks})"
+            " RETURNING id, list_id, message_id, in_reply_to, refs, thread_id",
+            chunk,
+        )
+    return changed
+
+
+async def purge_confidential(db: aiosqlite.Connection, list_id: int, before: float, now: float) -> int:
+    """Drop the text of the list's confidential posts received (or dated) before `before`; returns how many.
+
+    Kept: ids, dates, sender and thread links (the thread map must survive).
+    Gone: raw, subject, body_text, search_text and attachment names; the FTS
+    index follows through its update trigger.
+    """
+    return await change(
+        db,
+        "UPDATE messages SET raw = NULL, subject = '', body_text = '', search_text = '', attachments = '',"
+        " purged_at = ? WHERE list_id = ? AND confidential = 1 AND purged_at IS NULL"
+        " AND (received_at < ? OR date < ?)",
+        (now, list_id, before, before),
+    )
+
+
+async def confidential_among(db: aiosqlite.Connection, archive_ids: list[int]) -> set[int]:
+    """Those of the archive ids that are confidential posts (to flag and audit search results)."""
+    found: set[int] = set()
+    for start in range(0, len(archive_ids), 500):  # well under SQLite's parameter limit
+        chunk = archive_ids[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        rows = await db.execute_fetchall(f"SELECT id FROM messages WHERE confidential = 1 AND id IN ({marks})", chunk)
+        found.update(row[0] for row in rows)
+    return found
 
 
 # ---- bulk archiving, threads and export (listserv.archive.threading, .importer, .mbox) ----

@@ -130,3 +130,20 @@ async def confidential_referenced(db: aiosqlite.Connection, list_id: int, messag
         (list_id, json.dumps(list(message_ids))),
     )
     return bool(rows)
+
+
+async def live_threads_of(db: aiosqlite.Connection, list_id: int, message_ids: Iterable[str]) -> list[int]:
+    """The live threads of a list that these Message-IDs are in (posts and placeholders; map rows point at live ones)."""
+    rows = await db.execute_fetchall(
+        "SELECT DISTINCT thread_id FROM thread_map WHERE list_id = ? AND message_id IN (SELECT value FROM json_each(?))",
+        (list_id, json.dumps(list(message_ids))),
+    )
+    return [row[0] for row in rows]
+
+
+async def raise_confidential(db: aiosqlite.Connection, thread_ids: Sequence[int]) -> None:
+    """Make these threads confidential (listserv.pipeline.confidential.remark); the flag never goes down."""
+    await db.execute(
+        "UPDATE threads SET confidential = 1 WHERE confidential = 0 AND id IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(thread_ids)),),
+    )

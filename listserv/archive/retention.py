@@ -1,0 +1,80 @@
+"""Purge the stored text of confidential posts once their list no longer wants it kept (daemon and `archive purge`).
+
+What goes: an archived confidential post's raw bytes, subject, body text,
+search text and attachment names (the search index follows by trigger), and
+the raw bytes and subject of a confidential held post once a moderator has
+decided it. What stays: Message-IDs, dates, sender, thread links and the
+confidential flag, so replies keep being recognised and a thread never turns
+non-confidential. A post still waiting for a moderator keeps everything.
+
+When: with `confidential_retention_days` N > 0, posts received (or dated)
+more than N days ago; with `confidential_archive` none, everything at once
+(the archive should hold no confidential text; this also cleans up after a
+list switched from restricted to none). N = 0 with restricted keeps all.
+The daemon runs purge_due() on every periodic tick (listserv.periodic), so a
+post is purged within a tick of passing its day; `listserv archive purge`
+runs the same now. Each purge that removed anything leaves an audit row.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import aiosqlite
+
+from listserv import lists
+from listserv.config import Settings
+from listserv.lists import MailingList
+from listserv.store import Store, audit, held, messages
+
+log = logging.getLogger(__name__)
+DAY = 86400.0
+ACTOR = "retention"
+
+
+def cutoff(mlist: MailingList, now: float) -> float | None:
+    """Confidential posts received before this unix time lose their text; None: the list keeps them.
+
+    >>> from listserv.lists import LIST_SETTINGS
+    >>> settings = {name: s.default for name, s in LIST_SETTINGS.items()}
+    >>> cutoff(MailingList(1, "t@x.org", "", {**settings, "confidential_retention_days": 2}), 10 * DAY) / DAY
+    8.0
+    >>> cutoff(MailingList(1, "t@x.org", "", settings), 10 * DAY) is None
+    True
+    """
+    if mlist.get("confidential_archive") == "none":
+        return now
+    days = int(mlist.get("confidential_retention_days"))
+    return now - days * DAY if days > 0 else None
+
+
+async def purge(store: Store, list_address: str | None = None, now: float | None = None) -> dict[str, dict[str, int]]:
+    """Purge every list (or one: NoSuchList if unknown) in one transaction; returns {list: {archived, held}}.
+
+    now is injectable for tests; it defaults to the current time.
+    """
+    moment = time.time() if now is None else now
+    targets = [await lists.get(store, list_address)] if list_address else await lists.all_lists(store)
+    due = [(mlist, cut) for mlist in targets if (cut := cutoff(mlist, moment)) is not None]
+    counts = await store.write(_purge, due, moment) if due else {}
+    for address, count in counts.items():
+        if count["archived"] or count["held"]:
+            log.info("purged confidential text on %s: %d archived, %d held", address, count["archived"], count["held"])
+    return {mlist.address: counts.get(mlist.address, {"archived": 0, "held": 0}) for mlist in targets}
+
+
+async def _purge(db: aiosqlite.Connection, due: list[tuple[MailingList, float]], now: float) -> dict[str, dict[str, int]]:
+    counts = {}
+    for mlist, before in due:
+        archived = await messages.purge_confidential(db, mlist.id, before, now)
+        kept = await held.purge_confidential(db, mlist.id, before, now)
+        if archived or kept:
+            await audit.record(db, ACTOR, "purge", mlist.id, "", f"confidential text purged: {archived} archived, {kept} held")
+        counts[mlist.address] = {"archived": archived, "held": kept}
+    return counts
+
+
+async def purge_due(store: Store, settings: Settings, now: float) -> None:
+    """The periodic job (listserv.periodic.JOBS): purge whatever is due on every list."""
+    await purge(store, now=now)
