@@ -37,8 +37,8 @@ from flufl.bounce import all_failures
 from listserv import lists, membership, owner_mail, verp
 from listserv.addresses import split, sub_address, try_normalise
 from listserv.config import Settings
-from listserv.lists import MailingList
 from listserv.errors import NoSuchList
+from listserv.lists import MailingList
 from listserv.notices import queue
 from listserv.store import Store, audit, members
 from listserv.store import bounces as store_bounces

@@ -56,8 +56,9 @@ def numbering(last: dict | None, now: float) -> tuple[int, int]:
 
     >>> numbering(None, 0.0)
     (1, 1)
-    >>> last = {"volume": 2, "issue": 7, "sent_at": time.mktime((2026, 6, 1, 12, 0, 0, 0, 0, -1))}
-    >>> numbering(last, time.mktime((2026, 6, 2, 12, 0, 0, 0, 0, -1))), numbering(last, time.mktime((2027, 1, 1, 12, 0, 0, 0, 0, -1)))
+    >>> noon = lambda year, month, day: time.mktime((year, month, day, 12, 0, 0, 0, 0, -1))
+    >>> last = {"volume": 2, "issue": 7, "sent_at": noon(2026, 6, 1)}
+    >>> numbering(last, noon(2026, 6, 2)), numbering(last, noon(2027, 1, 1))
     ((2, 8), (3, 1))
     """
     if last is None:
@@ -199,7 +200,7 @@ def scheduled_moment(digest_time: str, now: float) -> float | None:
 
 
 def is_due(mlist: MailingList, waiting: dict, size: int, now: float) -> bool:
-    """Whether a list's pending digest goes now: past the size threshold, or a daily time passed since its oldest post."""
+    """Whether a list's pending digest goes now: past the size threshold, or a daily time since its oldest post."""
     threshold = int(mlist.get("digest_size_threshold")) * 1024
     if threshold and size >= threshold:
         return True

@@ -14,8 +14,8 @@ import logging
 import aiosqlite
 
 from listserv import lists
-from listserv.lists import MailingList
 from listserv.config import Settings
+from listserv.lists import MailingList
 from listserv.store import Store, audit, held, members
 
 log = logging.getLogger(__name__)

@@ -69,7 +69,8 @@ def held_notice(mlist: MailingList, held_id: int, row: dict) -> bytes:
     if expiry:
         lines += ["", f"Posts from non-members that nobody decides on are discarded after {expiry} days."]
     what = "confidential post" if row.get("confidential") else "post"
-    return owner_mail.plain(mlist, sub_address(mlist.address, "owner"), f"{mlist.address}: {what} held ({held_id})", lines)
+    subject = f"{mlist.address}: {what} held ({held_id})"
+    return owner_mail.plain(mlist, sub_address(mlist.address, "owner"), subject, lines)
 
 
 async def notify(db: aiosqlite.Connection, settings: Settings, mlist: MailingList, held_id: int, row: dict) -> bool:

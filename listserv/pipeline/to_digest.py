@@ -18,8 +18,8 @@ from listserv.addresses import sub_address
 from listserv.config import Settings
 from listserv.pipeline.decorate import unprefixed
 from listserv.pipeline.msgdata import MsgData
-from listserv.store import members, outbound
 from listserv.store import digests as store_digests
+from listserv.store import members, outbound
 
 log = logging.getLogger(__name__)
 

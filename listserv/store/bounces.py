@@ -27,7 +27,8 @@ async def set_score(
     """Store a member's score as of updated_at, and when the bounce that raised it came."""
     await change(
         db,
-        "UPDATE members SET bounce_score = ?, bounce_updated_at = ?, bounce_last_at = ? WHERE list_id = ? AND address = ?",
+        "UPDATE members SET bounce_score = ?, bounce_updated_at = ?, bounce_last_at = ?"
+        " WHERE list_id = ? AND address = ?",
         (score, updated_at, last_at, list_id, address),
     )
 

@@ -47,7 +47,8 @@ async def waiting_lists(db: aiosqlite.Connection) -> list[dict]:
     """Every list with queued posts: list_id, posts, and when the oldest was queued."""
     return await many(
         db,
-        "SELECT list_id, count(*) AS posts, min(queued_at) AS oldest FROM digest_queue GROUP BY list_id ORDER BY list_id",
+        "SELECT list_id, count(*) AS posts, min(queued_at) AS oldest FROM digest_queue"
+        " GROUP BY list_id ORDER BY list_id",
     )
 
 

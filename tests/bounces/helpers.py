@@ -1,4 +1,4 @@
-"""Helpers shared by the bounce, digest and notice tests: a list on a real store, posting through the pipeline, the queue."""
+"""Helpers for the bounce, digest and notice tests: a list on a real store, posting through the pipeline, the queue."""
 
 from __future__ import annotations
 

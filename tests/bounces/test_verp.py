@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from listserv import lists, verp
 from listserv.bounces import verp_addresses
@@ -13,6 +14,7 @@ from listserv.delivery.maildir import MaildirTransport
 from listserv.delivery.smtp import SmtpTransport
 from listserv.pipeline.to_outbound import use_verp
 from tests.bounces.helpers import BOUNCES, LIST, post, queued, submit
+from tests.conftest import free_port
 from tests.delivery.helpers import WatchingSink
 
 PEOPLE = ["ann@example.org", "bob@example.org", "cy@example.org"]
@@ -63,29 +65,14 @@ class RefusingSink(WatchingSink):
 
 
 @pytest.fixture
-def refusing(make_sink_of):
-    return make_sink_of(RefusingSink)
-
-
-@pytest.fixture
-def make_sink_of():
-    from aiosmtpd.controller import Controller
-
-    from tests.conftest import free_port
-
-    started = []
-
-    def start(cls):
-        handler = cls()
-        controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-        controller.start()
-        handler.port, handler.loop = controller.port, controller.loop
-        started.append(controller)
-        return handler
-
-    yield start
-    for controller in started:
-        controller.stop()
+def refusing():
+    """A RefusingSink on a free port, stopped after the test."""
+    handler = RefusingSink()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    handler.port, handler.loop = controller.port, controller.loop
+    yield handler
+    controller.stop()
 
 
 def _transport(sink) -> SmtpTransport:

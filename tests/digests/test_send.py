@@ -75,7 +75,8 @@ async def test_an_issue_carries_each_post_once_in_arrival_order(store, settings,
 
 async def test_an_approved_post_reaches_the_digest_too(store, settings, team):
     """A held post approved by a moderator goes through the same accept path into the digest queue."""
-    await submit(store, settings, post(sender="x@stranger.example", message_id="held@x"), mail_from="x@stranger.example")
+    stranger = "x@stranger.example"
+    await submit(store, settings, post(sender=stranger, message_id="held@x"), mail_from=stranger)
     [row] = await held.waiting(store.db)
     await moderation.approve(store, settings, row["id"], by="mod")
     assert [p["subject"] for p in await store_digests.pending(store.db, team.id)] == ["Records request"]

@@ -46,7 +46,8 @@ async def test_the_scheduler_ticks_until_stopped(store, settings, monkeypatch):
         seen.append(now)
 
     monkeypatch.setattr(periodic, "JOBS", (job,))
-    scheduler = periodic.Scheduler(store, settings, clock=lambda: 42.0, interval=0.01, after_tick=lambda: woken.append(1))
+    scheduler = periodic.Scheduler(store, settings, clock=lambda: 42.0, interval=0.01,
+                                   after_tick=lambda: woken.append(1))
     task = asyncio.create_task(scheduler.run())
     while len(seen) < 3:
         await asyncio.sleep(0.01)
