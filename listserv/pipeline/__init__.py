@@ -63,9 +63,9 @@ POST = (
 STAGES = {
     "post": POST,
     "confidential": POST,
-    "owner": (parse.read_headers, forward.plan),
+    "owner": (parse.read_headers, forward.plan, confidential.guard_forward),  # confidential: entitled owners only
     "request": (parse.read_headers, requests.plan),  # email commands; act() runs them in the transaction
-    "bounces": (parse.read_headers, bounce.plan),  # VERP, then flufl.bounce; record() counts in the transaction
+    "bounces": (parse.read_headers, bounce.plan, confidential.guard_forward),  # VERP, flufl.bounce; record() counts
     "confirm": (parse.read_headers, requests.plan),  # NAME-confirm+TOKEN@: `confirm TOKEN`
 }
 
@@ -84,7 +84,7 @@ async def deliver(db: aiosqlite.Connection, settings: Settings, data: MsgData) -
     for handler in ACCEPTED:
         await handler(db, settings, data)
     if data.confidential:
-        await confidential.remember(db, data)
+        await confidential.remember(db, settings, data)
 
 
 async def accept(db: aiosqlite.Connection, settings: Settings, data: MsgData) -> str:

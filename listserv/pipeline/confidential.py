@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from email import policy
 from email.message import Message
 from email.parser import BytesHeaderParser
@@ -47,11 +48,13 @@ from email.parser import BytesHeaderParser
 import aiosqlite
 
 from listserv import message, notices
-from listserv.addresses import candidates, header_addresses, split
+from listserv.addresses import candidates, header_addresses, split, sub_address
 from listserv.config import Settings
-from listserv.pipeline import confidential_copy, decorate
-from listserv.pipeline.msgdata import MsgData
-from listserv.store import Store, audit, members, messages, threads
+from listserv.lists import MailingList
+from listserv.pipeline import confidential_copy, decorate, parse
+from listserv.pipeline.msgdata import ACCEPT, FORWARD, HOLD, Decision, MsgData, Reason
+from listserv.store import Store, audit, members, messages, outbound, threads
+from listserv.store import digests as store_digests
 from listserv.store import confidential as store_confidential
 
 log = logging.getLogger(__name__)
@@ -122,6 +125,32 @@ def _raw_marked(raw: bytes, tag: str) -> bool:
     return has_tag(text, tag) or _SENSITIVITY_LINE.search(text) is not None
 
 
+def carries_confidential(raw: bytes, tag: str) -> bool:
+    """Anywhere in the message, enclosed parts included: a confidential Sensitivity header or a Subject
+    line with the tag. Every confidential copy the list sends carries the first, so a bounce that returns
+    one (or its headers) is recognised."""
+    text = raw.decode("latin-1")
+    if _SENSITIVITY_LINE.search(text):
+        return True
+    subjects = [line for line in text.splitlines() if line[:8].casefold() == "subject:"]
+    return any(has_tag(message.decode_words(line), tag) for line in subjects)
+
+
+async def guard_forward(store: Store, data: MsgData) -> None:
+    """The stage after -owner and -bounces planning: mail carrying confidential content is confidential
+    (held flagged and masked) and is forwarded only to owners entitled to confidential posts."""
+    if not (data.confidential or carries_confidential(data.raw, str(data.mlist.get("confidential_tag")))):
+        return
+    data.confidential = True
+    if data.decision is None or data.decision.action != FORWARD:
+        return
+    entitled = await members.entitled_among(store.db, data.mlist.id, data.forward_to)
+    data.forward_to = [address for address in data.forward_to if address in entitled]
+    if not data.forward_to:
+        text = "confidential content, and no owner entitled to confidential posts to forward it to; kept here"
+        data.decision = Decision(HOLD, (*data.decision.reasons, Reason("confidential", text)))
+
+
 def thread_ids(data: MsgData) -> tuple[str, list[str]]:
     """(the post's own Message-ID, every Message-ID it names in In-Reply-To and References)."""
     if data.msg is None:
@@ -189,7 +218,7 @@ async def recheck(db: aiosqlite.Connection, data: MsgData) -> None:
         await decorate.decorate(None, data)
 
 
-async def remember(db: aiosqlite.Connection, data: MsgData, accepted: bool = True) -> None:
+async def remember(db: aiosqlite.Connection, settings: Settings, data: MsgData, accepted: bool = True) -> None:
     """Inside the transaction: record the post's thread as confidential and re-mark the archived posts of it.
 
     A post that was not distributed (held, rejected, discarded) records only
@@ -201,7 +230,8 @@ async def remember(db: aiosqlite.Connection, data: MsgData, accepted: bool = Tru
     when = message.date(data.msg, data.received_at) if data.msg is not None else data.received_at
     await store_confidential.add(db, data.mlist.id, own, when, named if accepted else ())
     if accepted:
-        await remark(db, data.mlist.id, [own, *named])
+        changed = await remark(db, data.mlist.id, [own, *named])
+        await out_of_digests(db, settings, data.mlist, changed)
 
 
 async def remark(db: aiosqlite.Connection, list_id: int, ids: list[str]) -> list[int]:
@@ -232,11 +262,42 @@ async def remark(db: aiosqlite.Connection, list_id: int, ids: list[str]) -> list
     return changed
 
 
+async def out_of_digests(
+    db: aiosqlite.Connection, settings: Settings, mlist: MailingList, archive_ids: list[int]
+) -> None:
+    """Re-marked posts still waiting for a digest leave the queue; this list's entitled digest readers get
+    each as a confidential copy instead (a post of another list only leaves its queue)."""
+    withdrawn = await store_digests.withdraw_archived(db, archive_ids) if archive_ids else []
+    for row in withdrawn:
+        raw = await messages.raw(db, row["archive_id"]) if row["list_id"] == mlist.id else None
+        readers = await members.digest_confidential_recipients(db, mlist.id, row["sender"]) if raw else []
+        if readers:
+            content = await _confidential_copy(db, mlist, raw)
+            await outbound.enqueue(
+                db, mlist.id, sub_address(mlist.address, "bounces"), content, readers,
+                settings.delivery.max_recipients, row["archive_id"],
+            )
+    if withdrawn:
+        log.info("took %d re-marked post(s) out of the digest queue", len(withdrawn))
+
+
+async def _confidential_copy(db: aiosqlite.Connection, mlist: MailingList, raw: bytes) -> bytes:
+    """An archived post decorated as a confidential copy, as the pipeline would have sent it."""
+    msg, defects = parse.parse(raw)
+    data = MsgData(mlist=mlist, role="post", raw=raw, msg=msg, inbound_id=None, received_at=time.time(),
+                   mail_from="", defects=defects, confidential=True)
+    parse.fill_headers(data)
+    data.outside = await outside_recipients(db, data)
+    data.decision = Decision(ACCEPT)
+    await decorate.decorate(None, data)
+    return data.content
+
+
 async def conclude(db: aiosqlite.Connection, settings: Settings, data: MsgData, outcome: str) -> None:
     """After the decision, inside the transaction: remember the thread (deliver() did for an accepted post)
     and warn about outside recipients."""
     if outcome != "accepted":
-        await remember(db, data, accepted=False)
+        await remember(db, settings, data, accepted=False)
     if data.outside and outcome in ("accepted", "held"):
         await warn(db, settings, data, held=outcome == "held")
 

@@ -94,3 +94,16 @@ async def issues(db: aiosqlite.Connection, list_id: int) -> list[dict]:
 async def drop_list(db: aiosqlite.Connection, list_id: int) -> int:
     """Empty a list's queue without an issue (nobody reads digests any more); returns how many."""
     return await change(db, "DELETE FROM digest_queue WHERE list_id = ?", (list_id,))
+
+
+async def withdraw_archived(db: aiosqlite.Connection, archive_ids: Sequence[int]) -> list[dict]:
+    """Take the posts with these archive ids out of the queue (they became confidential); returns
+    list_id, archive_id and sender of each, for sending them to the entitled digest readers instead."""
+    found: list[dict] = []
+    for start in range(0, len(archive_ids), 500):  # well under SQLite's parameter limit
+        chunk = list(archive_ids[start : start + 500])
+        marks = ", ".join("?" for _ in chunk)
+        found += await many(
+            db, f"DELETE FROM digest_queue WHERE archive_id IN ({marks}) RETURNING list_id, archive_id, sender", chunk
+        )
+    return found

@@ -128,3 +128,33 @@ async def test_empty_notice_setting_adds_no_notice(store, settings, team, submit
     await submit(secret("c1@example.org"))
     copy = parsed((await queued(store))["bob@example.org"][0])
     assert copy.get_content().startswith("Defendant") and copy["Sensitivity"] == "Company-Confidential"
+
+
+BOUNCE = (
+    b"From: MAILER-DAEMON@mx.example\r\nTo: team-bounces@example.org\r\nSubject: Undeliverable\r\n"
+    b"Message-ID: <dsn1@mx.example>\r\n\r\nSorry, it did not work out.\r\n\r\n--- the message ---\r\n"
+    b"Subject: [team] [CONFIDENTIAL] Quillfeather sentencing\r\nSensitivity: Company-Confidential\r\n\r\n"
+    b"Defendant Zanzibarian disclosed a prior Xylophonic conviction.\r\n"
+)
+
+
+async def test_a_bounce_returning_a_confidential_copy_goes_to_entitled_owners_only(store, team, submit):
+    """An unreadable bounce carrying a confidential copy: forwarded to the entitled owner only, else held flagged."""
+    from listserv.archive import access
+
+    rcpts = ("team-bounces@example.org",)
+    assert await submit(BOUNCE, rcpts=rcpts, mail_from="") == {rcpts[0]: "forwarded"}
+    assert set(await queued(store)) == {"olga@example.org"}
+    await store.write(members.update, team.id, "olga@example.org", "confidential", 0)
+    assert await submit(BOUNCE.replace(b"dsn1", b"dsn2"), rcpts=rcpts, mail_from="") == {rcpts[0]: "held"}
+    [row] = await held.waiting(store.db, team.id)
+    assert row["confidential"] and [r["rule"] for r in row["reasons"]][-1] == "confidential"
+    assert access.masked(row)["subject"] == "(confidential)"
+
+
+async def test_mail_to_owner_with_the_tag_reaches_entitled_owners_only(store, team, submit):
+    """A tagged message to NAME-owner@ is not forwarded to an owner who is not entitled."""
+    await store.write(members.update, team.id, "olga@example.org", "confidential", 0)
+    rcpts = ("team-owner@example.org",)
+    assert await submit(secret("c9@example.org", to=rcpts[0]), rcpts=rcpts) == {rcpts[0]: "held"}
+    assert all(leaked(c) == [] for cs in (await queued(store)).values() for c in cs)

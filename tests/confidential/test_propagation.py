@@ -122,3 +122,21 @@ async def test_a_subject_alone_neither_marks_nor_unmarks(store, team, submit):
         "c1@example.org": 1, "s1@example.org": 0, "s2@example.org": 1, "s3@example.org": 1}
     [own] = await threads.map_rows(store.db, team.id, ["c1@example.org"])
     assert (await threads.get(store.db, own["thread_id"]))["confidential"] == 1
+
+
+async def test_a_re_marked_reply_leaves_the_digest_queue(store, settings, team, submit):
+    """A reply queued for the digest, re-marked when its confidential parent arrives, never reaches a digest;
+    the entitled digest reader gets it as a confidential copy instead."""
+    from listserv import digests
+
+    from .conftest import DIGEST_ENTITLED, DIGEST_NOT_ENTITLED, parsed
+
+    await submit(reply("r1@example.org", "c1@example.org", body="Zanzibarian question\n"))
+    assert len(await store_digests.pending(store.db, team.id)) == 1
+    await submit(secret("c1@example.org"))
+    assert await store_digests.pending(store.db, team.id) == []
+    copies = await queued(store)
+    late = [parsed(c) for c in copies[DIGEST_ENTITLED] if b"Zanzibarian question" in c]
+    assert len(late) == 1 and late[0]["Sensitivity"] == "Company-Confidential"
+    assert await digests.send_now(store, settings, TEAM) == []  # nothing left for a digest
+    assert DIGEST_NOT_ENTITLED not in await queued(store)
