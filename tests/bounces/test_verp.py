@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 
 import pytest
@@ -51,6 +52,7 @@ class RefusingSink(WatchingSink):
 
     refuse_sender = ""
     drop_at = ""
+    refuse_then_drop_at = ""
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if address == self.refuse_sender:
@@ -61,6 +63,9 @@ class RefusingSink(WatchingSink):
         if address == self.drop_at:
             server.transport.close()
             return "421 4.3.0 going away"
+        if address == self.refuse_then_drop_at:  # the reply goes out, then the connection closes
+            asyncio.get_running_loop().call_soon(server.transport.close)
+            return "550 5.1.1 no such mailbox"
         return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
 
 
@@ -141,6 +146,18 @@ async def test_a_lost_connection_leaves_the_rest_waiting_and_the_pool_recovers(r
     assert results["ann@example.org"][0] == 250
     assert results["bob@example.org"][0] == results["cy@example.org"][0] == 0
     assert all(code == 250 for code, _ in again.values())
+
+
+async def test_a_connection_lost_after_a_refusal_leaves_the_rest_waiting(refusing):
+    """A refused recipient keeps its 550; when the reset after it finds the connection gone, the rest wait."""
+    refusing.refuse_then_drop_at = "bob@example.org"
+    transport = _transport(refusing)
+    try:
+        results = await transport.send(BOUNCES, PEOPLE, CONTENT, verp=True)
+    finally:
+        await transport.close()
+    assert [results[a][0] for a in PEOPLE] == [250, 550, 0]
+    assert "lost" in results["cy@example.org"][1]
 
 
 async def test_maildir_writes_each_copy_with_its_own_envelope_sender(tmp_path):

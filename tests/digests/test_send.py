@@ -121,6 +121,17 @@ async def test_daily_time_sends_posts_queued_before_it(store, settings, team):
     assert await digests.send_due(store, settings, queued_at + 3800) == []
 
 
+async def test_a_list_deleted_meanwhile_is_skipped(store, settings, team, monkeypatch):
+    """send_due: a list that disappears between the look at the queue and the send is skipped, not an error."""
+    await submit(store, settings, post())
+
+    async def gone(store, list_id):
+        raise NoSuchList(f"no such list id: {list_id}")
+
+    monkeypatch.setattr(digests.lists, "get_by_id", gone)
+    assert await digests.send_due(store, settings, time.time() + 7 * 86400) == []
+
+
 async def test_the_cli_sends_pending_digests(store, settings, team, cli):
     """`listserv digests send [LIST]` reports each issue, or says none were pending; --json lists them."""
     await submit(store, settings, post())
