@@ -1,0 +1,34 @@
+"""Leak matrix, email rows: `search` and `get` to NAME-request@ by a member who is not entitled, and by one who is."""
+
+from __future__ import annotations
+
+from .conftest import NOT_ENTITLED, compose, leaked, queued, secret
+
+REQUEST = "team-request@example.org"
+
+
+async def _ask(store, submit, sender: str, body: str, message_id: str) -> list[bytes]:
+    """Send commands as sender; the reply (or replies) queued for sender."""
+    before = len((await queued(store)).get(sender, []))
+    raw = compose("commands", body, message_id, sender=sender, to=REQUEST)
+    assert await submit(raw, rcpts=(REQUEST,), mail_from=sender) == {REQUEST: "processed"}
+    return (await queued(store)).get(sender, [])[before:]
+
+
+async def test_search_and_get_by_a_member_not_entitled(store, team, submit):
+    """Row 'email search/get, non-entitled': nina finds nothing confidential and cannot get it by number."""
+    await submit(secret("c1@example.org"))  # archive:1
+    await submit(compose("Memo template", "A public memo template.\n", "o1@example.org"))  # archive:2
+    commands = "search conviction\nsearch subject:sentencing\nget 1\nget 2\n"  # words of the post, not secret ones
+    [reply] = await _ask(store, submit, NOT_ENTITLED, commands, "q1@x")
+    assert leaked(reply) == []
+    assert reply.count(b"No post matches.") == 2 and b"There is no post number 1 " in reply
+    assert b"Post 2 is attached." in reply
+
+
+async def test_search_and_get_by_an_entitled_member(store, team, submit):
+    """The same commands by bob, who is entitled: the confidential post is listed and attached."""
+    await submit(secret("c1@example.org"))
+    [reply] = await _ask(store, submit, "bob@example.org", "search conviction\nget 1\n", "q2@x")
+    assert b"Quillfeather" in reply and b"Post 1 is attached." in reply
+    assert "Zanzibarian" in leaked(reply)
