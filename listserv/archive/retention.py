@@ -1,9 +1,9 @@
 """Purge the stored text of confidential posts once their list no longer wants it kept (daemon and `archive purge`).
 
 What goes: an archived confidential post's raw bytes, subject, body text,
-search text and attachment names (the search index follows by trigger), and
-the raw bytes and subject of a confidential held post once a moderator has
-decided it. What stays: Message-IDs, dates, sender, thread links and the
+search text and attachment names (the search index follows by trigger), its
+copy in the inbound queue's history, and the raw bytes and subject of a
+confidential held post once a moderator has decided it. What stays: Message-IDs, dates, sender, thread links and the
 confidential flag, so replies keep being recognised and a thread never turns
 non-confidential. A post still waiting for a moderator keeps everything.
 
@@ -26,7 +26,7 @@ import aiosqlite
 from listserv import lists
 from listserv.config import Settings
 from listserv.lists import MailingList
-from listserv.store import Store, audit, held, messages
+from listserv.store import Store, audit, held, inbound, messages
 
 log = logging.getLogger(__name__)
 DAY = 86400.0
@@ -67,8 +67,9 @@ async def purge(store: Store, list_address: str | None = None, now: float | None
 async def _purge(db: aiosqlite.Connection, due: list[tuple[MailingList, float]], now: float) -> dict[str, dict[str, int]]:
     counts = {}
     for mlist, before in due:
-        archived = await messages.purge_confidential(db, mlist.id, before, now)
-        kept = await held.purge_confidential(db, mlist.id, before, now)
+        purged = await messages.purge_confidential(db, mlist.id, before, now)
+        await inbound.scrub_archived(db, purged)  # nor may the inbound queue's history keep a copy
+        archived, kept = len(purged), await held.purge_confidential(db, mlist.id, before, now)
         if archived or kept:
             await audit.record(db, ACTOR, "purge", mlist.id, "", f"confidential text purged: {archived} archived, {kept} held")
         counts[mlist.address] = {"archived": archived, "held": kept}

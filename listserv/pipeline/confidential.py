@@ -53,7 +53,7 @@ from listserv.config import Settings
 from listserv.lists import MailingList
 from listserv.pipeline import confidential_copy, decorate, parse
 from listserv.pipeline.msgdata import ACCEPT, FORWARD, HOLD, Decision, MsgData, Reason
-from listserv.store import Store, audit, members, messages, outbound, threads
+from listserv.store import Store, audit, inbound, members, messages, outbound, threads
 from listserv.store import digests as store_digests
 from listserv.store import confidential as store_confidential
 
@@ -257,6 +257,7 @@ async def remark(db: aiosqlite.Connection, list_id: int, ids: list[str]) -> list
             frontier += [row["message_id"], *named]
         changed += [row["id"] for row in rows]
         rows = []
+    await inbound.scrub_archived(db, changed)  # the inbound queue's history keeps no copy either
     if changed:
         log.info("re-marked %d archived post(s) confidential: archive:%s", len(changed), ",".join(map(str, changed)))
     return changed

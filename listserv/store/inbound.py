@@ -90,3 +90,16 @@ async def scrub(db: aiosqlite.Connection, inbound_id: int) -> None:
     (the archive, a held row), never in the inbound queue's history.
     """
     await change(db, "UPDATE inbound SET raw = X'' WHERE id = ?", (inbound_id,))
+
+
+async def scrub_archived(db: aiosqlite.Connection, archive_ids: list[int]) -> None:
+    """Empty the inbound bytes of these archived posts (re-marked confidential, or purged by retention)."""
+    for start in range(0, len(archive_ids), 500):  # well under SQLite's parameter limit
+        chunk = archive_ids[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        await change(
+            db,
+            f"UPDATE inbound SET raw = X'' WHERE raw <> X'' AND id IN"
+            f" (SELECT inbound_id FROM messages WHERE id IN ({marks}) AND inbound_id IS NOT NULL)",
+            chunk,
+        )

@@ -106,20 +106,20 @@ async def _mark_where(db: aiosqlite.Connection, column: str, values: list) -> li
     return changed
 
 
-async def purge_confidential(db: aiosqlite.Connection, list_id: int, before: float, now: float) -> int:
-    """Drop the text of the list's confidential posts received (or dated) before `before`; returns how many.
+async def purge_confidential(db: aiosqlite.Connection, list_id: int, before: float, now: float) -> list[int]:
+    """Drop the text of the list's confidential posts received (or dated) before `before`; returns their ids.
 
     Kept: ids, dates, sender and thread links (the thread map must survive).
     Gone: raw, subject, body_text, search_text and attachment names; the FTS
     index follows through its update trigger.
     """
-    return await change(
-        db,
+    rows = await db.execute_fetchall(
         "UPDATE messages SET raw = NULL, subject = '', body_text = '', search_text = '', attachments = '',"
         " purged_at = ? WHERE list_id = ? AND confidential = 1 AND purged_at IS NULL"
-        " AND (received_at < ? OR date < ?)",
+        " AND (received_at < ? OR date < ?) RETURNING id",
         (now, list_id, before, before),
     )
+    return [row[0] for row in rows]
 
 
 async def confidential_among(db: aiosqlite.Connection, archive_ids: list[int]) -> set[int]:
