@@ -11,7 +11,7 @@ from typing import Sequence
 
 import aiosqlite
 
-from listserv.store.rows import change, insert, many, one
+from listserv.store.rows import insert, many, one
 
 
 async def add(db: aiosqlite.Connection, list_id: int, post: dict) -> int:
@@ -89,11 +89,6 @@ async def issues(db: aiosqlite.Connection, list_id: int) -> list[dict]:
         " WHERE list_id = ? ORDER BY id",
         (list_id,),
     )
-
-
-async def drop_list(db: aiosqlite.Connection, list_id: int) -> int:
-    """Empty a list's queue without an issue (nobody reads digests any more); returns how many."""
-    return await change(db, "DELETE FROM digest_queue WHERE list_id = ?", (list_id,))
 
 
 async def withdraw_archived(db: aiosqlite.Connection, archive_ids: Sequence[int]) -> list[dict]:
