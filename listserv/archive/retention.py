@@ -11,9 +11,13 @@ When: with `confidential_retention_days` N > 0, posts received (or dated)
 more than N days ago; with `confidential_archive` none, everything at once
 (the archive should hold no confidential text; this also cleans up after a
 list switched from restricted to none). N = 0 with restricted keeps all.
-The daemon runs purge_due() on every periodic tick (listserv.periodic), so a
-post is purged within a tick of passing its day; `listserv archive purge`
-runs the same now. Each purge that removed anything leaves an audit row.
+The daemon's periodic jobs (listserv.periodic) run purge_due(), which purges
+each list once a day (at the first tick, then a day after the last purge), so
+a post goes at most a day after passing its time; `listserv archive purge`
+runs the same at once. A purge that removed archived text then merges the
+search index (FTS5 'optimize'): until a merge, deleted words stay readable in
+the index's pages. Connections run with secure_delete on, so freed pages are
+zeroed. Each purge that removed anything leaves an audit row.
 """
 
 from __future__ import annotations
@@ -26,11 +30,12 @@ import aiosqlite
 from listserv import lists
 from listserv.config import Settings
 from listserv.lists import MailingList
-from listserv.store import Store, audit, held, inbound, messages
+from listserv.store import Store, audit, held, inbound, marks, messages, search_index
 
 log = logging.getLogger(__name__)
 DAY = 86400.0
 ACTOR = "retention"
+MARK = "confidential-purge"  # list_marks: when the list was last purged (the daemon purges once a day)
 
 
 def cutoff(mlist: MailingList, now: float) -> float | None:
@@ -50,14 +55,22 @@ def cutoff(mlist: MailingList, now: float) -> float | None:
 
 
 async def purge(store: Store, list_address: str | None = None, now: float | None = None) -> dict[str, dict[str, int]]:
-    """Purge every list (or one: NoSuchList if unknown) in one transaction; returns {list: {archived, held}}.
+    """Purge every list (or one: NoSuchList if unknown) now; returns {list: {archived, held}}.
 
     now is injectable for tests; it defaults to the current time.
     """
     moment = time.time() if now is None else now
     targets = [await lists.get(store, list_address)] if list_address else await lists.all_lists(store)
-    due = [(mlist, cut) for mlist in targets if (cut := cutoff(mlist, moment)) is not None]
-    counts = await store.write(_purge, due, moment) if due else {}
+    return await _purge_lists(store, targets, moment)
+
+
+async def _purge_lists(store: Store, targets: list[MailingList], now: float) -> dict[str, dict[str, int]]:
+    """One transaction for the lists with a cutoff; then, when text went, the search index is merged so
+    that the purged words leave its pages too (an FTS5 delete only marks them deleted until a merge)."""
+    due = [(mlist, cut) for mlist in targets if (cut := cutoff(mlist, now)) is not None]
+    counts = await store.write(_purge, due, now) if due else {}
+    if any(count["archived"] for count in counts.values()):
+        await store.write(search_index.optimize)
     for address, count in counts.items():
         if count["archived"] or count["held"]:
             log.info("purged confidential text on %s: %d archived, %d held", address, count["archived"], count["held"])
@@ -72,10 +85,17 @@ async def _purge(db: aiosqlite.Connection, due: list[tuple[MailingList, float]],
         archived, kept = len(purged), await held.purge_confidential(db, mlist.id, before, now)
         if archived or kept:
             await audit.record(db, ACTOR, "purge", mlist.id, "", f"confidential text purged: {archived} archived, {kept} held")
+        await marks.put(db, mlist.id, MARK, now)
         counts[mlist.address] = {"archived": archived, "held": kept}
     return counts
 
 
 async def purge_due(store: Store, settings: Settings, now: float) -> None:
-    """The periodic job (listserv.periodic.JOBS): purge whatever is due on every list."""
-    await purge(store, now=now)
+    """The periodic job (listserv.periodic.JOBS): purge each list whose last purge is a day old (or never ran)."""
+    due = []
+    for mlist in await lists.all_lists(store):
+        last = await marks.get(store.db, mlist.id, MARK)
+        if cutoff(mlist, now) is not None and (last is None or not 0 <= now - last < DAY):
+            due.append(mlist)
+    if due:
+        await _purge_lists(store, due, now)
