@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import os
 import sys
+import time
 from typing import Any, Awaitable, Callable, TypeVar
 
 import click
@@ -22,7 +24,10 @@ import click
 from listserv import (
     __version__, audit, bounces, config, digests, lists, logscrub, membership, moderation, queue, timefmt,
 )
-from listserv.archive import access
+from listserv.archive import access, exporter, importer, retention
+from listserv.archive import search as archive_search
+from listserv.archive import show as archive_show
+from listserv.archive.threading import thread_unthreaded
 from listserv.errors import ListservError, Refused, UsageError
 from listserv.output import cell, emit_fields, emit_json, emit_listing, emit_table, printable
 from listserv.store import Store
@@ -539,3 +544,195 @@ def audit_ls(list_address: str | None, action: str | None, limit: int, as_json: 
     """Audit entries, newest first (all lists, or LIST)."""
     found = run(lambda store, _: audit.entries(store, list_address, limit, action))
     emit_listing([timefmt.with_iso(row, "at") for row in found], as_json, AUDIT_COLUMNS, "no audit entries")
+
+
+# ---- archive ----------------------------------------------------------------------------
+
+SEARCH_FIELDS = ("id", "message_id", "thread_id", "date", "sender", "sender_name", "subject", "snippet", "confidential")
+MAX_INDENT = 12  # tree levels shown by indentation; deeper posts carry their depth instead
+
+
+@main.group("archive")
+def archive_group() -> None:
+    """Search, read, import, export and re-index the archive."""
+
+
+def reader_options(func: Callable) -> Callable:
+    """Whose view of the archive: the public one, an entitled member's (--as) or a moderator's (audited)."""
+    func = click.option("--by", metavar="NAME", help="Who reads, for the audit log; with --include-confidential "
+                        "the moderator's address.")(func)
+    func = click.option("--include-confidential", is_flag=True,
+                        help="Include confidential posts: only for a moderator of the list, named by --by.")(func)
+    return click.option("--as", "as_address", metavar="ADDRESS",
+                        help="Read as this member: confidential posts only if the member is entitled.")(func)
+
+
+def _reader(as_address: str | None, include_confidential: bool, by: str | None) -> tuple[str | None, str | None, str]:
+    """(as_address, moderator, by) for listserv.archive.access; --include-confidential needs --by."""
+    if include_confidential and not by:
+        raise UsageError("--include-confidential needs --by MODERATOR (a moderator's address, for the audit log)")
+    return as_address, by if include_confidential else None, by or ""
+
+
+@archive_group.command("search", context_settings=VALUE_MAY_START_WITH_DASH)
+@click.argument("list_address", metavar="LIST")
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(1, archive_search.MAX_LIMIT), default=20, show_default=True,
+              help="At most this many results.")
+@click.option("--newest", is_flag=True, help="Newest first instead of best match first.")
+@reader_options
+@json_option
+def archive_search_command(list_address: str, query: str, limit: int, newest: bool, as_address: str | None,
+                           include_confidential: bool, by: str | None, as_json: bool) -> None:
+    """Search LIST's archive. QUERY (quote it) is words, "a phrase", -word, OR, from:, subject:, after:,
+    before:, thread:, has:attachment; see README "Searching the archive"."""
+    reader = _reader(as_address, include_confidential, by)
+    order = "date" if newest else "rank"
+    found = run(lambda store, _: archive_show.find(store, list_address, query, limit, order, *reader))
+    rows = [timefmt.with_iso({key: row.get(key) for key in SEARCH_FIELDS}, "date") for row in found]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("no posts found")
+    for row in rows:
+        secret = "  [confidential]" if row["confidential"] else ""
+        click.echo(f"{row['id']}  {row['date']}  thread {row['thread_id']}  {cell(row['sender'])}  "
+                   f"{cell(row['subject'])}{secret}")
+        click.echo(f"    {cell(row['snippet'])}")
+
+
+@archive_group.command("show")
+@click.argument("archive_id", metavar="ID", type=click.IntRange(1, 2**63 - 1))
+@reader_options
+@json_option
+def archive_show_command(archive_id: int, as_address: str | None, include_confidential: bool, by: str | None,
+                         as_json: bool) -> None:
+    """One archived post: its headers and readable text (HTML made safe), attachments listed, not shown."""
+    reader = _reader(as_address, include_confidential, by)
+    found = timefmt.with_iso(run(lambda store, _: archive_show.post(store, archive_id, *reader)), "date")
+    if as_json:
+        emit_json(found)
+        return
+    secret = ", confidential" if found["confidential"] else ""
+    click.echo(f"archived post {found['id']} of {found['list']}, thread {found['thread_id']}{secret}")
+    if not found["content"]:
+        click.echo(f"{found['date']}  {cell(found['sender'])}")
+        click.echo("(its content is not stored: purged, or never kept)")
+        return
+    for name, value in found["headers"].items():
+        click.echo(f"{name}: {cell(value)}")
+    click.echo("")
+    click.echo(printable(found["text"], keep="\n\t"))
+    if found["attachments"]:
+        click.echo("")
+        click.echo("attachments (not shown):")
+    for item in found["attachments"]:
+        click.echo(f"  {cell(item['name'])} ({cell(item['type'])}, {item['size']} bytes)")
+
+
+@archive_group.command("thread")
+@click.argument("thread_id", metavar="ID", type=click.IntRange(1, 2**63 - 1))
+@reader_options
+@json_option
+def archive_thread_command(thread_id: int, as_address: str | None, include_confidential: bool, by: str | None,
+                           as_json: bool) -> None:
+    """A thread as a tree: each post's id, date, sender and subject, replies indented under their parent."""
+    reader = _reader(as_address, include_confidential, by)
+    found = run(lambda store, _: archive_show.thread(store, thread_id, *reader))
+    found = timefmt.with_iso({**found, "tree": [timefmt.with_iso(row, "date") for row in found["tree"]]},
+                             "started", "last")
+    if as_json:
+        emit_json(found)
+        return
+    hidden = f"; {found['hidden']} confidential not shown" if found["hidden"] else ""
+    click.echo(f"thread {found['id']} of {found['list']}: {cell(found['subject'])} "
+               f"({found['posts']} posts, {found['started']} to {found['last']}{hidden})")
+    for row in found["tree"]:
+        depth = row["depth"]
+        indent = "  " * min(depth, MAX_INDENT) + (f"[{depth}] " if depth > MAX_INDENT else "")
+        secret = "  [confidential]" if row["confidential"] else ""
+        click.echo(f"{indent}{row['id']}  {row['date']}  {cell(row['sender'])}  {cell(row['subject'])}{secret}")
+
+
+@archive_group.command("import")
+@click.argument("list_address", metavar="LIST")
+@click.argument("mbox_file", metavar="FILE.mbox", type=click.Path(exists=True, dir_okay=False))
+@click.option("--workers", type=click.IntRange(1, 64), help="Parse processes (default: one per core).")
+def archive_import_command(list_address: str, mbox_file: str, workers: int | None) -> None:
+    """Import an mbox (Mailman 2 / pipermail or any mbox) into LIST's archive: duplicates by Message-ID and
+    malformed messages are skipped and reported; an interrupted import can simply be run again."""
+    report = run(lambda store, _: _import_mbox(store, list_address, mbox_file, workers))
+    for line in report.malformed_lines():
+        click.echo(printable(line))
+    click.echo(report.summary())
+
+
+async def _import_mbox(store: Store, list_address: str, path: str, workers: int | None) -> importer.ImportReport:
+    """import_mbox() behind a progress bar (bytes of the file, with messages and rate) on stderr."""
+    await lists.get(store, list_address)  # an unknown list or a file that is no mbox fails before the bar shows
+    importer.check_file(path)
+    started, size = time.monotonic(), os.path.getsize(path)
+
+    def shown(item: str | None) -> str:
+        return item or ""
+
+    with click.progressbar(length=size, label="importing", file=sys.stderr, item_show_func=shown) as bar:
+        def progress(done: int, count: int) -> None:
+            rate = count / max(time.monotonic() - started, 1e-6)
+            bar.update(done - bar.pos, f"{count} messages, {rate:.0f}/s")
+
+        report = await importer.import_mbox(store, list_address, path, workers=workers, progress=progress)
+        bar.update(size - bar.pos, f"{report.imported + report.duplicates} messages")
+    return report
+
+
+@archive_group.command("export")
+@click.argument("list_address", metavar="LIST")
+@click.argument("mbox_file", metavar="FILE.mbox", type=click.Path(dir_okay=False))
+@click.option("--after", type=click.DateTime(["%Y-%m-%d"]), help="Only posts dated on or after this day (UTC).")
+@click.option("--before", type=click.DateTime(["%Y-%m-%d"]), help="Only posts dated before this day (UTC).")
+@click.option("--include-confidential", is_flag=True,
+              help="Include confidential posts: only for a moderator of the list, named by --by; each is audited.")
+@click.option("--by", metavar="MODERATOR", help="The moderator asking for confidential posts.")
+def archive_export_command(list_address: str, mbox_file: str, after, before, include_confidential: bool,
+                           by: str | None) -> None:
+    """Write LIST's archived messages, as received and in date order, to a new mbox file (mboxrd, readable
+    by mutt and mailbox.mbox; owner-only permissions). An existing file is never overwritten."""
+    _, moderator, by_name = _reader(None, include_confidential, by)
+    after_day, before_day = (when.date() if when else None for when in (after, before))
+    if after_day and before_day and after_day >= before_day:
+        raise UsageError(f"--after {after_day} is not earlier than --before {before_day}, so nothing would match")
+    report = run(lambda store, _: exporter.export_mbox(
+        store, list_address, mbox_file, after_day, before_day, moderator=moderator, by=by_name))
+    click.echo(report.summary(mbox_file))
+
+
+@archive_group.command("reindex")
+@click.argument("list_address", metavar="[LIST]", required=False)
+def archive_reindex_command(list_address: str | None) -> None:
+    """Thread posts archived before threading existed (of LIST, or every list), recompute the search text of
+    every post and rebuild the full-text index (one index serves all lists)."""
+    threaded, changed = run(lambda store, _: _reindex(store, list_address))
+    click.echo(f"threaded {threaded} posts; search text recomputed for {changed}; full-text index rebuilt")
+
+
+async def _reindex(store: Store, list_address: str | None) -> tuple[int, int]:
+    list_id = (await lists.get(store, list_address)).id if list_address else None
+    threaded = await thread_unthreaded(store, list_id)
+    return threaded, await archive_search.reindex(store)
+
+
+@archive_group.command("purge")
+@click.argument("list_address", metavar="[LIST]", required=False)
+@json_option
+def archive_purge_command(list_address: str | None, as_json: bool) -> None:
+    """Remove now the text of confidential posts past the list's confidential_retention_days (the server does
+    this daily), or of every confidential post under confidential_archive none."""
+    counts = run(lambda store, _: retention.purge(store, list_address))
+    rows = [{"list": address, **count} for address, count in counts.items()]
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['list']}: purged {row['archived']} archived and {row['held']} held confidential posts")

@@ -36,7 +36,8 @@ from typing import Sequence
 
 import aiosqlite
 
-from listserv.store import messages
+from listserv.store import Store, messages
+from listserv.store import confidential as store_confidential
 from listserv.store import threads as store
 
 WINDOW = 30 * 86400  # seconds: a reply found by subject only joins a thread active within this time of it
@@ -314,9 +315,11 @@ async def archive_posts(
 
     Runs inside the caller's write transaction: the rows, the threads and the
     map commit together. thread_confidential (the importer's choice; the
-    pipeline decides confidentiality itself): a post in a confidential thread
-    is stored confidential, and archived posts of a thread that becomes
-    confidential here are marked too.
+    pipeline decides confidentiality in its confidential stage): a post in a
+    confidential thread is stored confidential, archived posts of a thread that
+    becomes confidential here are marked too, and every such post is recorded
+    with the Message-IDs it names in the confidential ids (store.confidential),
+    as the pipeline's confidential stage records the posts it distributes.
     """
     posts = [post_from_row(row) for row in rows]
     threader = await Threader.load(db, list_id, posts)
@@ -330,53 +333,40 @@ async def archive_posts(
     for row in rows:
         threader.set_archive_id(row["message_id"], ids[row["message_id"]])
     await threader.save(db)
-    if thread_confidential and (raised := threader.raised()):
-        await messages.mark_threads_confidential(db, raised)
+    if thread_confidential:
+        marked = await messages.mark_in_threads_confidential(db, threader.raised())
+        await _remember_confidential(db, list_id, [row for row in rows if row["confidential"]] + marked)
     return [ids[row["message_id"]] for row in rows]
 
 
-def tree(posts: Sequence[dict]) -> list[tuple[int, dict]]:
-    """(depth, post) for every post of a thread, parents before children, siblings and roots by date.
+async def _remember_confidential(db: aiosqlite.Connection, list_id: int, rows: list[dict]) -> None:
+    """Record confidential posts and the ids they name, so replies on any list are recognised as confidential."""
+    for row in rows:
+        named = [*(row.get("refs") or "").split(), row.get("in_reply_to") or ""]
+        await store_confidential.add(db, list_id, row["message_id"], row.get("date"), named)
 
-    posts: dicts with message_id, date, id, in_reply_to and refs (space
-    separated), as store.messages.in_thread returns them. A post's parent is
-    its nearest ancestor among these posts: In-Reply-To first, then References
-    from the nearest back; a post with none is a root (its parents were never
-    archived, or it joined by subject). Reference loops (forged headers) are
-    cut. Iterative throughout, so a 5,000-post chain is no problem.
+
+async def thread_unthreaded(store: Store, list_id: int | None = None, batch: int = 1000) -> int:
+    """Thread the archived posts that have no thread yet (archived before threading existed), oldest first.
+
+    `archive reindex` runs it; returns how many posts were threaded.
     """
-    ordered = sorted(posts, key=lambda post: (post["date"], post["id"]))
-    known = {post["message_id"] for post in ordered}
-    parent: dict[str, str | None] = {}
-    for post in ordered:
-        mid = post["message_id"]
-        candidates = [post.get("in_reply_to") or "", *reversed((post.get("refs") or "").split())]
-        parent[mid] = next((c for c in candidates if c in known and c != mid), None)
-    _cut_loops(parent, [post["message_id"] for post in ordered])
-    children: dict[str | None, list[dict]] = {}
-    for post in ordered:
-        children.setdefault(parent[post["message_id"]], []).append(post)
-    shown: list[tuple[int, dict]] = []
-    stack = [(0, post) for post in reversed(children.get(None, []))]
-    while stack:
-        depth, post = stack.pop()
-        shown.append((depth, post))
-        stack.extend((depth + 1, child) for child in reversed(children.get(post["message_id"], [])))
-    return shown
+    done = 0
+    while rows := await messages.unthreaded(store.db, list_id, batch):
+        await store.write(_thread_rows, rows)
+        done += len(rows)
+    return done
 
 
-def _cut_loops(parent: dict[str, str | None], order: list[str]) -> None:
-    """Make parent links a forest: walking up from each post, a post met twice on one walk loses its parent."""
-    position = {mid: n for n, mid in enumerate(order)}
-    state: dict[str, int] = {}  # absent: not visited; 1: on the current walk; 2: finished
-    for start in order:
-        walk, node = [], start
-        while node is not None and node not in state:
-            state[node] = 1
-            walk.append(node)
-            node = parent[node]
-        if node is not None and state[node] == 1:  # the walk came back to itself: a loop
-            loop = walk[walk.index(node):]
-            parent[min(loop, key=position.__getitem__)] = None  # its oldest post becomes a root
-        for visited in walk:
-            state[visited] = 2
+async def _thread_rows(db: aiosqlite.Connection, rows: list[dict]) -> None:
+    by_list: dict[int, list[dict]] = {}
+    for row in rows:
+        by_list.setdefault(row["list_id"], []).append(row)
+    for list_id, group in by_list.items():
+        posts = [post_from_row(row) for row in group]
+        threader = await Threader.load(db, list_id, posts)
+        for post in posts:
+            threader.assign(post)
+        await threader.save(db)
+        await messages.set_thread_ids(db, [(threader.thread_of(row["message_id"]), row["id"]) for row in group])
+

@@ -157,15 +157,6 @@ async def existing(db: aiosqlite.Connection, list_id: int, message_ids: Iterable
     return {row[0] for row in rows}
 
 
-async def mark_threads_confidential(db: aiosqlite.Connection, thread_ids: Sequence[int]) -> int:
-    """Mark every archived post of these threads confidential; returns how many changed."""
-    async with db.execute(
-        "UPDATE messages SET confidential = 1 WHERE confidential = 0 AND thread_id IN (SELECT value FROM json_each(?))",
-        (json.dumps(list(thread_ids)),),
-    ) as cur:
-        return cur.rowcount
-
-
 _TREE_FIELDS = "id, message_id, date, sender, sender_name, subject, in_reply_to, refs, confidential"
 
 

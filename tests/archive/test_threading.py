@@ -10,7 +10,8 @@ import pytest
 
 from listserv import message
 from listserv.archive.search import index_fields, search
-from listserv.archive.threading import MAX_REFERENCES, WINDOW, archive_posts, assign_thread, tree
+from listserv.archive.threading import MAX_REFERENCES, WINDOW, archive_posts, assign_thread
+from listserv.archive.tree import tree
 from listserv.store import messages, search_index
 from listserv.store import threads as store_threads
 from tests.archive.conftest import day

@@ -1,0 +1,122 @@
+"""`archive export`: a list's archived messages, as received, into a new mbox file in date order.
+
+The file is mboxrd (listserv.archive.mbox.escape): mailbox.mbox, mutt and
+`archive import` read it back, and an export re-imports to the same
+Message-IDs and bodies. Posts are read a page at a time (memory stays flat)
+and written to a hidden temporary file that becomes FILE only when the export
+finished, so a failed export leaves nothing behind; an existing FILE is never
+overwritten. The file is readable by its owner only: the archive of a
+members-only list is not for everyone on the machine.
+
+Left out: confidential posts, unless a moderator of the list asks for them
+(--include-confidential --by MODERATOR; listserv.archive.access decides, and
+each confidential post exported is written to the audit log); and posts whose
+content is not stored (purged by retention, or kept as a thread-map entry only).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+from listserv import lists
+from listserv.archive import access
+from listserv.archive.mbox import escape, from_line
+from listserv.errors import CannotExport
+from listserv.store import Store, messages
+
+PAGE = 200  # posts read per query
+Progress = Callable[[int], None]  # posts written so far
+
+
+@dataclass
+class ExportReport:
+    exported: int = 0  # messages written
+    confidential_left_out: int = 0  # confidential posts in the date range that were not asked for
+    without_content: int = 0  # posts in the range whose content is not stored (purged, or map only)
+
+    def summary(self, path: str | os.PathLike) -> str:
+        return (
+            f"exported {self.exported} messages to {path}; left out {self.confidential_left_out} confidential"
+            f" and {self.without_content} without stored content"
+        )
+
+
+def _midnight(day: date | None) -> float | None:
+    return None if day is None else datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()
+
+
+async def export_mbox(
+    store: Store, list_address: str, path: str | os.PathLike, after: date | None = None, before: date | None = None,
+    moderator: str | None = None, by: str = "", progress: Progress | None = None,
+) -> ExportReport:
+    """Write the list's posts dated on or after `after` and before `before` (UTC days) to a new mbox at path.
+
+    moderator: include confidential posts, for this moderator of the list
+    (NotAllowed otherwise). NoSuchList, CannotExport (FILE exists or cannot
+    be written) before anything is written.
+    """
+    mlist = await lists.get(store, list_address)
+    who = await access.reader(store, mlist, moderator=moderator, by=by) if moderator else access.Reader()
+    since, until = _midnight(after), _midnight(before)
+    report = ExportReport()
+    if not who.sees_confidential:
+        report.confidential_left_out = await messages.count_confidential(store.db, mlist.id, since, until)
+    out, partial = open_new(path)
+    finished = False
+    try:
+        shown = await _write_all(store, mlist.id, out, (since, until), who.sees_confidential, report, progress)
+        finished = True
+    finally:
+        finish(out, partial, path, finished)
+    await access.record_reads(store, who, mlist.id, shown, "export")
+    return report
+
+
+async def _write_all(
+    store: Store, list_id: int, out: BinaryIO, dates: tuple[float | None, float | None], confidential: bool,
+    report: ExportReport, progress: Progress | None,
+) -> list[int]:
+    """Write every post page by page in (date, id) order; returns the ids of confidential posts written."""
+    key, shown = (float("-inf"), 0), []
+    while page := await messages.export_page(store.db, list_id, key, PAGE, *dates, confidential):
+        for row in page:
+            if row["raw"] is None:
+                report.without_content += 1
+                continue
+            out.write(from_line(row["sender"], row["date"]) + escape(row["raw"]))
+            report.exported += 1
+            if row["confidential"]:
+                shown.append(row["id"])
+        key = (page[-1]["date"], page[-1]["id"])
+        if progress:
+            progress(report.exported)
+    return shown
+
+
+def open_new(path: str | os.PathLike) -> tuple[BinaryIO, Path]:
+    """A temporary file next to path, owner-only; CannotExport if path exists or the directory is not writable."""
+    target = Path(path)
+    if target.exists():
+        raise CannotExport(f"{target} exists already; remove it or choose another file")
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise CannotExport(f"cannot write {target}: {exc.strerror}") from None
+    return os.fdopen(fd, "wb"), partial
+
+
+def finish(out: BinaryIO, partial: Path, target: str | os.PathLike, ok: bool) -> None:
+    """Close the temporary file and move it into place (ok), or remove it: a failed export leaves nothing."""
+    try:
+        out.close()
+        if ok:
+            os.replace(partial, target)
+    except OSError as exc:
+        raise CannotExport(f"cannot write {target}: {exc.strerror}") from None
+    finally:
+        partial.unlink(missing_ok=True)
