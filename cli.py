@@ -571,7 +571,8 @@ def _reader(as_address: str | None, include_confidential: bool, by: str | None) 
     """(as_address, moderator, by) for listserv.archive.access; --include-confidential needs --by."""
     if include_confidential and not by:
         raise UsageError("--include-confidential needs --by MODERATOR (a moderator's address, for the audit log)")
-    return as_address, by if include_confidential else None, by or ""
+    operator = _who(by) if as_address else by or ""  # reading on a member's behalf is audited under who did it
+    return as_address, by if include_confidential else None, operator
 
 
 @archive_group.command("search", context_settings=VALUE_MAY_START_WITH_DASH)

@@ -26,8 +26,13 @@ Confidential posts: a post is stored confidential when it carries a marker
 Sensitivity: Private or Company-Confidential header; or the list makes every
 post confidential) or when it is in a confidential thread; when a thread turns
 confidential during the import, its posts imported before are marked too
-(threading.archive_posts with thread_confidential). Old archives are imported
-whole, so this errs on the side of hiding.
+(threading.archive_posts with thread_confidential), and a post whose
+Message-ID or references the pipeline already knows as confidential
+(listserv.store.confidential, any list) is stored confidential too. Old
+archives are imported whole, so this errs on the side of hiding. The list's
+confidential policy applies at once: under confidential_archive none a
+confidential post keeps no text (stripped in its batch's transaction), and
+posts older than confidential_retention_days are purged when the import ends.
 """
 
 from __future__ import annotations
@@ -45,10 +50,11 @@ from typing import BinaryIO, Callable, Iterable, Iterator
 import aiosqlite
 
 from listserv import lists
-from listserv.archive import mbox
+from listserv.archive import mbox, retention
 from listserv.archive.extract import Context, parse_chunk
 from listserv.archive.threading import archive_posts
 from listserv.errors import BadMbox
+from listserv.pipeline import confidential
 from listserv.store import Store, messages, search_index
 
 BATCH = 500  # messages per parse task and per write transaction
@@ -69,6 +75,7 @@ class ImportReport:
     seconds: float = 0.0
 
     def summary(self) -> str:
+        """One line: how many imported, at what rate, and what was skipped."""
         rate = self.imported / self.seconds if self.seconds > 0 else 0.0
         return (
             f"imported {self.imported} messages in {self.seconds:.1f} s ({rate:.0f}/s); "
@@ -98,12 +105,15 @@ async def import_mbox(
     with _opened(path) as stream:
         mbox.check(stream, str(path))
         size = os.fstat(stream.fileno()).st_size
-        run = _Run(store, mlist.id, context, progress)
+        run = _Run(store, mlist.id, context, progress, strip=mlist.get("confidential_archive") == "none")
         if workers > 1 and size >= SMALL:
             await run.with_pool(stream, workers)
         else:
             await run.here(stream)
-    if run.report.imported >= OPTIMIZE_AFTER:
+    # Confidential posts past the list's retention (or all, under confidential_archive none) lose their
+    # text now; the index is merged so that stripped words leave its pages too.
+    await retention.purge(store, mlist.address)
+    if run.report.imported >= OPTIMIZE_AFTER or (run.strip and run.report.imported):
         await store.write(search_index.optimize)
     run.report.seconds = time.monotonic() - started
     return run.report
@@ -125,12 +135,15 @@ def _opened(path: str | os.PathLike) -> BinaryIO:
 class _Run:
     """One import: parse batches (here or in workers), write them in order, keep the report."""
 
-    def __init__(self, store: Store, list_id: int, context: Context, progress: Progress | None) -> None:
+    def __init__(self, store: Store, list_id: int, context: Context, progress: Progress | None,
+                 strip: bool = False) -> None:
         self.store, self.list_id, self.context = store, list_id, context
+        self.strip = strip  # confidential_archive none: confidential posts keep no text, even within the import
         self.progress = progress or (lambda done, count: None)
         self.report = ImportReport()
 
     async def here(self, stream: BinaryIO) -> None:
+        """Parse in this process (small files, or one worker)."""
         for batch in _batches(_read(stream)):
             await self._write(batch, parse_chunk(_payload(batch), self.context))
 
@@ -165,18 +178,25 @@ class _Run:
             else:
                 rows[row["message_id"]] = {**row, "raw": entry.data}
                 self.report.defective += defective
-        stored = await self.store.write(_store_batch, self.list_id, list(rows.values())) if rows else 0
+        stored = await self.store.write(_store_batch, self.list_id, list(rows.values()), self.strip) if rows else 0
         self.report.imported += stored
         self.report.duplicates += len(rows) - stored
         self.progress(batch[-1].offset, batch[-1].number)
 
 
-async def _store_batch(db: aiosqlite.Connection, list_id: int, rows: list[dict]) -> int:
-    """Inside the writer's transaction: archive the rows whose Message-ID is new to the list; returns how many."""
+async def _store_batch(db: aiosqlite.Connection, list_id: int, rows: list[dict], strip: bool = False) -> int:
+    """Inside the writer's transaction: archive the rows whose Message-ID is new to the list; returns how many.
+
+    Rows in a thread known to be confidential (listserv.store.confidential) are stored confidential; with
+    strip (confidential_archive none) every confidential post's text is purged in the same transaction.
+    """
     known = await messages.existing(db, list_id, [row["message_id"] for row in rows])
     fresh = [row for row in rows if row["message_id"] not in known]
     if fresh:
+        await confidential.mark_known(db, fresh)
         await archive_posts(db, list_id, fresh, thread_confidential=True)
+    if fresh and strip:
+        await retention.strip(db, list_id, time.time())
     return len(fresh)
 
 

@@ -23,6 +23,7 @@ zeroed. Each purge that removed anything leaves an audit row.
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 import aiosqlite
@@ -88,6 +89,13 @@ async def _purge(db: aiosqlite.Connection, due: list[tuple[MailingList, float]],
         await marks.put(db, mlist.id, MARK, now)
         counts[mlist.address] = {"archived": archived, "held": kept}
     return counts
+
+
+async def strip(db: aiosqlite.Connection, list_id: int, now: float) -> int:
+    """Inside a write: purge every confidential post of the list now (an import into a list whose
+    confidential_archive is none stores no confidential text, not even until the next purge)."""
+    purged = await messages.purge_confidential(db, list_id, math.inf, now)
+    return len(purged)
 
 
 async def purge_due(store: Store, settings: Settings, now: float) -> None:

@@ -294,6 +294,16 @@ async def _confidential_copy(db: aiosqlite.Connection, mlist: MailingList, raw: 
     return data.content
 
 
+async def mark_known(db: aiosqlite.Connection, rows: list[dict]) -> None:
+    """Archive rows about to be stored by an import: a row whose Message-ID, In-Reply-To or References is known
+    to be confidential (in any list, held and rejected posts included) is stored confidential."""
+    named = {id(row): [row["message_id"], row.get("in_reply_to") or "", *(row.get("refs") or "").split()] for row in rows}
+    known = await store_confidential.known(db, [i for ids in named.values() for i in ids if i])
+    for row in rows:
+        if known.intersection(named[id(row)]):
+            row["confidential"] = True
+
+
 async def conclude(db: aiosqlite.Connection, settings: Settings, data: MsgData, outcome: str) -> None:
     """After the decision, inside the transaction: remember the thread (deliver() did for an accepted post)
     and warn about outside recipients."""
