@@ -1,8 +1,9 @@
 """Leak matrix end to end: the real daemon over loopback SMTP, the CLI, the sink as smarthost, and every log line.
 
 The log-capture row runs a whole confidential exchange (a tagged post with an
-outside Cc, an unmarked reply, a held post read and approved by a moderator,
-an archive search, a purge) with the root logger at DEBUG, aiosmtpd's
+outside Cc, an unmarked reply held, read and approved by a moderator, a
+member's search by email, a moderator's archive search, a purge) with the
+root logger at DEBUG, aiosmtpd's
 `mail.log` and aiosqlite included, and asserts that no log line holds a word
 of the confidential subjects or bodies, while the copies prove the words did
 travel where they should.
@@ -116,6 +117,10 @@ async def test_no_log_line_carries_confidential_text(server, sink, cli, caplog):
     request = compose("search Zanzibarian", "search Xylophonic\n", "q1@example.org", to="team-request@example.org")
     await send(server.port, request, "ann@example.org", ["team-request@example.org"])
     await sink.wait_for(lambda: any(b"Xylophonic" in c and b"match" in c for c in sink.copies_for("ann@example.org")))
+    found = await cli("archive", "search", TEAM, "conviction", "--include-confidential", "--by", "mod@example.org")
+    assert "Quillfeather" in found.output  # the moderator did read it
+    assert (await cli("lists", "set", TEAM, "confidential_archive", "none")).exit_code == 0
+    assert "purged 2 archived" in (await cli("archive", "purge", TEAM)).output
     assert "Zanzibarian" in leaked(sink.copies_for("bob@example.org")[0])  # the words did travel
     assert len(caplog.records) > 100  # the capture really saw the DEBUG chatter
     lines = [logging.Formatter("%(name)s %(message)s").format(record) for record in caplog.records]
