@@ -51,6 +51,7 @@ def mbox_file(count: int, seed: int) -> Path:
 
 
 async def run(path: Path, db: Path, count: int, workers: int | None) -> dict[str, tuple[float, str]]:
+    """Import path into a new database at db, check it, and return the figures (name -> (value, unit))."""
     store = await Store.open(db)
     try:
         mlist = await lists.create(store, LIST, description="import benchmark")
@@ -78,6 +79,7 @@ async def run(path: Path, db: Path, count: int, workers: int | None) -> dict[str
 
 
 def main() -> None:
+    """Parse the arguments, make or reuse the mbox, import it into a temporary database, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000, help="messages in the mbox (default 100000)")
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")

@@ -34,11 +34,14 @@ Progress = Callable[[int], None]  # posts written so far
 
 @dataclass
 class ExportReport:
+    """What an export wrote and what it left out."""
+
     exported: int = 0  # messages written
     confidential_left_out: int = 0  # confidential posts in the date range that were not asked for
     without_content: int = 0  # posts in the range whose content is not stored (purged, or map only)
 
     def summary(self, path: str | os.PathLike) -> str:
+        """One line: how many exported where, and what was left out."""
         return (
             f"exported {self.exported} messages to {path}; left out {self.confidential_left_out} confidential"
             f" and {self.without_content} without stored content"

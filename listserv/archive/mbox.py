@@ -108,6 +108,7 @@ class _Splitter:
         self.in_long_line = False  # inside a line longer than MAX_ENTRY: skip to its end
 
     def feed(self, block: bytes) -> Iterator[Entry]:
+        """Take the next block of the file; yield the messages it completes."""
         if self.in_long_line:
             block = self._skip_line(block)
         self.buffer += block
@@ -117,6 +118,7 @@ class _Splitter:
         yield from self._limit()
 
     def finish(self) -> Iterator[Entry]:
+        """At the end of the file: yield the last message."""
         if self.buffer and not self.buffer.endswith(b"\n"):
             self.buffer += b"\n"  # the last line may lack its line end
             yield from self._cut(len(self.buffer))

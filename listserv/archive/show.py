@@ -98,6 +98,7 @@ class _Text(HTMLParser):
             self.parts.append(_SPACE.sub(" ", data))  # line breaks in HTML source are spaces
 
     def text(self) -> str:
+        """The text collected so far: lines trimmed, at most one blank line in a row."""
         lines = [" ".join(line.split()) for line in "".join(self.parts).split("\n")]
         squeezed: list[str] = []
         for line in lines:
@@ -163,9 +164,12 @@ async def post(
     shown = {**{key: row[key] for key in keys}, "list": mlist.address, "thread_id": extra["thread_id"]}
     if row["raw"] is None:
         return {**shown, "content": False, "headers": {}, "text": "", "attachments": []}
-    msg = message.parse(row["raw"])
-    headers = {name: message.header(msg, name) for name in SHOWN_HEADERS if msg.get(name) is not None}
-    text, attachments = readable(msg)
+    try:
+        msg = message.parse(row["raw"])
+        headers = {name: message.header(msg, name) for name in SHOWN_HEADERS if msg.get(name) is not None}
+        text, attachments = readable(msg)
+    except Exception:  # e.g. MIME nested past the parser's recursion limit: the text extracted when archived
+        headers, text, attachments = {}, row["body_text"], []
     return {**shown, "content": True, "headers": headers, "text": text, "attachments": attachments}
 
 

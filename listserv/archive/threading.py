@@ -162,6 +162,7 @@ class Threader:
         return self.find(self.map[message_id]["thread_id"])
 
     def is_confidential(self, thread: int) -> bool:
+        """Whether the live thread a (possibly merged) thread id stands for is confidential now."""
         return bool(self.threads[self.find(thread)]["confidential"])
 
     def assign(self, post: Post) -> int:

@@ -58,6 +58,8 @@ async def next_id(db: aiosqlite.Connection) -> int:
 
 async def insert_threads(db: aiosqlite.Connection, rows: Sequence[dict]) -> None:
     """Create threads with the ids the threader chose."""
+    if not rows:
+        return  # an empty executemany still costs a round trip to the database thread
     await db.executemany(
         "INSERT INTO threads (id, list_id, subject, started, last, messages, confidential)"
         " VALUES (:id, :list_id, :subject, :started, :last, :messages, :confidential)",
@@ -67,6 +69,8 @@ async def insert_threads(db: aiosqlite.Connection, rows: Sequence[dict]) -> None
 
 async def update_threads(db: aiosqlite.Connection, rows: Sequence[dict]) -> None:
     """Store new figures of live threads; the confidential flag can only rise."""
+    if not rows:
+        return
     await db.executemany(
         "UPDATE threads SET started = :started, last = :last, messages = :messages,"
         " confidential = max(confidential, :confidential) WHERE id = :id",
@@ -80,6 +84,8 @@ async def upsert_map(db: aiosqlite.Connection, list_id: int, rows: Sequence[dict
     A stored archive_id is never replaced by NULL, a seen row never turns back
     into a placeholder, and the confidential flag never goes down.
     """
+    if not rows:
+        return
     await db.executemany(
         "INSERT INTO thread_map (list_id, message_id, thread_id, seen, archive_id, date, confidential, joined_by_subject)"
         " VALUES (:list_id, :message_id, :thread_id, :seen, :archive_id, :date, :confidential, :joined_by_subject)"

@@ -23,8 +23,11 @@ from tests.archive.conftest import day
 from tests.conftest import CORPUS
 
 LIST = "team@example.org"
+NESTED = b"From: a@x.org\nSubject: deep\n" + b"".join(
+    b'Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (n, n) for n in range(3000))
 MALFORMED = (  # entries an mbox from the wild may hold, each with the reason the import gives
     (b"", "empty message"),
+    (NESTED, "cannot be parsed (RecursionError)"),
     (b"the second half of a message whose From line was not escaped\nmore body\n", "no header lines"),
     (b"\x00\xff\xfe garbage \x80\x81\n\n\n", "no header lines"),
 )

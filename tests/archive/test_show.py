@@ -137,3 +137,14 @@ async def test_find_follows_a_merged_thread_and_checks_the_reader(store, team):
         await show.find(store, LIST, "invoice", as_address="stranger@x.org")
     with pytest.raises(BadQuery):
         await show.find(store, LIST, "from:")
+
+
+async def test_a_post_too_nested_to_parse_shows_its_archived_text(store, team):
+    """MIME nested beyond the parser's limits: show falls back to the text extracted when it was archived."""
+    depth = 3000
+    head = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (n, n) for n in range(depth))
+    raw = b"From: ann@x.org\nSubject: nested\nMessage-ID: <deep@x.org>\n" + head + b"Content-Type: text/plain\n\ndeep\n"
+    archive_id = await store.write(messages.add, team.id, {"message_id": "deep@x.org", "date": 0.0, "raw": raw,
+                                                           "body_text": "deep (as archived)"})
+    shown = await show.post(store, archive_id)
+    assert shown["text"] == "deep (as archived)" and shown["content"] is True

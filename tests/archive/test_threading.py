@@ -10,7 +10,7 @@ import pytest
 
 from listserv import message
 from listserv.archive.search import index_fields, search
-from listserv.archive.threading import MAX_REFERENCES, WINDOW, archive_posts, assign_thread
+from listserv.archive.threading import MAX_REFERENCES, WINDOW, archive_posts, assign_thread, thread_unthreaded
 from listserv.archive.tree import tree
 from listserv.store import messages, search_index
 from listserv.store import threads as store_threads
@@ -229,3 +229,16 @@ async def test_thread_confidential_marks_the_whole_thread(archive):
     await archive.store.write(archive_posts, archive.list_id, [secret, after], True)
     flags = [r["confidential"] for r in await messages.for_list(archive.store.db, archive.list_id)]
     assert flags == [1, 1, 1]
+
+
+async def test_reindex_threads_posts_archived_before_threading(archive):
+    """Posts stored without a thread (before 0003) get threads from thread_unthreaded, oldest first."""
+    raws = CONVERSATION[:3] + (mail("lone@x.org", "Unrelated", "2024-03-05T10:00"),)
+    ids = [await archive.store.write(messages.add, archive.list_id, row(raw)) for raw in raws]
+    assert {await thread_of(archive, i) for i in ids} == {None}
+    assert await thread_unthreaded(archive.store, archive.list_id, batch=2) == 4
+    threads = [await thread_of(archive, i) for i in ids]
+    assert threads[0] == threads[1] == threads[2] != threads[3] and None not in threads
+    assert await thread_unthreaded(archive.store) == 0
+    mapped = {r["message_id"]: r["archive_id"] for r in await store_threads.map_for_list(archive.store.db, archive.list_id)}
+    assert mapped["q@fd.org"] == ids[0]
