@@ -13,9 +13,10 @@ How a post finds its thread (Threader.assign):
    thread whose confidential flag equals the post's: the subject fallback never
    changes what is confidential, in either direction. The map row records
    joined_by_subject, so later code can tell such a join from a reference.
-   A confidential post never joins by subject, and a thread it starts stores no
-   subject: threads.subject must not keep what retention purges or what a list
-   keeping no confidential content never stores.
+   A confidential post never joins by subject, and a confidential thread
+   stores no subject (it is cleared when a thread turns confidential):
+   threads.subject must not keep what retention purges or what a list keeping
+   no confidential content never stores.
 3. Otherwise the post starts a new thread.
 Every referenced Message-ID not yet known gets a placeholder row in the post's
 thread, so a parent that arrives late (out of order) finds its replies, and a

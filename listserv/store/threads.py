@@ -57,23 +57,25 @@ async def next_id(db: aiosqlite.Connection) -> int:
 
 
 async def insert_threads(db: aiosqlite.Connection, rows: Sequence[dict]) -> None:
-    """Create threads with the ids the threader chose."""
+    """Create threads with the ids the threader chose; a confidential one keeps no subject."""
     if not rows:
         return  # an empty executemany still costs a round trip to the database thread
     await db.executemany(
         "INSERT INTO threads (id, list_id, subject, started, last, messages, confidential)"
-        " VALUES (:id, :list_id, :subject, :started, :last, :messages, :confidential)",
+        " VALUES (:id, :list_id, CASE WHEN :confidential THEN '' ELSE :subject END, :started, :last, :messages,"
+        " :confidential)",
         rows,
     )
 
 
 async def update_threads(db: aiosqlite.Connection, rows: Sequence[dict]) -> None:
-    """Store new figures of live threads; the confidential flag can only rise."""
+    """Store new figures of live threads; the confidential flag can only rise, and then the subject goes."""
     if not rows:
         return
     await db.executemany(
         "UPDATE threads SET started = :started, last = :last, messages = :messages,"
-        " confidential = max(confidential, :confidential) WHERE id = :id",
+        " confidential = max(confidential, :confidential),"
+        " subject = CASE WHEN max(confidential, :confidential) THEN '' ELSE subject END WHERE id = :id",
         rows,
     )
 
@@ -148,8 +150,13 @@ async def live_threads_of(db: aiosqlite.Connection, list_id: int, message_ids: I
 
 
 async def raise_confidential(db: aiosqlite.Connection, thread_ids: Sequence[int]) -> None:
-    """Make these threads confidential (listserv.pipeline.confidential.remark); the flag never goes down."""
+    """Make these threads confidential (listserv.pipeline.confidential.remark); the flag never goes down.
+
+    Their stored subject goes too: it only serves the subject fallback, which
+    never joins a confidential thread, and retention must not find it left.
+    """
     await db.execute(
-        "UPDATE threads SET confidential = 1 WHERE confidential = 0 AND id IN (SELECT value FROM json_each(?))",
+        "UPDATE threads SET confidential = 1, subject = '' WHERE confidential = 0"
+        " AND id IN (SELECT value FROM json_each(?))",
         (json.dumps(list(thread_ids)),),
     )

@@ -242,3 +242,15 @@ async def test_reindex_threads_posts_archived_before_threading(archive):
     assert await thread_unthreaded(archive.store) == 0
     mapped = {r["message_id"]: r["archive_id"] for r in await store_threads.map_for_list(archive.store.db, archive.list_id)}
     assert mapped["q@fd.org"] == ids[0]
+
+
+async def test_a_thread_turning_confidential_forgets_its_subject(archive):
+    """Once a thread is confidential its stored subject is cleared (merges and later marks alike)."""
+    (public,) = await put(archive, mail("f1@x.org", "Client Smith juvenile history", "2024-01-01T10:00"))
+    thread = await thread_of(archive, public)
+    subjects = {t["id"]: t["subject"] for t in await store_threads.for_list(archive.store.db, archive.list_id)}
+    assert subjects[thread] == "client smith juvenile history"
+    await put(archive, mail("f2@x.org", "Re: Client Smith", "2024-01-02T10:00", reply_to="f1@x.org"), confidential=True)
+    (other,) = await put(archive, mail("g1@x.org", "Budget", "2024-01-03T10:00"))
+    await archive.store.write(store_threads.raise_confidential, [await thread_of(archive, other)])
+    assert {t["subject"] for t in await store_threads.for_list(archive.store.db, archive.list_id)} == {""}

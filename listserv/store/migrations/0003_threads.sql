@@ -13,7 +13,7 @@
 CREATE TABLE threads (
     id           INTEGER PRIMARY KEY,            -- the thread number people see (thread:ID, `archive thread ID`)
     list_id      INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,
-    subject      TEXT    NOT NULL DEFAULT '',    -- normalised subject of its first post (threading.normalised_subject), '' when that post was confidential: what the subject fallback compares
+    subject      TEXT    NOT NULL DEFAULT '',    -- normalised subject of its first post (threading.normalised_subject), '' once the thread is confidential: what the subject fallback compares
     started      REAL    NOT NULL,               -- Date of its earliest post (unix time)
     last         REAL    NOT NULL,               -- Date of its latest post (unix time)
     messages     INTEGER NOT NULL DEFAULT 0,     -- posts seen in it, stored or not; placeholders are not counted
