@@ -58,3 +58,15 @@ async def test_audit_ls_lists_and_refuses(store, team, submit, cli):
     assert bad.exit_code == 2 and "--limit" in bad.output
     unknown = await cli("audit", "ls", "nope@example.org")
     assert unknown.exit_code == 1 and "no such list" in unknown.output
+
+
+async def test_confidential_settings_are_checked(store, team, cli):
+    """The list settings take only their values: a bad one is exit 2 naming the setting; a good one shows."""
+    for key, value in (("confidential_archive", "public"), ("leak_guard", "drop"),
+                       ("confidential_retention_days", "-1"), ("all_confidential", "maybe")):
+        result = await cli("lists", "set", TEAM, key, value)
+        assert result.exit_code == 2 and key in result.output, (key, result.output)
+    assert (await cli("lists", "set", TEAM, "confidential_archive", "none")).exit_code == 0
+    shown = json.loads((await cli("lists", "show", TEAM, "--json")).output)
+    assert shown["confidential_archive"] == "none" and shown["confidential_tag"] == "[CONFIDENTIAL]"
+    assert shown["leak_guard"] == "notify" and shown["confidential_retention_days"] == 0

@@ -44,6 +44,7 @@ async def test_outside_cc_is_stripped_and_the_sender_and_moderators_are_told(sto
     copies = await queued(store)
     copy = parsed([c for c in copies["bob@example.org"] if b"Sensitivity" in c][0])
     assert copy["To"] == TEAM and copy["Cc"] is None and copy["Mail-Followup-To"] is None
+    assert "Zanzibarian" in leaked(copy.as_bytes())  # the members still get the post itself
     assert not any(outsider in copy.as_string() for outsider in OUTSIDE)
     notices = [c for address in ("ann@example.org", "mod@example.org", "olga@example.org")
                for c in copies[address] if b"named people outside the list" in c]
