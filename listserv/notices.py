@@ -47,15 +47,21 @@ def is_automated(mail_from: str, sender: str, msg: Message | None) -> bool:
     return (auto not in ("", "no")) or precedence in ("bulk", "junk", "list")
 
 
-def _envelope(mlist: MailingList, to: str, subject: str, auto: str) -> EmailMessage:
+SENDER_NAMES = {"owner": "owner", "request": "requests"}  # the From: display name per list role
+
+
+def envelope(mlist: MailingList, to: str, subject: str, auto: str, role: str = "owner") -> EmailMessage:
+    """The headers every mail the list writes itself carries: from NAME-owner@ or NAME-request@,
+    dated, with a Message-ID, Auto-Submitted (RFC 3834) and X-BeenThere so it never loops back."""
+    sender = sub_address(mlist.address, role)
     note = EmailMessage(policy=policy.default)
-    note["From"] = email.utils.formataddr((f"{mlist.address} owner", sub_address(mlist.address, "owner")))
+    note["From"] = email.utils.formataddr((f"{mlist.address} {SENDER_NAMES[role]}", sender))
     note["To"] = to
     note["Subject"] = subject
     note["Date"] = email.utils.formatdate(usegmt=True)
     note["Message-ID"] = email.utils.make_msgid(domain=mlist.domain)
     note["Auto-Submitted"] = auto
-    note["X-BeenThere"] = sub_address(mlist.address, "owner")
+    note["X-BeenThere"] = sender
     return note
 
 
@@ -63,7 +69,7 @@ def rejection(
     mlist: MailingList, to: str, reasons: list[str], subject: str, confidential: bool, in_reply_to: str = ""
 ) -> bytes:
     """The notice telling a sender why their post was rejected (subject only when not confidential)."""
-    note = _envelope(mlist, to, f"Your message to {mlist.address} was rejected", "auto-replied")
+    note = envelope(mlist, to, f"Your message to {mlist.address} was rejected", "auto-replied")
     if in_reply_to:
         note["In-Reply-To"] = f"<{in_reply_to}>"
         note["References"] = f"<{in_reply_to}>"
@@ -82,7 +88,7 @@ def outside_recipients(mlist: MailingList, to: str, outside: list[str], held: bo
     (the moderators who get it may not have read the post; the sender's own
     mail program shows which post it is, from In-Reply-To).
     """
-    note = _envelope(mlist, to, f"A confidential post to {mlist.address} named people outside the list",
+    note = envelope(mlist, to, f"A confidential post to {mlist.address} named people outside the list",
                      "auto-replied")
     if message_id:
         note["In-Reply-To"] = f"<{message_id}>"
@@ -117,7 +123,7 @@ def owner_forward(mlist: MailingList, raw: bytes, subject: str, intro: str = "")
     original = original.replace(b"\r\n", b"\n")
     boundary = _boundary(original)
     title = f"Message for the owners of {mlist.address}: {subject or '(no subject)'}"
-    head = _envelope(mlist, owner, title, "auto-generated")
+    head = envelope(mlist, owner, title, "auto-generated")
     mime = f'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="{boundary}"\n\n'
     intro = (intro or f"This message was sent to {owner}, the address of the owners of {mlist.address}.") + "\n"
     mark = f"--{boundary}\n".encode("ascii")

@@ -9,12 +9,9 @@ mail coming back. It is queued with NAME-bounces@DOMAIN as envelope sender
 
 from __future__ import annotations
 
-import email.utils
 from datetime import datetime, timezone
-from email import policy
-from email.message import EmailMessage
 
-from listserv.addresses import sub_address
+from listserv import notices
 from listserv.lists import MailingList
 
 
@@ -29,14 +26,6 @@ def when(unix_time: float) -> str:
 
 def plain(mlist: MailingList, to: str, subject: str, lines: list[str]) -> bytes:
     """A text/plain notice from the list's owners to `to` (an address, or the owner address itself)."""
-    owner = sub_address(mlist.address, "owner")
-    note = EmailMessage(policy=policy.default)
-    note["From"] = email.utils.formataddr((f"{mlist.address} owner", owner))
-    note["To"] = to
-    note["Subject"] = subject
-    note["Date"] = email.utils.formatdate(usegmt=True)
-    note["Message-ID"] = email.utils.make_msgid(domain=mlist.domain)
-    note["Auto-Submitted"] = "auto-generated"
-    note["X-BeenThere"] = owner
+    note = notices.envelope(mlist, to, subject, "auto-generated")
     note.set_content("\n".join(lines) + "\n")
     return note.as_bytes()

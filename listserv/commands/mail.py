@@ -9,12 +9,12 @@ to us and never to a person. None of them quotes a post.
 
 from __future__ import annotations
 
-import email.utils
 import secrets
 from datetime import datetime, timezone
 from email import policy
 from email.message import EmailMessage, MIMEPart
 
+from listserv import notices
 from listserv.addresses import sub_address
 from listserv.lists import MailingList
 
@@ -29,15 +29,7 @@ def when(unix_time: float) -> str:
 
 
 def _head(mlist: MailingList, to: str, subject: str, in_reply_to: str = "") -> EmailMessage:
-    request = sub_address(mlist.address, "request")
-    note = EmailMessage(policy=policy.default)
-    note["From"] = email.utils.formataddr((f"{mlist.address} requests", request))
-    note["To"] = to
-    note["Subject"] = subject
-    note["Date"] = email.utils.formatdate(usegmt=True)
-    note["Message-ID"] = email.utils.make_msgid(domain=mlist.domain)
-    note["Auto-Submitted"] = "auto-replied"
-    note["X-BeenThere"] = request
+    note = notices.envelope(mlist, to, subject, "auto-replied", role="request")
     if in_reply_to:
         note["In-Reply-To"] = f"<{in_reply_to}>"
         note["References"] = f"<{in_reply_to}>"

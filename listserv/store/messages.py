@@ -8,7 +8,7 @@ from typing import Iterable, Sequence
 
 import aiosqlite
 
-from listserv.store.rows import change, insert, many, one
+from listserv.store.rows import insert, many, one
 
 _FIELDS = (
     "id, list_id, message_id, date, received_at, sender, sender_name, subject,"
