@@ -29,10 +29,10 @@ from email.parser import BytesParser
 from listserv import message
 from listserv.addresses import try_normalise
 from listserv.archive.search import index_fields
+from listserv.confidential import markers
 from listserv.pipeline.decorate import unprefixed
 
-WANTED = ("from", "subject", "date", "message-id", "in-reply-to", "references", "sensitivity")
-CONFIDENTIAL_SENSITIVITY = ("private", "company-confidential")  # what Outlook sets (DESIGN.md)
+WANTED = ("from", "subject", "date", "message-id", "in-reply-to", "references")
 _OBFUSCATED = re.compile(r"^\s*([^\s@<>()\"]+) at ([^\s@<>()\"]+\.[^\s@<>()\"]+)")  # pipermail: "ann at example.org"
 _PARSER = BytesParser(policy=policy.compat32)
 
@@ -102,6 +102,7 @@ def _row(msg: Message, headers: dict[str, str], data: bytes, envelope_date: floa
     subject = headers.get("subject", "")
     sender, name = sender_of(headers.get("from", ""))
     body = message.body_text(msg)
+    found = markers.examine(msg, data, context.confidential_tag, context.all_confidential)  # as the pipeline does
     return {
         "message_id": ids[0] if ids else made_message_id(data, context.domain),
         "date": date_of(headers.get("date", ""), envelope_date if envelope_date is not None else context.now),
@@ -109,7 +110,7 @@ def _row(msg: Message, headers: dict[str, str], data: bytes, envelope_date: floa
         "subject": unprefixed(subject, context.subject_prefix) if context.subject_prefix else subject,
         "in_reply_to": replied[0] if replied else "",
         "refs": " ".join(message.message_ids(headers.get("references", ""))),
-        "body_text": body, "confidential": _confidential(subject, headers.get("sensitivity", ""), context),
+        "body_text": body, "confidential": bool(found.markers), "referenced": found.referenced,
         **index_fields(msg, body),
     }
 
@@ -158,13 +159,6 @@ def sender_of(value: str) -> tuple[str, str]:
 def _normalised(address: str) -> str | None:
     """try_normalise, remembered: an archive has a few hundred senders and the check costs ~40 µs."""
     return try_normalise(address)
-
-
-def _confidential(subject: str, sensitivity: str, context: Context) -> bool:
-    """The post's own confidential markers (DESIGN.md): the subject tag, a Sensitivity header, or the list."""
-    tag = context.confidential_tag.casefold()
-    marked = bool(tag) and tag in subject.casefold()
-    return context.all_confidential or marked or sensitivity.strip().casefold() in CONFIDENTIAL_SENSITIVITY
 
 
 def _defective(msg: Message) -> bool:

@@ -54,7 +54,7 @@ from listserv.archive import mbox, retention
 from listserv.archive.extract import Context, parse_chunk
 from listserv.archive.threading import archive_posts
 from listserv.errors import BadMbox
-from listserv.pipeline import confidential
+from listserv.confidential import thread as confidential_thread
 from listserv.store import Store, messages, search_index
 
 BATCH = 500  # messages per parse task and per write transaction
@@ -193,7 +193,7 @@ async def _store_batch(db: aiosqlite.Connection, list_id: int, rows: list[dict],
     known = await messages.existing(db, list_id, [row["message_id"] for row in rows])
     fresh = [row for row in rows if row["message_id"] not in known]
     if fresh:
-        await confidential.mark_known(db, fresh)
+        await confidential_thread.mark_known(db, fresh)
         await archive_posts(db, list_id, fresh, thread_confidential=True)
     if fresh and strip:
         await retention.strip(db, list_id, time.time())

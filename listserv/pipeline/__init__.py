@@ -18,6 +18,7 @@ import sqlite3
 import aiosqlite
 
 from listserv.config import Settings
+from listserv.confidential import markers
 from listserv.errors import StoreError
 from listserv.pipeline import (
     bounce, confidential, decorate, dispose, forward, parse, requests, route, to_archive, to_digest, to_outbound,
@@ -147,7 +148,7 @@ async def prepare(store: Store, item: dict, found: route.Route) -> MsgData:
     data = MsgData(
         mlist=found.mlist, role=found.role, raw=item["raw"], msg=msg, inbound_id=item["id"],
         received_at=item["received_at"], mail_from=item["mail_from"], recipients=found.recipients,
-        defects=defects, confidential=confidential.envelope_confidential(item["rcpt_tos"]),
+        defects=defects, confidential=markers.envelope_confidential(item["rcpt_tos"]),
     )
     for stage in STAGES[found.role]:
         try:

@@ -26,7 +26,7 @@ from email.utils import formatdate
 
 from listserv.addresses import sub_address
 from listserv.lists import MailingList
-from listserv.pipeline import confidential_copy
+from listserv.confidential import copy as confidential_copy
 from listserv.pipeline.msgdata import ACCEPT, MsgData
 from listserv.pipeline.rules.loop import list_id
 from listserv.store import Store
@@ -116,7 +116,7 @@ async def decorate(store: Store, data: MsgData) -> None:
     if made_id:
         data.message_id = made_message_id(data)
     new = _new_headers(data, made_id)
-    if data.confidential:  # tag, Sensitivity, Reply-To, To/Cc without outsiders (listserv.pipeline.confidential_copy)
+    if data.confidential:  # tag, Sensitivity, Reply-To, To/Cc without outsiders (listserv.confidential.copy)
         new = confidential_copy.headers(data.mlist, new, data.outside)
     # A signed confidential post keeps its body byte for byte (the notice then wraps it, never edits it).
     edited = None if data.confidential and confidential_copy.sealed(data.msg) else _from_message(data, new)

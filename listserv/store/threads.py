@@ -150,7 +150,7 @@ async def live_threads_of(db: aiosqlite.Connection, list_id: int, message_ids: I
 
 
 async def raise_confidential(db: aiosqlite.Connection, thread_ids: Sequence[int]) -> None:
-    """Make these threads confidential (listserv.pipeline.confidential.remark); the flag never goes down.
+    """Make these threads confidential (listserv.confidential.thread.remark); the flag never goes down.
 
     Their stored subject goes too: it only serves the subject fallback, which
     never joins a confidential thread, and retention must not find it left.

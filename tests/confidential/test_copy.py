@@ -6,8 +6,8 @@ import functools
 import logging
 
 from listserv import logscrub
-from listserv.pipeline import confidential_copy
-from listserv.pipeline.confidential import envelope_confidential, has_tag
+from listserv.confidential import copy as confidential_copy
+from listserv.confidential.markers import envelope_confidential, has_tag
 
 from .conftest import parsed
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from listserv import lists
-from listserv.pipeline.confidential_copy import folded
+from listserv.confidential.markers import folded
 from listserv.store import held, messages
 from listserv.store import digests as store_digests
 

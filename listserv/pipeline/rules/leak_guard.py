@@ -4,7 +4,7 @@ The list never sends those addresses its copy, but the sender's mail program
 may already have: with the list's `leak_guard` at hold, a moderator looks
 first; at notify (the default) the post goes out to the members with To/Cc
 reduced to the list. Either way the sender and the moderators are told which
-addresses were outside (listserv.pipeline.confidential.warn).
+addresses were outside (listserv.confidential.guard.warn).
 """
 
 from __future__ import annotations

@@ -21,12 +21,12 @@ import base64
 import html
 import re
 import secrets
-import unicodedata
 from email import policy
 from email.message import EmailMessage, Message
 
 from listserv import message
 from listserv.addresses import sub_address
+from listserv.confidential.markers import folded
 from listserv.lists import MailingList
 
 SENSITIVITY = "Company-Confidential"
@@ -39,15 +39,6 @@ SEALED = frozenset((
 DROPPED = ("Mail-Followup-To",)
 _BODY_TAG = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
-
-
-def folded(text: str) -> str:
-    """Text as compared for markers: NFKC (full-width brackets are brackets) and case-folded.
-
-    >>> folded("［Confidential］")
-    '[confidential]'
-    """
-    return unicodedata.normalize("NFKC", text).casefold()
 
 
 def tagged(subject: str, tag: str) -> str:
