@@ -1,7 +1,9 @@
 """The `get N` command: archived post number N, attached exactly as it was received, for members only.
 
 A confidential post goes only to members entitled to it; to anyone else it
-does not exist, so its number gives nothing away.
+does not exist, so its number gives nothing away. It comes marked as a list
+copy of it would (tag, Sensitivity, notice, no read-receipt headers), so a
+mail program treats it with the same care.
 """
 
 from __future__ import annotations
@@ -22,4 +24,12 @@ async def run(request: Request, rest: str) -> Result:
         return Result(f"There is no post number {int(number)} in the archive of {mlist.address}.")
     if post["raw"] is None:
         return Result(f"Post {post['id']} is no longer kept in full; its content was purged.")
-    return Result(f"Post {post['id']} is attached.", attached=((f"post-{post['id']}.eml", post["raw"]),))
+    raw = await _marked(request, post["raw"]) if post["confidential"] else post["raw"]
+    return Result(f"Post {post['id']} is attached.", attached=((f"post-{post['id']}.eml", raw),))
+
+
+async def _marked(request: Request, raw: bytes) -> bytes:
+    """The confidential copy the list would send. Imported here: the pipeline imports the command table."""
+    from listserv.pipeline.confidential import copy_of_archived
+
+    return await copy_of_archived(request.db, request.mlist, raw)

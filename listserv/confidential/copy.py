@@ -35,8 +35,15 @@ SEALED = frozenset((
     "multipart/signed", "multipart/encrypted", "application/pkcs7-mime", "application/x-pkcs7-mime",
     "application/pgp-encrypted",
 ))
-# Headers that would send a reply-all somewhere else than the list; a confidential copy carries none of them.
-DROPPED = ("Mail-Followup-To",)
+# Headers that make a reader's mail program send something (a reply, a read receipt, a delivery report) to an
+# address of the sender's choosing; a confidential copy carries none of them (unsafe() below adds the class:
+# every *-To header but the ones the list sets, and every Resent-* header).
+DROPPED = (
+    "Mail-Followup-To", "Mail-Reply-To", "Disposition-Notification-To", "Disposition-Notification-Options",
+    "Return-Receipt-To", "Read-Receipt-To", "X-Confirm-Reading-To", "Errors-To", "Return-Receipt-Requested",
+    "Generate-Delivery-Report", "Return-Path", "X-Pmrqc", "Followup-To",
+)
+_KEPT_TO = frozenset(("to", "reply-to", "in-reply-to"))
 _BODY_TAG = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 
@@ -78,6 +85,19 @@ def headers(mlist: MailingList, new: list[tuple[str, str | None]], outside: list
     if outside:
         kept += [("To", mlist.address), ("Cc", None)]
     return kept
+
+
+def unsafe(name: str) -> bool:
+    """A header a confidential copy never carries from the incoming post (the list sets its own To and Reply-To).
+
+    >>> [unsafe(n) for n in ("Disposition-Notification-To", "X-Confirm-Reading-To", "Resent-From", "ERRORS-TO ")]
+    [True, True, True, True]
+    >>> [unsafe(n) for n in ("To", "In-Reply-To", "Reply-To", "Subject", "X-Mailer")]
+    [False, False, False, False, False]
+    """
+    low = name.strip().lower()
+    dropped = {d.lower() for d in DROPPED}
+    return low in dropped or low.startswith("resent-") or (low.endswith("-to") and low not in _KEPT_TO)
 
 
 def sealed(msg: Message | None) -> bool:

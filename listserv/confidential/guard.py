@@ -15,15 +15,18 @@ import logging
 from email import policy
 from email.message import Message
 from email.parser import BytesHeaderParser
+from typing import TYPE_CHECKING
 
 import aiosqlite
 
 from listserv import message, notices
 from listserv.addresses import header_addresses, split
-from listserv.config import Settings
 from listserv.confidential import markers, thread
-from listserv.pipeline.msgdata import FORWARD, HOLD, Decision, MsgData, Reason
-from listserv.store import Store, audit, members
+from listserv.config import Settings
+from listserv.store import audit, members
+
+if TYPE_CHECKING:  # the pipeline imports this package; MsgData is only named here
+    from listserv.pipeline.msgdata import MsgData
 
 log = logging.getLogger(__name__)
 ACTOR = "pipeline"
@@ -38,21 +41,6 @@ async def classify(db: aiosqlite.Connection, data: MsgData) -> list[str]:
     if not why and await thread.in_thread(db, data.mlist.id, data.message_id, found.referenced):
         why = ["thread"]
     return why
-
-
-async def guard_forward(store: Store, data: MsgData) -> None:
-    """The stage after -owner and -bounces planning: confidential mail (by markers, thread, or because it
-    cannot be read) is held flagged and masked, and forwarded only to owners entitled to confidential posts."""
-    data.confidential = bool(await classify(store.db, data))
-    if not data.confidential:
-        return
-    if data.decision is None or data.decision.action != FORWARD:
-        return
-    entitled = await members.entitled_among(store.db, data.mlist.id, data.forward_to)
-    data.forward_to = [address for address in data.forward_to if address in entitled]
-    if not data.forward_to:
-        text = "confidential content, and no owner entitled to confidential posts to forward it to; kept here"
-        data.decision = Decision(HOLD, (*data.decision.reasons, Reason("confidential", text)))
 
 
 async def outside_recipients(db: aiosqlite.Connection, data: MsgData) -> list[str]:

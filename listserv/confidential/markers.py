@@ -60,8 +60,8 @@ def has_tag(subject: str, tag: str) -> bool:
 def sensitive(value: str) -> bool:
     """A Sensitivity value that marks a post: its first word, comments and parameters ignored.
 
-    >>> sensitive("Private; x"), sensitive("private (outlook)"), sensitive(" Company-Confidential"), sensitive("Personal")
-    (True, True, True, False)
+    >>> [sensitive(v) for v in ("Private; x", "private (outlook)", " Company-Confidential", "Personal")]
+    [True, True, True, False]
     """
     word = re.split(r"[\s;(]", folded(value).strip(), maxsplit=1)[0]
     return word in SENSITIVE

@@ -24,8 +24,8 @@ import aiosqlite
 
 from listserv import message
 from listserv.confidential import markers
-from listserv.store import inbound, messages, threads
 from listserv.store import confidential as store_confidential
+from listserv.store import inbound, messages, threads
 
 log = logging.getLogger(__name__)
 

@@ -30,18 +30,15 @@ import aiosqlite
 
 from listserv import message
 from listserv.addresses import sub_address
+from listserv.confidential import guard, thread
 from listserv.config import Settings
-from listserv.confidential import guard, markers, thread
 from listserv.lists import MailingList
 from listserv.pipeline import decorate, parse
-from listserv.pipeline.msgdata import ACCEPT, Decision, MsgData
+from listserv.pipeline.msgdata import ACCEPT, FORWARD, HOLD, Decision, MsgData, Reason
 from listserv.store import Store, members, messages, outbound
 from listserv.store import digests as store_digests
 
 log = logging.getLogger(__name__)
-
-guard_forward = guard.guard_forward  # the -owner and -bounces stage (STAGES in listserv.pipeline)
-
 
 async def mark(store: Store, data: MsgData) -> None:
     """The stage: set data.confidential and, when set, data.outside."""
@@ -50,6 +47,21 @@ async def mark(store: Store, data: MsgData) -> None:
     if data.confidential:
         data.outside = await guard.outside_recipients(store.db, data)
         log.info("inbound %s to %s: confidential (%s)", data.inbound_id, data.mlist.address, ",".join(why))
+
+
+async def guard_forward(store: Store, data: MsgData) -> None:
+    """The stage after -owner and -bounces planning: confidential mail (by markers, thread, or because it
+    cannot be read) is held flagged and masked, and forwarded only to owners entitled to confidential posts."""
+    data.confidential = bool(await guard.classify(store.db, data))
+    if not data.confidential:
+        return
+    if data.decision is None or data.decision.action != FORWARD:
+        return
+    entitled = await members.entitled_among(store.db, data.mlist.id, data.forward_to)
+    data.forward_to = [address for address in data.forward_to if address in entitled]
+    if not data.forward_to:
+        text = "confidential content, and no owner entitled to confidential posts to forward it to; kept here"
+        data.decision = Decision(HOLD, (*data.decision.reasons, Reason("confidential", text)))
 
 
 async def recheck(db: aiosqlite.Connection, data: MsgData) -> None:

@@ -25,8 +25,8 @@ from email.header import Header
 from email.utils import formatdate
 
 from listserv.addresses import sub_address
-from listserv.lists import MailingList
 from listserv.confidential import copy as confidential_copy
+from listserv.lists import MailingList
 from listserv.pipeline.msgdata import ACCEPT, MsgData
 from listserv.pipeline.rules.loop import list_id
 from listserv.store import Store
@@ -103,8 +103,10 @@ def _new_headers(data: MsgData, made_id: bool) -> list[tuple[str, str]]:
     return list_headers(mlist) + extra
 
 
-def _dropped(name: str, new: list[tuple[str, str | None]]) -> bool:
+def _dropped(name: str, new: list[tuple[str, str | None]], confidential: bool) -> bool:
     low = name.strip().lower()
+    if confidential and confidential_copy.unsafe(low):  # read receipts and the like (listserv.confidential.copy)
+        return True
     return low.startswith("list-") or low in REPLACED or low in {n.lower() for n, _ in new}
 
 
@@ -120,7 +122,7 @@ async def decorate(store: Store, data: MsgData) -> None:
         new = confidential_copy.headers(data.mlist, new, data.outside)
     # A signed confidential post keeps its body byte for byte (the notice then wraps it, never edits it).
     edited = None if data.confidential and confidential_copy.sealed(data.msg) else _from_message(data, new)
-    data.content = edited or _from_bytes(data.raw, new)
+    data.content = edited or _from_bytes(data.raw, new, data.confidential)
     if data.confidential:
         data.content = confidential_copy.with_notice(data.content, str(data.mlist.get("confidential_notice")))
 
@@ -131,7 +133,7 @@ def _from_message(data: MsgData, new: list[tuple[str, str | None]]) -> bytes | N
         return None
     try:
         msg = data.msg
-        for name in {n for n in msg.keys() if _dropped(n, new)}:
+        for name in {n for n in msg.keys() if _dropped(n, new, data.confidential)}:
             del msg[name]
         for name, value in new:
             if value is not None:  # None: the header is only removed (a confidential copy's Cc)
@@ -147,7 +149,7 @@ def _from_message(data: MsgData, new: list[tuple[str, str | None]]) -> bytes | N
     return None
 
 
-def _from_bytes(raw: bytes, new: list[tuple[str, str | None]]) -> bytes:
+def _from_bytes(raw: bytes, new: list[tuple[str, str | None]], confidential: bool = False) -> bytes:
     """Swap header lines in the raw header block; the body goes out byte for byte as received."""
     if raw.startswith(b"From "):
         raw = raw.partition(b"\n")[2]
@@ -160,7 +162,7 @@ def _from_bytes(raw: bytes, new: list[tuple[str, str | None]]) -> bytes:
                 kept.append(line)
             continue
         name = line.partition(b":")[0].decode("ascii", "replace")
-        dropping = _dropped(name, new)
+        dropping = _dropped(name, new, confidential)
         if not dropping:
             kept.append(line)
     ours = [f"{name}: {_encoded(value)}".encode("ascii") for name, value in new if value is not None]
