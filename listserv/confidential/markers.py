@@ -95,21 +95,22 @@ def examine(msg: Message | None, raw: bytes, tag: str, all_confidential: bool = 
     a policy.default or a compat32 message alike.
     """
     found = ["list"] if all_confidential else []
-    if msg is None:
-        head = _header_block(raw)
-        found += ["unparsed"] if _text_marked(head, tag) else []
-        return Findings(found, list(dict.fromkeys(_ids_in(raw.decode("latin-1"))))[:MAX_IDS])
+    if msg is None:  # nobody can tell what it holds: confidential, and its raw <id> tokens still count
+        return Findings([*found, "unparsed"], list(dict.fromkeys(_ids_in(raw.decode("latin-1"))))[:MAX_IDS])
     if any(has_tag(subject, tag) for subject in subjects(msg)):
         found.append("tag")
     if any(sensitive(value) for value in message.header_all(msg, "Sensitivity")):
         found.append("sensitivity")
     scan = Scan(msg)
-    texts = scan.texts()
-    if any(_text_marked(text, tag) for text in texts) or any(_headers_marked(inner, tag) for inner in scan.enclosed):
-        found.append("enclosed")
+    try:
+        if any(_text_marked(t, tag) for t in scan.texts()) or any(_headers_marked(m, tag) for m in scan.enclosed):
+            found.append("enclosed")
+        referenced = _referenced(msg, scan)
+    except Exception:  # a part tree the email package cannot walk: what it hides cannot be told
+        scan.incomplete, referenced = True, header_ids(msg)
     if scan.incomplete:
         found.append("unscanned")
-    return Findings(found, _referenced(msg, scan))
+    return Findings(found, referenced)
 
 
 def classify(msg: Message | None, raw: bytes, tag: str, all_confidential: bool = False) -> list[str]:
@@ -118,11 +119,11 @@ def classify(msg: Message | None, raw: bytes, tag: str, all_confidential: bool =
 
 
 def subjects(msg: Message) -> list[str]:
-    """Every reading of every Subject header: decoded leniently and as written."""
+    """Every reading of every Subject header: decoded leniently and as written (8-bit bytes as UTF-8 or Latin-1)."""
     found = []
     for name, value in msg.raw_items():
         if name.lower() == "subject":
-            found += [message.decode_words(str(value)), str(value)]
+            found += [message.header_value(value), message.unescaped(str(value))]
     return found
 
 
@@ -177,6 +178,7 @@ class Scan:
             if isinstance(children, list):
                 kids = [child for child in children if isinstance(child, Message)]
                 if part.get_content_maintype() == "message":
+                    kids = [_reencoded(part, kid) for kid in kids]
                     self.enclosed += kids
                 pending.extend(reversed(kids))
                 continue
@@ -189,6 +191,20 @@ class Scan:
                 self.enclosed.append(inner)
                 pending.append(inner)
             yield _text(part, data)
+
+
+def _reencoded(container: Message, kid: Message) -> Message:
+    """The enclosed message of a message/* part that carries a transfer encoding (not allowed, but sent): the
+    parser read the encoded text as a body without headers; decoded and parsed again, it shows its headers."""
+    encoding = str(container.get("Content-Transfer-Encoding", "")).strip().lower()
+    payload = kid.get_payload()
+    if encoding not in ("base64", "quoted-printable") or kid.keys() or not isinstance(payload, str):
+        return kid
+    shell = Message()
+    shell["Content-Transfer-Encoding"] = encoding
+    shell.set_payload(payload)
+    data = _decoded(shell)
+    return _parsed(data) or kid
 
 
 def _readable(part: Message) -> bool:
@@ -220,6 +236,11 @@ def _enclosed_bytes(part: Message, data: bytes) -> Message | None:
     name = (_filename(part) or "").lower()
     if not (kind.startswith("message/") or kind == "text/rfc822-headers" or name.endswith(".eml")):
         return None
+    return _parsed(data)
+
+
+def _parsed(data: bytes) -> Message | None:
+    """Bytes that start with a header block, parsed (compat32: lenient and cheap); None otherwise."""
     if not _HEADER_BLOCK.match(data.lstrip()):
         return None
     try:
@@ -272,9 +293,3 @@ def _headers_marked(msg: Message, tag: str) -> bool:
 def _ids_in(text: str) -> list[str]:
     """<id> tokens and the ids of Message-ID/In-Reply-To/References lines, in order."""
     return [m.group(1) for m in _ID_TOKEN.finditer(text)] + _ID_LINE.findall(text)
-
-
-def _header_block(raw: bytes) -> str:
-    """The header block of a message that did not parse, raw and with encoded words decoded."""
-    head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0].decode("latin-1")
-    return head + "\n" + message.decode_words(head)
