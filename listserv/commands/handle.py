@@ -72,8 +72,11 @@ async def run_one(request: Request, command: parser.Command) -> Result:
         return Result(str(exc), for_stranger=command.name in STRANGER_COMMANDS)
 
 
-async def answer(request: Request, found: parser.Commands, in_reply_to: str = "") -> bool:
-    """Run the commands in order, queue their notices and the reply (when someone may get one); True if replied."""
+async def answer(request: Request, found: parser.Commands, in_reply_to: str = "", quote: bool = True) -> bool:
+    """Run the commands in order, queue their notices and the reply (when someone may get one); True if replied.
+
+    quote False (a confidential message): the reply does not repeat the line that stopped reading.
+    """
     results = [(command, await run_one(request, command)) for command in found.commands]
     for content, to in request.mail:
         await notices.queue(request.db, request.settings, request.mlist, content, to)
@@ -81,20 +84,23 @@ async def answer(request: Request, found: parser.Commands, in_reply_to: str = ""
     if replied:
         results = fit(results, request.settings.server.max_message_size)
         attached = [item for _, result in results for item in result.attached]
-        text = summary(request.mlist.address, found, results)
+        text = summary(request.mlist.address, found, results, quote)
         content = mail.reply(request.mlist, request.sender, text, in_reply_to, attached)
         await notices.queue(request.db, request.settings, request.mlist, content, [request.sender])
     return replied
 
 
-def summary(list_address: str, found: parser.Commands, results: list[tuple[parser.Command, Result]]) -> str:
+def summary(
+    list_address: str, found: parser.Commands, results: list[tuple[parser.Command, Result]], quote: bool = True
+) -> str:
     """The reply's text: each command line quoted, then what it did; the line that stopped reading; the limit."""
     request = sub_address(list_address, "request")
     help_hint = f'Send "help" to {request} for the list of commands.'
     parts = [f"Results of your commands to {request}:"]
     parts += [f"> {command.line}\n{result.text}" for command, result in results]
     if found.unknown:
-        parts.append(f"> {found.unknown}\nThis is not a command, so reading stopped here. {help_hint}")
+        stopped = f"> {found.unknown}\nThis is" if quote else "A line of your confidential message is"
+        parts.append(f"{stopped} not a command, so reading stopped here. {help_hint}")
     if found.truncated:
         parts.append(f"Only the first {parser.MAX_COMMANDS} commands were carried out; the rest were ignored.")
     if not results and not found.unknown:

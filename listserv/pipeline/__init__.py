@@ -65,7 +65,7 @@ STAGES = {
     "post": POST,
     "confidential": POST,
     "owner": (parse.read_headers, forward.plan, confidential.guard_forward),  # confidential: entitled owners only
-    "request": (parse.read_headers, requests.plan),  # email commands; act() runs them in the transaction
+    "request": (parse.read_headers, confidential.flag, requests.plan),  # email commands, run in the transaction
     "bounces": (parse.read_headers, bounce.plan, confidential.guard_forward),  # VERP, flufl.bounce; record() counts
     "confirm": (parse.read_headers, requests.plan),  # NAME-confirm+TOKEN@: `confirm TOKEN`
 }

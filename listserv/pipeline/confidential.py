@@ -49,6 +49,12 @@ async def mark(store: Store, data: MsgData) -> None:
         log.info("inbound %s to %s: confidential (%s)", data.inbound_id, data.mlist.address, ",".join(why))
 
 
+async def flag(store: Store, data: MsgData) -> None:
+    """The -request stage: a confidential command message is held masked if it is held, and its reply
+    quotes none of its lines (the sender's From may be forged)."""
+    data.confidential = bool(await guard.classify(store.db, data))
+
+
 async def guard_forward(store: Store, data: MsgData) -> None:
     """The stage after -owner and -bounces planning: confidential mail (by markers, thread, or because it
     cannot be read) is held flagged and masked, and forwarded only to owners entitled to confidential posts."""

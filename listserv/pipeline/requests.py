@@ -43,7 +43,7 @@ async def act(db: aiosqlite.Connection, settings: Settings, data: MsgData) -> st
     mlist = data.mlist
     member = await membership.member_in(db, mlist.id, data.sender) if data.sender else None
     request = Request(db, settings, mlist, data.sender, data.sender_name, member, data.received_at)
-    replied = await handle.answer(request, data.commands, data.message_id)
+    replied = await handle.answer(request, data.commands, data.message_id, quote=not data.confidential)
     names = ",".join(command.name for command in data.commands.commands) or "-"
     log.info(
         "inbound %s to %s: commands %s; %d notice(s); reply %s", data.inbound_id,

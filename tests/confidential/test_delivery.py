@@ -159,3 +159,32 @@ async def test_mail_to_owner_with_the_tag_reaches_entitled_owners_only(store, te
     rcpts = ("team-owner@example.org",)
     assert await submit(secret("c9@example.org", to=rcpts[0]), rcpts=rcpts) == {rcpts[0]: "held"}
     assert all(leaked(c) == [] for cs in (await queued(store)).values() for c in cs)
+
+
+SENDS_ELSEWHERE = (
+    ("Disposition-Notification-To", "a@spy.example"), ("Return-Receipt-To", "b@spy.example"),
+    ("X-Confirm-Reading-To", "c@spy.example"), ("Mail-Reply-To", "d@spy.example"),
+    ("Mail-Followup-To", "e@spy.example"), ("Errors-To", "f@spy.example"), ("Read-Receipt-To", "g@spy.example"),
+    ("Resent-Reply-To", "h@spy.example"), ("X-Some-Vendor-Notify-To", "i@spy.example"),
+)
+
+
+async def test_confidential_copies_carry_no_header_that_mails_elsewhere(store, team, submit):
+    """Receipt and reply redirections of a confidential post are gone from every copy, edited or wrapped."""
+    signed = (b'MIME-Version: 1.0\r\nContent-Type: multipart/signed; boundary="sig"; protocol="application/pgp-'
+              b'signature"\r\n\r\n--sig\r\nContent-Type: text/plain\r\n\r\nsigned\r\n--sig\r\nContent-Type: '
+              b"application/pgp-signature\r\n\r\nAAAA\r\n--sig--\r\n")
+    await submit(secret("c1@example.org", headers=SENDS_ELSEWHERE))
+    head = compose("[CONFIDENTIAL] signed", "", "s@example.org", headers=SENDS_ELSEWHERE).split(b"\r\n\r\n")[0]
+    await submit(head + b"\r\n" + signed)
+    copies = (await queued(store))["bob@example.org"]
+    assert len(copies) == 2
+    for content in copies:
+        assert b"spy.example" not in content
+        assert parsed(content)["Reply-To"] == "team+confidential@example.org"
+
+
+async def test_ordinary_posts_keep_their_receipt_headers(store, team, submit):
+    """The drop is for confidential copies only: an ordinary post's headers are the sender's business."""
+    await submit(compose(headers=SENDS_ELSEWHERE[:1]))
+    assert b"a@spy.example" in (await queued(store))["bob@example.org"][0]

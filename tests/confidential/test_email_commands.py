@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import NOT_ENTITLED, compose, leaked, queued, secret
+from .conftest import NOT_ENTITLED, compose, leaked, parsed, queued, secret
 
 REQUEST = "team-request@example.org"
 
@@ -32,3 +32,24 @@ async def test_search_and_get_by_an_entitled_member(store, team, submit):
     [reply] = await _ask(store, submit, "bob@example.org", "search conviction\nget 1\n", "q2@x")
     assert b"Quillfeather" in reply and b"Post 1 is attached." in reply
     assert "Zanzibarian" in leaked(reply)
+
+
+async def test_get_returns_a_confidential_post_marked_like_a_list_copy(store, team, submit):
+    """`get` of a confidential post attaches it with the tag, Sensitivity and notice, and no read-receipt headers."""
+    receipts = (("Disposition-Notification-To", "spy@elsewhere.example"), ("Return-Receipt-To", "spy@elsewhere.example"))
+    await submit(compose("Quillfeather sentencing", "Zanzibarian text.\n", "c1@example.org",
+                         headers=(("Sensitivity", "Private"), *receipts)))
+    [reply] = await _ask(store, submit, "bob@example.org", "get 1\n", "q3@x")
+    attached = parsed(reply).get_payload()[1].get_payload()[0]
+    assert attached["Sensitivity"] == "Company-Confidential" and "[CONFIDENTIAL]" in attached["Subject"]
+    assert b"spy@elsewhere.example" not in reply and b"Confidential thread" in reply
+
+
+async def test_a_confidential_command_message_is_not_quoted_back(store, team, submit):
+    """A reply-all that reached -request from a confidential thread: the answer repeats none of its lines."""
+    await submit(secret("c1@example.org"))
+    raw = compose("Re: x", "Zanzibarian said more.\n", "q4@x", sender=NOT_ENTITLED, to=REQUEST,
+                  headers=(("In-Reply-To", "<c1@example.org>"),))
+    assert await submit(raw, rcpts=(REQUEST,), mail_from=NOT_ENTITLED) == {REQUEST: "processed"}
+    [reply] = (await queued(store))[NOT_ENTITLED]
+    assert leaked(reply) == [] and b"A line of your confidential message is not a command" in reply
