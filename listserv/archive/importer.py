@@ -53,8 +53,8 @@ from listserv import lists
 from listserv.archive import mbox, retention
 from listserv.archive.extract import Context, parse_chunk
 from listserv.archive.threading import archive_posts
-from listserv.errors import BadMbox
 from listserv.confidential import thread as confidential_thread
+from listserv.errors import BadMbox
 from listserv.store import Store, messages, search_index
 
 BATCH = 500  # messages per parse task and per write transaction

@@ -17,8 +17,8 @@ import sqlite3
 
 import aiosqlite
 
-from listserv.config import Settings
 from listserv.confidential import markers
+from listserv.config import Settings
 from listserv.errors import StoreError
 from listserv.pipeline import (
     bounce, confidential, decorate, dispose, forward, parse, requests, route, to_archive, to_digest, to_outbound,

@@ -36,7 +36,8 @@ async def test_search_and_get_by_an_entitled_member(store, team, submit):
 
 async def test_get_returns_a_confidential_post_marked_like_a_list_copy(store, team, submit):
     """`get` of a confidential post attaches it with the tag, Sensitivity and notice, and no read-receipt headers."""
-    receipts = (("Disposition-Notification-To", "spy@elsewhere.example"), ("Return-Receipt-To", "spy@elsewhere.example"))
+    spy = "spy@elsewhere.example"
+    receipts = (("Disposition-Notification-To", spy), ("Return-Receipt-To", spy))
     await submit(compose("Quillfeather sentencing", "Zanzibarian text.\n", "c1@example.org",
                          headers=(("Sensitivity", "Private"), *receipts)))
     [reply] = await _ask(store, submit, "bob@example.org", "get 1\n", "q3@x")
