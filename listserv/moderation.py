@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from listserv import lists, message, notices
+from listserv.confidential import guard
 from listserv.config import Settings
 from listserv.errors import AlreadyDecided, NoSuchHeld, Refused
 from listserv.lists import MailingList
@@ -73,6 +74,13 @@ async def _post(store: Store, mlist: MailingList, row: dict) -> MsgData:
     data.forward_to = await forward.owners(store.db, mlist.id)
     if not data.forward_to:
         raise Refused(f"{mlist.address} still has no owner or moderator to forward held message {row['id']} to")
+    data.confidential = data.confidential or bool(await guard.classify(store.db, data))
+    if data.confidential:  # the forwarding guard, as the pipeline applies it (listserv.confidential.guard)
+        entitled = await members.entitled_among(store.db, mlist.id, data.forward_to)
+        data.forward_to = [address for address in data.forward_to if address in entitled]
+    if not data.forward_to:
+        raise Refused(f"held message {row['id']} is confidential and no owner of {mlist.address} is entitled"
+                      " to confidential posts; entitle one (members set LIST ADDRESS confidential true) first")
     data.content = notices.owner_forward(mlist, data.raw, data.subject)
     return data
 

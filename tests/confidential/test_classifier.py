@@ -251,3 +251,22 @@ async def test_no_entitled_owner_keeps_it_held_and_masked(store, two_owners, sub
     assert row["confidential"]
     for address in ("olga@example.org", "otto@example.org"):
         assert all(leaked(copy) == [] for copy in (await queued(store)).get(address, []))
+
+
+async def test_approving_held_owner_mail_about_a_confidential_post_forwards_to_entitled_owners_only(
+    store, settings, two_owners, submit, cli
+):
+    """Held because no owner was entitled: approving it is refused until one is, then only that owner gets it."""
+    await store.write(members.update, two_owners.id, "olga@example.org", "confidential", 0)
+    await submit(secret("c1@example.org"))
+    raw = compose("Re: question", "more\n", "o1@example.org", to=OWNER, headers=(("In-Reply-To", "<c1@example.org>"),))
+    assert await submit(raw, rcpts=(OWNER,)) == {OWNER: "held"}
+    [row] = await held.waiting(store.db, two_owners.id)
+    before = await queued(store)
+    refused = await cli("held", "approve", str(row["id"]), "--by", "mod@example.org")
+    assert refused.exit_code == 1 and "no owner of team@example.org is entitled" in refused.output
+    await store.write(members.update, two_owners.id, "olga@example.org", "confidential", 1)
+    assert (await cli("held", "approve", str(row["id"]), "--by", "mod@example.org")).exit_code == 0
+    after = await queued(store)
+    assert len(after["olga@example.org"]) == len(before.get("olga@example.org", [])) + 1
+    assert len(after.get("otto@example.org", [])) == len(before.get("otto@example.org", []))
