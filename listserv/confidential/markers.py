@@ -38,12 +38,16 @@ _HEADER_BLOCK = re.compile(rb"\A(?:[!-9;-~]+:[^\r\n]*\r?\n(?:[ \t][^\r\n]*\r?\n)
 
 
 def folded(text: str) -> str:
-    """Text as compared for markers: NFKC (full-width brackets are brackets) and case-folded.
+    """Text as compared for markers: NFKC (full-width brackets are brackets), invisible format characters
+    (zero-width spaces and joiners, direction marks) removed, and case-folded.
 
-    >>> folded("［Confidential］")
-    '[confidential]'
+    >>> folded("［Confidential］"), folded("[CONFI\u200bDENTIAL\u200e]")
+    ('[confidential]', '[confidential]')
     """
-    return unicodedata.normalize("NFKC", text).casefold()
+    text = unicodedata.normalize("NFKC", text)
+    if not text.isascii():
+        text = "".join(char for char in text if unicodedata.category(char) != "Cf")
+    return text.casefold()
 
 
 def has_tag(subject: str, tag: str) -> bool:
