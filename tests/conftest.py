@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from listserv import config
 from listserv.store import Store
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parent / "data" / "corpus"  # copies of real messages; see its README
 
 
 def free_port() -> int:

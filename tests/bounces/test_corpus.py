@@ -1,4 +1,4 @@
-"""The real bounces of ../shared/corpus/bounces/: the addresses found match the expected ones (table-driven)."""
+"""The real bounces of tests/data/corpus/bounces/: the addresses found match the expected ones (table-driven)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,6 @@ def _table() -> list[tuple[str, bool, set[str], set[str]]]:
     return rows
 
 
-@pytest.mark.skipif(not SAMPLES, reason="shared corpus not present")
 def test_match_rate_is_at_least_95_percent():
     """scan() finds exactly upstream's permanent and temporary addresses for >= 95% of the corpus (printed)."""
     rows = _table()
@@ -44,7 +43,6 @@ def test_match_rate_is_at_least_95_percent():
     assert matched / len(rows) >= TARGET
 
 
-@pytest.mark.skipif(not SAMPLES, reason="shared corpus not present")
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 async def test_each_bounce_through_the_pipeline_counts_its_members(store, settings, team, name):
     """Every corpus bounce to -bounces gets a decision; its expected permanent addresses, made members, score 1."""
@@ -70,7 +68,6 @@ def test_decision_names_are_the_pipelines():
     assert (OUTCOMES[BOUNCE], OUTCOMES[DISCARD], OUTCOMES[FORWARD]) == ("recorded", "discarded", "forwarded")
 
 
-@pytest.mark.skipif(not SAMPLES, reason="shared corpus not present")
 async def test_a_bounce_names_no_content_in_the_audit(store, settings, team):
     """The audit rows of a counted bounce name the member and the score, never the bounce's text."""
     await store.write(members.add, team.id, {"address": "zzzzz@example.uk"})

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 from listserv import bounces, lists
 from listserv.store import audit, held, members
-from tests.bounces.conftest import manifest, sample
+from tests.bounces.conftest import sample
 from tests.bounces.helpers import BOUNCES, LIST, queued, submit
 
 VERP_BOB = "team-bounces+bob=example.org@example.org"
-NEEDS_CORPUS = pytest.mark.skipif(not manifest(), reason="shared corpus not present")
 
 UNREADABLE = b"""From: postmaster@mx.example.net
 To: team-bounces@example.org
@@ -32,7 +29,6 @@ async def _score(store, team, address: str) -> float:
     return (await members.get(store.db, team.id, address))["bounce_score"]
 
 
-@NEEDS_CORPUS
 async def test_a_verp_bounce_counts_for_the_member_it_names(store, settings, team):
     """A DSN to bob's VERP address counts for bob, even though the DSN itself names someone else."""
     outcome = await submit(store, settings, sample("dsn_02.txt"), rcpts=(VERP_BOB,), mail_from="")
@@ -46,7 +42,6 @@ async def test_an_unreadable_verp_bounce_still_counts(store, settings, team):
     assert outcome == {VERP_BOB: "recorded"} and await _score(store, team, "bob@example.org") == 1.0
 
 
-@NEEDS_CORPUS
 async def test_a_verp_warning_is_not_counted(store, settings, team):
     """A delayed-delivery DSN (temporary) to a VERP address is dropped with a reason, the score unchanged."""
     outcome = await submit(store, settings, sample("dsn_06.txt"), rcpts=(VERP_BOB,), mail_from="")
@@ -73,7 +68,6 @@ async def test_an_unreadable_bounce_goes_to_the_owners(store, settings, team):
     assert original.get_content()["Subject"] == "something about your mail"
 
 
-@NEEDS_CORPUS
 async def test_a_bounce_naming_only_strangers_goes_to_the_owners(store, settings, team):
     """A readable bounce for addresses that are not members is forwarded, saying so."""
     outcome = await submit(store, settings, sample("dsn_02.txt"), rcpts=(BOUNCES,), mail_from="")
@@ -82,7 +76,6 @@ async def test_a_bounce_naming_only_strangers_goes_to_the_owners(store, settings
     assert "names no member" in next(note["message"].iter_parts()).get_content()
 
 
-@NEEDS_CORPUS
 async def test_a_verp_bounce_for_a_former_member_is_dropped(store, settings, team):
     """A VERP bounce for an address that left the list is dropped, not forwarded."""
     await store.write(members.remove, team.id, "bob@example.org")

@@ -5,18 +5,15 @@ from __future__ import annotations
 import asyncio
 
 import aiosmtplib
-import pytest
 
-from listserv.store import Store
+from listserv.store import Store, inbound
 from listserv.store import held as store_held
-from listserv.store import inbound
 from tests.conftest import CORPUS
 from tests.e2e.helpers import LIST, make_list, message, send
 
 FILES = sorted((CORPUS / "cpython-email").glob("*.txt")) + sorted((CORPUS / "cpython-email").glob("*.eml"))
 
 
-@pytest.mark.skipif(not FILES, reason="shared corpus not present")
 async def test_every_corpus_message_is_accepted_or_held_with_a_reason(server, sink, cli, smtp_settings):
     """Malformed MIME, bad charsets, missing headers: each message gets 250 and ends accepted or held."""
     await make_list(cli)
