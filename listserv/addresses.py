@@ -7,7 +7,6 @@ NAME-bounces@ (with an optional VERP suffix +LOCAL=DOM) and NAME-confirm+TOKEN@.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.utils import getaddresses
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -41,20 +40,6 @@ def try_normalise(address: str) -> str | None:
         return normalise(address)
     except BadAddress:
         return None
-
-
-def header_addresses(*values: str | None) -> list[str]:
-    """The usable addresses named in From/To/Cc header values, normalised, in order.
-
-    >>> header_addresses('Ann <ANN@example.org>, bob@example.org', None)
-    ['ann@example.org', 'bob@example.org']
-    """
-    found = []
-    for _name, addr in getaddresses([str(v) for v in values if v]):
-        norm = try_normalise(addr)
-        if norm and norm not in found:
-            found.append(norm)
-    return found
 
 
 @dataclass(frozen=True)
