@@ -22,14 +22,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from listserv.addresses import try_normalise
+from listserv.addresses import INVISIBLE, try_normalise
 
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 _WORD_END = re.compile(r'[\s"(<\[,:;]')
 _CLOSING = {'"': '"', "(": ")", "[": "]", "<": ">"}
 _SHOWN = 500  # characters of an entry's text kept for a notice or a hold reason
-# Characters removed from shown text: controls, format characters (bidi overrides), line and paragraph separators.
-_INVISIBLE = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
 
 
 @dataclass(frozen=True)
@@ -50,7 +48,7 @@ def clean(text: str) -> str:
     'evil@x.example Bcc: oops'
     """
     text = " ".join(text.split())
-    text = "".join(ch for ch in text if unicodedata.category(ch) not in _INVISIBLE).strip()
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in INVISIBLE).strip()
     return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
 
 

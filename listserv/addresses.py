@@ -6,6 +6,7 @@ NAME-bounces@ (with an optional VERP suffix +LOCAL=DOM) and NAME-confirm+TOKEN@.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
@@ -13,6 +14,9 @@ from email_validator import EmailNotValidError, validate_email
 from listserv.errors import BadAddress
 
 ROLES = ("post", "confidential", "request", "owner", "bounces", "confirm")
+# Characters no address may hold and no shown text keeps: controls (C0, DEL, C1), format characters (bidi
+# overrides), line and paragraph separators, and the lone surrogates that stand for undecodable bytes.
+INVISIBLE = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
 _SUFFIXES = (("-request", "request"), ("-owner", "owner"), ("-bounces", "bounces"), ("-confirm", "confirm"))
 
 
@@ -32,6 +36,15 @@ def normalise(address: str) -> str:
     except EmailNotValidError as exc:
         raise BadAddress(f"bad address {text!r}: {exc}") from None
     return valid.normalized.casefold()
+
+
+def has_control(text: str) -> bool:
+    """True when text holds a NUL, any other control character or an invisible one (see INVISIBLE).
+
+    >>> has_control("ann@example.org"), has_control("ann\x00@example.org"), has_control("ann\x85@example.org")
+    (False, True, True)
+    """
+    return any(unicodedata.category(ch) in INVISIBLE for ch in text)
 
 
 def try_normalise(address: str) -> str | None:
