@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from typing import Collection
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -39,7 +40,7 @@ def normalise(address: str) -> str:
 
 
 def has_control(text: str) -> bool:
-    """True when text holds a NUL, any other control character or an invisible one (see INVISIBLE).
+    r"""True when text holds a NUL, any other control character or an invisible one (see INVISIBLE).
 
     >>> has_control("ann@example.org"), has_control("ann\x00@example.org"), has_control("ann\x85@example.org")
     (False, True, True)
@@ -108,6 +109,20 @@ def candidates(address: str) -> list[ListAddress]:
         if "+" not in local:
             found.append(ListAddress(f"{local}@{domain}", "post"))
     return found
+
+
+def owning_list(address: str, list_addresses: Collection[str]) -> str | None:
+    """The list among list_addresses that address is one of the addresses of (any sub-address), or None.
+
+    >>> owning_list("Team-Bounces+ann=example.com@example.org", {"team@example.org"})
+    'team@example.org'
+    >>> owning_list("team-confirm+abc@example.org", {"team@example.org"}), owning_list("a@example.org", {"team@example.org"})
+    ('team@example.org', None)
+    """
+    for candidate in candidates(address):
+        if candidate.list_address in list_addresses:
+            return candidate.list_address
+    return None
 
 
 def sub_address(list_address: str, role: str, extra: str = "") -> str:
