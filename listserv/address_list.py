@@ -35,7 +35,7 @@ class Entry:
     """One mailbox (or one unreadable piece) of an address header."""
 
     text: str  # the entry as written, cleaned (clean()): safe to show in a notice or a hold reason
-    address: str  # angle-addr, else addr-spec without comments, as written; '' when there is neither
+    address: str  # angle-addr, else addr-spec without comments, as written; '' for none or an unclosed <...
     name: str  # display name as written (encoded words not decoded); the comment when there is no phrase
     angles: int  # angle-addrs in the entry: more than one means no two mail programs agree on the address
     grouped: bool  # the entry came from group syntax (`name: a, b;`), or is a group name that holds an '@'
@@ -159,13 +159,16 @@ def _entry(tokens: list[tuple[str, str]], grouped: bool) -> list[Entry]:
 
 
 def _angle_address(unit: str) -> str:
-    """The address inside <...>, without an obsolete source route (`<@relay:ann@x>`).
+    """The address inside <...>, without an obsolete source route (`<@relay:ann@x>`); '' when never closed.
 
     >>> _angle_address("<@a.example,@b.example:ann@example.org>"), _angle_address("< ann@example.org >")
     ('ann@example.org', 'ann@example.org')
+    >>> _angle_address("<ann@example.org")
+    ''
     """
-    inner = unit[1:-1] if unit.endswith(">") else unit[1:]
-    inner = inner.strip()
+    if not unit.endswith(">"):
+        return ""
+    inner = unit[1:-1].strip()
     if inner.startswith("@") and ":" in inner:
         inner = inner.partition(":")[2]
     return inner.strip()

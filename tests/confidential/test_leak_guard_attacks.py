@@ -44,7 +44,7 @@ ATTACKS = {
     "garbage-and-encoded": (
         [("Cc", "not an address at all, =?utf-8?q?evil=40x.example?=, <unterminated@x.example"),
          ("To", f"{TEAM}, =?utf-8?q?Eve=0D=0ABcc:_bob@example.org?= <eve@evil.example>")],
-        ["eve@evil.example", "not an address at all", "=?utf-8?q?evil=40x.example?=", "unterminated@x.example"],
+        ["eve@evil.example", "not an address at all", "=?utf-8?q?evil=40x.example?=", "<unterminated@x.example"],
     ),
     "controls-and-bidi": (
         [("Cc", "\"spy\x07\x1b[2J\"@x.example, Evil \u202emoc.live <evil@x.example> <bob@example.org>")],
