@@ -14,9 +14,11 @@ import unicodedata
 
 import pytest
 
+from listserv import lists, moderation
+from listserv.store import held
 from tests.e2e.helpers import send
 
-from .conftest import NOT_ENTITLED, TEAM, leaked, parsed, secret
+from .conftest import NOT_ENTITLED, TEAM, leaked, parsed, queued, secret
 from .test_e2e import make_team
 
 MEMBERS = {"ann@example.org", "bob@example.org", "mod@example.org", NOT_ENTITLED, "dora@example.org",
@@ -92,3 +94,16 @@ async def test_only_inside_entries_leave_the_copy_untouched(server, sink, cli):
     assert not any(NOTICE in c for c in sink.copies_for("mod@example.org") + sink.copies_for("ann@example.org"))
     copy = parsed(sink.copies_for("bob@example.org")[0])
     assert "BOB@example.org" in copy["To"] and "team-request@example.org" in copy["Cc"]
+
+
+async def test_hold_names_unparseable_entries_and_approval_strips_them(store, settings, team, submit):
+    """leak_guard hold with only entries email-validator refuses: held naming them; approved, To/Cc are the list's."""
+    await lists.set_setting(store, TEAM, "leak_guard", "hold")
+    cc = '"john.outsider"@gmail.com, prosecutor@[192.0.2.7]'
+    assert await submit(secret("c1@example.org", headers=(("Cc", cc),))) == {TEAM: "held"}
+    [row] = await held.waiting(store.db, team.id)
+    [reason] = row["reasons"]
+    assert reason["rule"] == "leak_guard" and "2 address(es)" in reason["text"] and cc in reason["text"]
+    await moderation.approve(store, settings, row["id"], "mod@example.org")
+    copy = parsed([c for c in (await queued(store))["bob@example.org"] if b"Sensitivity" in c][0])
+    assert copy.get_all("To") == [TEAM] and copy["Cc"] is None and b"192.0.2.7" not in copy.as_bytes()
