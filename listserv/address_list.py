@@ -192,13 +192,12 @@ def recipients(values: list[str]) -> list[str]:
     >>> recipients(['Ann <ANN@example.org>, "john.outsider"@gmail.com, x@internal, ann@example.org'])
     ['ann@example.org', '"john.outsider"@gmail.com', 'x@internal']
     """
-    found: list[str] = []
+    found: dict[str, None] = {}  # ordered, and no quadratic search on a header of thousands of entries
     for entry in (entry for value in values for entry in entries(value)):
         usable = try_normalise(entry.address) if entry.angles <= 1 and entry.address else None
-        named = usable or entry.text
-        if named and named not in found:
-            found.append(named)
-    return found
+        found[usable or entry.text] = None
+    found.pop("", None)
+    return list(found)
 
 
 def sole_mailbox(values: list[str]) -> tuple[str, str, str]:
