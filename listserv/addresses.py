@@ -116,7 +116,8 @@ def owning_list(address: str, list_addresses: Collection[str]) -> str | None:
 
     >>> owning_list("Team-Bounces+ann=example.com@example.org", {"team@example.org"})
     'team@example.org'
-    >>> owning_list("team-confirm+abc@example.org", {"team@example.org"}), owning_list("a@example.org", {"team@example.org"})
+    >>> lists = {"team@example.org"}
+    >>> owning_list("team-confirm+abc@example.org", lists), owning_list("a@example.org", lists)
     ('team@example.org', None)
     """
     for candidate in candidates(address):

@@ -131,7 +131,8 @@ async def test_confirmation_outcome_goes_to_the_address_when_someone_else_confir
 @pytest.mark.parametrize("address, owner", [
     (TEAM, TEAM), (REQUEST, TEAM), ("team-owner@example.org", TEAM), ("Team+Confidential@example.org", TEAM),
     ("team-bounces+ann=example.com@example.org", TEAM), ("team-confirm+abc123@example.org", TEAM),
-    ("other@lists.example.net", "other@lists.example.net"), ("other-request@lists.example.net", "other@lists.example.net"),
+    ("other@lists.example.net", "other@lists.example.net"),
+    ("other-request@lists.example.net", "other@lists.example.net"),
 ])
 async def test_list_addresses_cannot_be_subscribed(store, team, submit, take, address, owner):
     """subscribe of any address of any list on the server: refused in the reply, no confirmation mailed (no loop)."""

@@ -91,7 +91,7 @@ async def _command(server, raw: bytes, mail_from: str) -> None:
 
 
 async def test_commands_run_as_the_angle_addr_and_never_for_an_ambiguous_from(server, sink, cli):
-    """A command from an encoded-CRLF name runs as ann; one from an ambiguous From is run as nobody, answered to nobody."""
+    """A command from an encoded-CRLF name runs as ann; one from an ambiguous From runs as nobody, answers nobody."""
     await make_list(cli)
     await _command(server, _post(CRLF_NAME, to=REQUEST, subject="", body="set delivery digest"), "ann@example.org")
     await sink.wait_for(lambda: sink.copies_for("ann@example.org"))

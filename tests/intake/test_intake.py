@@ -234,7 +234,8 @@ async def _talk(port: int, commands: list[bytes]) -> list[bytes]:
 @pytest.mark.parametrize("control", CONTROLS)
 async def test_control_character_in_mail_from_gets_501(intake, control):
     """MAIL FROM with a NUL or any control character is refused with 501 5.1.7; the session goes on."""
-    refused, taken = await _talk(intake, [b"MAIL FROM:<ann" + control + b"@example.org>", b"MAIL FROM:<ann@example.org>"])
+    sent = [b"MAIL FROM:<ann" + control + b"@example.org>", b"MAIL FROM:<ann@example.org>"]
+    refused, taken = await _talk(intake, sent)
     assert refused.decode() == replies.S501_BAD_SENDER and taken.startswith(b"250")
 
 
