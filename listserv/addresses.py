@@ -6,14 +6,18 @@ NAME-bounces@ (with an optional VERP suffix +LOCAL=DOM) and NAME-confirm+TOKEN@.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
-from email.utils import getaddresses
+from typing import Collection
 
 from email_validator import EmailNotValidError, validate_email
 
 from listserv.errors import BadAddress
 
 ROLES = ("post", "confidential", "request", "owner", "bounces", "confirm")
+# Characters no address may hold and no shown text keeps: controls (C0, DEL, C1), format characters (bidi
+# overrides), line and paragraph separators, and the lone surrogates that stand for undecodable bytes.
+INVISIBLE = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
 _SUFFIXES = (("-request", "request"), ("-owner", "owner"), ("-bounces", "bounces"), ("-confirm", "confirm"))
 
 
@@ -35,26 +39,21 @@ def normalise(address: str) -> str:
     return valid.normalized.casefold()
 
 
+def has_control(text: str) -> bool:
+    r"""True when text holds a NUL, any other control character or an invisible one (see INVISIBLE).
+
+    >>> has_control("ann@example.org"), has_control("ann\x00@example.org"), has_control("ann\x85@example.org")
+    (False, True, True)
+    """
+    return any(unicodedata.category(ch) in INVISIBLE for ch in text)
+
+
 def try_normalise(address: str) -> str | None:
     """normalise(), or None for an unusable address (for headers written by strangers)."""
     try:
         return normalise(address)
     except BadAddress:
         return None
-
-
-def header_addresses(*values: str | None) -> list[str]:
-    """The usable addresses named in From/To/Cc header values, normalised, in order.
-
-    >>> header_addresses('Ann <ANN@example.org>, bob@example.org', None)
-    ['ann@example.org', 'bob@example.org']
-    """
-    found = []
-    for _name, addr in getaddresses([str(v) for v in values if v]):
-        norm = try_normalise(addr)
-        if norm and norm not in found:
-            found.append(norm)
-    return found
 
 
 @dataclass(frozen=True)
@@ -110,6 +109,21 @@ def candidates(address: str) -> list[ListAddress]:
         if "+" not in local:
             found.append(ListAddress(f"{local}@{domain}", "post"))
     return found
+
+
+def owning_list(address: str, list_addresses: Collection[str]) -> str | None:
+    """The list among list_addresses that address is one of the addresses of (any sub-address), or None.
+
+    >>> owning_list("Team-Bounces+ann=example.com@example.org", {"team@example.org"})
+    'team@example.org'
+    >>> lists = {"team@example.org"}
+    >>> owning_list("team-confirm+abc@example.org", lists), owning_list("a@example.org", lists)
+    ('team@example.org', None)
+    """
+    for candidate in candidates(address):
+        if candidate.list_address in list_addresses:
+            return candidate.list_address
+    return None
 
 
 def sub_address(list_address: str, role: str, extra: str = "") -> str:

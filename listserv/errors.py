@@ -19,7 +19,8 @@
     │   ├── NoSuchThread            no thread has that number (or none of its posts may be shown)
     │   ├── CannotExport            the mbox file exists already or cannot be written
     │   ├── NotAllowed              confidential: not an entitled member, not a moderator
-    │   └── CannotListen            the listening address is taken or not ours
+    │   ├── CannotListen            the listening address is taken or not ours
+    │   └── IsListAddress           an address of a list on this server cannot be a member
     └── StoreError                exit 1 on the CLI; SMTP 451 4.3.0 at intake
         └── StoreUnavailable        the database could not be opened or written
 
@@ -110,6 +111,10 @@ class NotAllowed(Refused):
 
 class CannotListen(Refused):
     """The server could not bind its listening socket."""
+
+
+class IsListAddress(Refused):
+    """The address belongs to a list on this server (any list, any sub-address): as a member it would loop."""
 
 
 class StoreError(ListservError):

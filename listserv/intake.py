@@ -1,6 +1,7 @@
 """Stage 1: the SMTP/LMTP front door — refuse early, commit the raw message durably, then say 250.
 
-Nothing is parsed here. RCPT is checked against the list addresses; the size
+Nothing is parsed here. A MAIL FROM or RCPT TO holding a NUL or another
+control character gets a 501; RCPT is checked against the list addresses; the size
 limit is aiosmtpd's; DATA is acknowledged only once the raw bytes and the
 envelope are committed to the inbound queue. A failure of ours is a 451 so the
 sending MTA keeps the message and retries.
@@ -17,7 +18,7 @@ from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import MISSING, SMTP, Envelope, Session
 
 from listserv import lists, replies
-from listserv.addresses import candidates
+from listserv.addresses import candidates, has_control
 from listserv.config import Settings
 from listserv.store import Store
 from listserv.store import inbound
@@ -39,6 +40,22 @@ class _IntakeProtocol:
     """
 
     line_length_limit = 1 << 20
+
+    async def smtp_MAIL(self, arg: str) -> None:
+        """A sender path with a NUL or another control character is refused before aiosmtpd reads it."""
+        if arg and has_control(arg):
+            log.info("refused sender from %s: control character in MAIL FROM", _peer(self.session))
+            await self.push(replies.S501_BAD_SENDER)
+            return
+        await super().smtp_MAIL(arg)
+
+    async def smtp_RCPT(self, arg: str) -> None:
+        """A recipient path with a NUL or another control character is refused before aiosmtpd reads it."""
+        if arg and has_control(arg):
+            log.info("refused recipient from %s: control character in RCPT TO", _peer(self.session))
+            await self.push(replies.S501_BAD_ADDRESS)
+            return
+        await super().smtp_RCPT(arg)
 
     async def push(self, status: str) -> None:
         if status.startswith("552 Error"):

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from listserv import lists, notices
-from listserv.addresses import normalise
+from listserv.addresses import normalise, owning_list
 from listserv.commands import mail
 from listserv.config import Settings
-from listserv.errors import BadSetting, MemberExists, NoSuchList, NoSuchMember, NoSuchRequest, UsageError
+from listserv.errors import BadSetting, IsListAddress, MemberExists, NoSuchList, NoSuchMember, NoSuchRequest, UsageError
 from listserv.settings import Setting, lookup, table
 from listserv.store import Store, audit
 from listserv.store import lists as store_lists
@@ -103,9 +103,29 @@ async def _require_list(db, list_id: int, list_address: str) -> None:
         raise NoSuchList(f"no such list: {list_address}")
 
 
+async def list_addresses_in(db) -> set[str]:
+    """The address of every list on the server: none of their addresses may become a member of any list."""
+    return {row["address"] for row in await store_lists.all_lists(db)}
+
+
+def refuse_list_address(address: str, list_addresses: set[str]) -> None:
+    """IsListAddress when address is any address of any list on the server (posts, -request, +confidential,
+    -bounces+VERP, -confirm+token ...): a list as a member would mail itself, and a confidential post
+    would leave the membership through it."""
+    owner = owning_list(address, list_addresses)
+    if owner is not None:
+        raise IsListAddress(f"{address} is an address of the list {owner} and cannot be a member of a list")
+
+
+async def check_not_list_in(db, address: str) -> None:
+    """refuse_list_address() against the lists as they are on this connection (inside a transaction)."""
+    refuse_list_address(address, await list_addresses_in(db))
+
+
 async def _insert(db, list_id: int, list_address: str, member: dict) -> bool:
-    """Write job: one member, unless the list is gone; False when already a member."""
+    """Write job: one member, unless the list is gone or the address is a list's; False when already a member."""
     await _require_list(db, list_id, list_address)
+    await check_not_list_in(db, member["address"])
     return await store_members.add(db, list_id, member)
 
 
@@ -180,7 +200,7 @@ async def import_rows(
     """
     mlist = await lists.get(store, list_address)
     report = ImportReport()
-    members = _checked_rows(rows, report, progress)
+    members = _checked_rows(rows, report, progress, await list_addresses_in(store.db))
     existing = await store.write(_insert_many, mlist.id, mlist.address, members)
     report.existing = list(existing)
     already = set(existing)
@@ -189,15 +209,17 @@ async def import_rows(
 
 
 def _checked_rows(
-    rows: Iterable[tuple[int, list[str]]], report: ImportReport, progress: Callable[[int], None] | None
+    rows: Iterable[tuple[int, list[str]]], report: ImportReport, progress: Callable[[int], None] | None,
+    list_addresses: set[str],
 ) -> list[dict]:
-    """The valid, first-seen rows as member dicts; the rest go into the report with their line."""
+    """The valid, first-seen rows as member dicts; the rest (a list's own address too) go into the report."""
     first_line: dict[str, int] = {}
     members = []
     for line, cells in rows:
         try:
             member = _row_member(cells)
-        except UsageError as exc:
+            refuse_list_address(member["address"], list_addresses)
+        except (UsageError, IsListAddress) as exc:
             report.invalid.append(f"line {line}: {exc}")
         else:
             address = member["address"]
@@ -291,6 +313,7 @@ async def managers_in(db, list_id: int) -> list[str]:
 
 async def join_in(db, list_id: int, address: str, name: str, actor: str) -> bool:
     """Add a regular member with the default settings; False when already a member. Audited."""
+    await check_not_list_in(db, address)
     added = await store_members.add(db, list_id, new_member(address, safe_name(name)))
     await audit.record(db, actor, "subscribe", list_id, f"member:{address}", "added" if added else "already a member")
     return added
@@ -318,6 +341,7 @@ async def application_in(db, list_id: int, address: str) -> dict | None:
 
 async def apply_in(db, list_id: int, address: str, name: str, requested_at: float, now: float) -> bool:
     """Queue a confirmed request for a moderator; False when one waits already. Audited."""
+    await check_not_list_in(db, address)
     queued = await store_pending.add(db, list_id, {
         "address": address, "name": safe_name(name), "requested_at": requested_at, "confirmed_at": now,
     })
@@ -346,6 +370,7 @@ async def _decide(store: Store, settings: Settings, list_address: str, address: 
         if row is None or not await store_pending.decide(db, row["id"], decision, by, time.time(), reason):
             raise NoSuchRequest(f"no subscription request from {norm} waits on {mlist.address}")
         if decision == "approved":
+            await check_not_list_in(db, norm)
             await store_members.add(db, mlist.id, new_member(norm, safe_name(row["name"])))
             notice = mail.welcome(mlist, norm)
         else:

@@ -19,7 +19,7 @@ from email.message import EmailMessage, Message
 
 import bleach
 
-from listserv.addresses import try_normalise
+from listserv import address_list
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _SPACE = re.compile(r"\s+")
@@ -123,19 +123,27 @@ def subject(msg: Message) -> str:
 
 
 def sender(msg: Message) -> tuple[str | None, str]:
-    """(From address normalised or None when unusable, display name)."""
-    value = header(msg, "From")
-    if not value:
-        return None, ""
-    try:
-        pairs = email.utils.getaddresses([value])
-    except Exception:  # getaddresses has crashed on hostile input in some Python versions
-        return None, ""
-    for name, address in pairs:
-        norm = try_normalise(address) if address else None
-        if norm:
-            return norm, one_line(name)
-    return None, ""
+    """(From address normalised or None when missing or ambiguous, display name): from_mailbox() in short."""
+    address, name, _problem = from_mailbox(msg)
+    return address or None, name
+
+
+def from_mailbox(msg: Message) -> tuple[str, str, str]:
+    """(address, display name, problem) of the From: header, read as a mail program shows it.
+
+    The one reading of the sender for posts and email commands: exactly one
+    From: header naming exactly one mailbox, whose address is the angle-addr
+    (listserv.address_list). The display name is decoded only after the
+    address is settled, so nothing encoded in it can change the address.
+    A non-empty problem means the sender is ambiguous: address and name are ''.
+    """
+    address, name, problem = address_list.sole_mailbox(raw_values(msg, "From"))
+    return address, address_list.clean(decode_words(name)) if name else "", problem
+
+
+def raw_values(msg: Message, name: str) -> list[str]:
+    """Every value of a header exactly as received (encoded words left encoded), as text; never raising."""
+    return [unescaped(str(value)) for key, value in msg.raw_items() if key.lower() == name.lower()]
 
 
 def message_ids(value: str) -> list[str]:

@@ -10,10 +10,9 @@ forged request mails only the address concerned, at most once an hour.
 from __future__ import annotations
 
 from listserv import confirm, membership
-from listserv.addresses import split, sub_address
+from listserv.addresses import owning_list, sub_address
 from listserv.commands import mail
 from listserv.commands.context import Request, Result
-from listserv.lists import MailingList
 
 
 def for_someone_else(action: str, address: str) -> Result:
@@ -50,19 +49,14 @@ async def run(request: Request, rest: str) -> Result:
         owner = sub_address(mlist.address, "owner")
         return Result(f"{mlist.address} does not take subscriptions by email; write to its owners at {owner}.", True)
     address = request.target(rest)
-    if is_list_address(mlist, address):
-        return Result(f"{address} is an address of the list itself and cannot be subscribed.", True)
+    owner = owning_list(address, await membership.list_addresses_in(request.db))
+    if owner is not None:  # this list's or another's, any sub-address: the same check as `members add`
+        return Result(f"{address} is an address of the list {owner} and cannot be subscribed.", True)
     if address == request.sender:
         return await _for_myself(request, address)
     if not await _joined_or_waiting(request, address):
         await ask(request, "subscribe", address)
     return for_someone_else("subscribe", address)
-
-
-def is_list_address(mlist: MailingList, address: str) -> bool:
-    """An address of this list (NAME@, NAME-request@ ...): mail to it would come back to us."""
-    found = split(address)
-    return found is not None and found.list_address == mlist.address
 
 
 async def _joined_or_waiting(request: Request, address: str) -> bool:

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 import aiosqlite
 
-from listserv import message, notices
-from listserv.addresses import header_addresses, split
+from listserv import address_list, message, notices
+from listserv.addresses import split
 from listserv.confidential import markers, thread
 from listserv.config import Settings
 from listserv.store import audit, members
@@ -44,15 +44,17 @@ async def classify(db: aiosqlite.Connection, data: MsgData) -> list[str]:
 
 
 async def outside_recipients(db: aiosqlite.Connection, data: MsgData) -> list[str]:
-    """To/Cc addresses that are neither this list's own addresses nor members entitled to confidential posts.
+    """To/Cc entries that are neither this list's own addresses nor members entitled to confidential posts.
 
     A member whose confidential flag is off counts as outside: the sender's
-    mail program sent them a copy of a confidential post directly.
+    mail program sent them a copy of a confidential post directly. Every
+    entry counts, split by the RFC 5322 grammar (listserv.address_list): one
+    email-validator refuses is outside, named by its cleaned text.
     """
     if data.msg is None:
         return []
-    values = [v for name in ("To", "Cc") for v in message.header_all(data.msg, name)]
-    named = [a for a in header_addresses(*values) if not _ours(a, data.mlist.address)]
+    values = [v for name in ("To", "Cc") for v in message.raw_values(data.msg, name)]
+    named = [a for a in address_list.recipients(values) if not _ours(a, data.mlist.address)]
     entitled = await members.entitled_among(db, data.mlist.id, named)
     return [address for address in named if address not in entitled]
 

@@ -27,7 +27,8 @@ from listserv.pipeline.msgdata import (
     ACCEPT, BOUNCE, COMMAND, DISCARD, FORWARD, HOLD, REJECT, Decision, MsgData, Reason, fault,
 )
 from listserv.pipeline.rules import (
-    administrivia, duplicate, emergency, evaluate, leak_guard, loop, moderated, nonmember, size, unparseable,
+    administrivia, ambiguous_sender, duplicate, emergency, evaluate, leak_guard, loop, moderated, nonmember, size,
+    unparseable,
 )
 from listserv.store import Store, audit, inbound, messages
 
@@ -38,8 +39,9 @@ log = logging.getLogger(__name__)
 RULES = (
     (loop.loop, DISCARD),  # first: our own mail coming back is never shown to anyone
     (duplicate.duplicate, DISCARD),  # a resend of an archived post
+    (ambiguous_sender.ambiguous_sender, HOLD),  # before nonmember: a From: naming no one sender is nobody's post
     (nonmember.nonmember, nonmember.action),  # the list's nonmember_action: hold/reject/discard/accept
-    (unparseable.unparseable, HOLD),  # no parse or no usable From: (nonmember skips those): kept, never dropped
+    (unparseable.unparseable, HOLD),  # no parse or no From: at all: kept, never dropped
     (emergency.emergency, HOLD),
     (moderated.moderated, HOLD),
     (size.size, HOLD),

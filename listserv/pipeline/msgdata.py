@@ -75,6 +75,7 @@ class MsgData:
     recipients: tuple[str, ...] = ()  # the envelope recipients that routed here (outcome keys)
     sender: str = ""  # From: address normalised, '' when missing or unusable
     sender_name: str = ""  # From: display name
+    sender_problem: str = ""  # why the From: names no one sender (message.from_mailbox); '' when it does or is missing
     member: dict | None = None  # the sender's members row on this list, None for a non-member
     subject: str = ""  # decoded Subject:, one line
     message_id: str = ""  # Message-ID without brackets; decorate fills it in when missing

@@ -31,8 +31,7 @@ def fill_headers(data: MsgData) -> None:
     """Fill sender, subject, Message-ID and body text from the parsed message (helpers never raise)."""
     if data.msg is None:
         return
-    data.sender, data.sender_name = message.sender(data.msg)
-    data.sender = data.sender or ""
+    data.sender, data.sender_name, data.sender_problem = message.from_mailbox(data.msg)
     data.subject = message.subject(data.msg)
     data.message_id = message.message_id(data.msg)
     data.body_text = message.body_text(data.msg)

@@ -127,3 +127,31 @@ def test_empty_file(listserv, tmp_path):
     result = listserv("members", "import", LIST, write(tmp_path, ""))
     assert result.exit_code == 0
     assert result.stdout == "imported 0, already members 0, repeated in file 0, invalid 0\n"
+
+
+def test_list_addresses_are_row_errors_the_rest_imports(listserv, tmp_path):
+    """Rows naming any list's address (own, another list's, any sub-address) are errors by line; good rows land."""
+    listserv("lists", "create", LIST)
+    listserv("lists", "create", "other@lists.example.net")
+    csv = write(
+        tmp_path,
+        "ann@example.org,Ann\n"                        # line 1
+        "Team@Example.org,Loop\n"                      # line 2
+        "team-bounces+x=example.com@example.org,B\n"   # line 3
+        "other-request@lists.example.net,O\n"          # line 4
+        "team+confidential@example.org,C\n"            # line 5
+        "bob@example.org,Bob\n",                       # line 6
+    )
+    result = listserv("members", "import", LIST, csv)
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("listserv: error: ")]
+    assert errors == [
+        f"listserv: error: line {n}: {address} is an address of the list {owner} and cannot be a member of a list"
+        for n, address, owner in [
+            (2, "team@example.org", LIST), (3, "team-bounces+x=example.com@example.org", LIST),
+            (4, "other-request@lists.example.net", "other@lists.example.net"),
+            (5, "team+confidential@example.org", LIST),
+        ]
+    ]
+    assert result.stdout == "imported 2, already members 0, repeated in file 0, invalid 4\n"
+    assert sorted(members(listserv)) == ["ann@example.org", "bob@example.org"]

@@ -168,3 +168,20 @@ def test_add_name_with_line_break_exit_2(listserv, team, fails):
     """A display name with a line break could forge a header later: refused at add, exit 2."""
     fails(listserv("members", "add", team, "ann@example.org", "--name", "Ann\r\nBcc: x@example.org"), 2, "name:")
     assert members(listserv) == []
+
+
+LIST_ADDRESSES = [
+    (LIST, LIST), ("Team-Request@example.org", LIST), ("team+confidential@example.org", LIST),
+    ("team-owner@example.org", LIST), ("team-bounces@example.org", LIST),
+    ("team-bounces+ann=example.com@example.org", LIST), ("team-confirm+0123abcd@example.org", LIST),
+    ("other@lists.example.net", "other@lists.example.net"),
+    ("OTHER-request@lists.example.net", "other@lists.example.net"),
+]
+
+
+@pytest.mark.parametrize("address, owner", LIST_ADDRESSES)
+def test_add_list_address_exit_1(listserv, team, fails, address, owner):
+    """Any address of any list on the server (this one or another, any sub-address) is refused: exit 1, no member."""
+    assert listserv("lists", "create", "other@lists.example.net").exit_code == 0
+    fails(listserv("members", "add", team, address), 1, f"is an address of the list {owner} and cannot be a member")
+    assert members(listserv) == []

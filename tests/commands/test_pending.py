@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from listserv import membership
+from listserv import lists, membership
 from listserv.errors import BadAddress, NoSuchList, NoSuchRequest
 from listserv.store import audit
 
@@ -106,3 +106,15 @@ async def test_cli_errors_are_one_line_with_the_exit_code(team, cli, args, code,
     [line] = result.stderr.splitlines()
     assert line.startswith("listserv: error: ") and words in line
     assert result.stdout == ""
+
+
+async def test_cli_approve_of_an_address_that_became_a_list_exit_1(store, team, submit, take, cli):
+    """An applicant whose address has since become a list is not approved: exit 1, one line; still waiting."""
+    await _applied(submit, take)
+    await lists.create(store, CAROL)
+    result = await cli("members", "approve", TEAM, CAROL)
+    assert result.exit_code == 1 and result.stdout == ""
+    refusal = f"{CAROL} is an address of the list {CAROL} and cannot be a member of a list"
+    assert result.stderr == f"listserv: error: {refusal}\n"
+    assert await membership.find(store, TEAM, CAROL) is None
+    assert [row["address"] for row in await membership.pending(store, TEAM)] == [CAROL]

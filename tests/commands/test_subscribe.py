@@ -128,11 +128,17 @@ async def test_confirmation_outcome_goes_to_the_address_when_someone_else_confir
     assert "waits for a moderator" in text_of(sent[("carol.home@example.net",)])
 
 
-@pytest.mark.parametrize("address", [TEAM, REQUEST, "team-owner@example.org"])
-async def test_the_lists_own_addresses_cannot_be_subscribed(store, team, submit, take, address):
-    """subscribe of one of the list's own addresses: refused in the reply, no confirmation mailed (no loop)."""
+@pytest.mark.parametrize("address, owner", [
+    (TEAM, TEAM), (REQUEST, TEAM), ("team-owner@example.org", TEAM), ("Team+Confidential@example.org", TEAM),
+    ("team-bounces+ann=example.com@example.org", TEAM), ("team-confirm+abc123@example.org", TEAM),
+    ("other@lists.example.net", "other@lists.example.net"),
+    ("other-request@lists.example.net", "other@lists.example.net"),
+])
+async def test_list_addresses_cannot_be_subscribed(store, team, submit, take, address, owner):
+    """subscribe of any address of any list on the server: refused in the reply, no confirmation mailed (no loop)."""
+    await lists.create(store, "other@lists.example.net")
     [(reply, to, _)] = await _subscribe(submit, take, line=f"subscribe {address}")
-    assert to == [CAROL] and "is an address of the list itself" in text_of(reply)
+    assert to == [CAROL] and f"is an address of the list {owner} and cannot be subscribed" in text_of(reply)
 
 
 async def test_two_tokens_confirmed_queue_one_request(store, team, submit, take):
@@ -147,3 +153,18 @@ async def test_two_tokens_confirmed_queue_one_request(store, team, submit, take)
     sent = [text_of(msg) for msg, rcpts, _ in await take() if rcpts == [CAROL]]
     assert "now waits for a moderator" in sent[0] and "already waits for a moderator" in sent[1]
     assert len(await membership.pending(store, TEAM)) == 1
+
+
+@pytest.mark.parametrize("policy", ["confirm", "moderate"])
+async def test_confirming_an_address_that_became_a_list_joins_nobody(store, team, submit, take, policy):
+    """A token issued before its address became a list is refused at confirm: no member, no waiting request."""
+    await lists.set_setting(store, TEAM, "subscription_policy", policy)
+    address = "cases@example.org"
+    [(confirmation, rcpts, _)] = await _subscribe(submit, take, line=f"subscribe {address}")
+    assert rcpts == [address]
+    await lists.create(store, address)
+    raw = command_mail(sender=CAROL, subject="Hello", body=f"confirm {token_of(confirmation)}\n")
+    assert await submit(raw, mail_from=CAROL) == {REQUEST: "processed"}
+    [(reply, to, _)] = await take()
+    assert to == [CAROL] and f"{address} is an address of the list {address}" in text_of(reply)
+    assert await membership.find(store, TEAM, address) is None and await membership.pending(store, TEAM) == []

@@ -207,3 +207,42 @@ async def test_deleted_list_is_forgotten_after_the_ttl(store):
     assert await known("gone@example.org")  # remembered within the ttl; the pipeline copes
     now[0] = 6.0
     assert not await known("gone@example.org")
+
+
+# Control characters as they arrive on the wire: C0 (NUL, SOH, ESC, TAB, a bare CR), DEL, C1 (U+0085 as UTF-8),
+# a bidi override, a line separator, and a byte that is not UTF-8 at all.
+CONTROLS = [b"\x00", b"\x01", b"\x1b", b"a\tb", b"\r", b"\x7f", "\x85".encode(), "\u202e".encode(),
+            "\u2028".encode(), b"\xff"]
+
+
+async def _talk(port: int, commands: list[bytes]) -> list[bytes]:
+    """Each command's reply line over a raw socket (aiosmtplib will not send control characters)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    replies_seen = []
+    await reader.readline()  # the greeting
+    for command in [b"EHLO client.test", *commands]:
+        writer.write(command + b"\r\n")
+        line = await reader.readline()
+        while line[3:4] == b"-":  # a multi-line EHLO reply
+            line = await reader.readline()
+        replies_seen.append(line.rstrip(b"\r\n"))
+    writer.close()
+    await writer.wait_closed()
+    return replies_seen[1:]
+
+
+@pytest.mark.parametrize("control", CONTROLS)
+async def test_control_character_in_mail_from_gets_501(intake, control):
+    """MAIL FROM with a NUL or any control character is refused with 501 5.1.7; the session goes on."""
+    sent = [b"MAIL FROM:<ann" + control + b"@example.org>", b"MAIL FROM:<ann@example.org>"]
+    refused, taken = await _talk(intake, sent)
+    assert refused.decode() == replies.S501_BAD_SENDER and taken.startswith(b"250")
+
+
+@pytest.mark.parametrize("control", CONTROLS)
+async def test_control_character_in_rcpt_to_gets_501(intake, control):
+    """RCPT TO with a NUL or any control character, even around a real list address, gets 501 5.1.3."""
+    paths = [b"team" + control + b"@example.org", b"team@example.org" + control]
+    found = await _talk(intake, [b"MAIL FROM:<ann@example.org>", *(b"RCPT TO:<" + p + b">" for p in paths),
+                                 b"RCPT TO:<team@example.org>"])
+    assert [line.decode() for line in found[1:3]] == [replies.S501_BAD_ADDRESS] * 2 and found[3].startswith(b"250")

@@ -4,13 +4,13 @@ import doctest
 
 import pytest
 
-from listserv import message, notices
+from listserv import addresses, message, notices
 from listserv.pipeline import decorate, msgdata
 from listserv.pipeline.rules import administrivia, loop
 from tests.conftest import CORPUS
 
 
-@pytest.mark.parametrize("module", [message, decorate, notices, administrivia, loop, msgdata])
+@pytest.mark.parametrize("module", [message, addresses, decorate, notices, administrivia, loop, msgdata])
 def test_doctests(module):
     """The doctest examples of the pure helpers hold."""
     assert doctest.testmod(module).failed == 0

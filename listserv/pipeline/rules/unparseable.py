@@ -1,4 +1,6 @@
-"""The unparseable rule: a message we cannot read, or without a usable From:, is kept and held.
+"""The unparseable rule: a message we cannot read, or without a From:, is kept and held.
+
+A From: that names no one usable mailbox is the ambiguous_sender rule's reason instead.
 
 Parser defects the stdlib recovers from (a lost MIME boundary, a missing blank
 line) do not stop a post being archived and sent, so they only fire this rule
@@ -7,7 +9,6 @@ together with a real failure; they are named in its reason for the moderator.
 
 from __future__ import annotations
 
-from listserv import message
 from listserv.pipeline.msgdata import MsgData, Reason
 
 
@@ -19,9 +20,6 @@ def _defects(data: MsgData) -> str:
 def unparseable(data: MsgData) -> Reason | None:
     if data.msg is None:
         return Reason("unparseable", f"the message could not be parsed{_defects(data)}")
-    if data.sender:
+    if data.sender or data.sender_problem:
         return None
-    written = message.header(data.msg, "From")
-    if not written:
-        return Reason("unparseable", f"the message has no From: header{_defects(data)}")
-    return Reason("unparseable", f"the From: header {written[:200]!r} holds no usable address{_defects(data)}")
+    return Reason("unparseable", f"the message has no From: header{_defects(data)}")

@@ -17,10 +17,10 @@ def test_missing_from_fires():
     assert "no From:" in unparseable(msgdata(raw)).text
 
 
-def test_unusable_from_fires_quoting_it():
-    """A From: without a usable address fires and quotes what was written."""
-    reason = unparseable(msgdata(compose(sender="Ann <not-an-address>")))
-    assert reason.rule == "unparseable" and "not-an-address" in reason.text
+def test_unusable_from_is_left_to_ambiguous_sender():
+    """A From: without a usable address is not this rule's: ambiguous_sender holds it, quoting what was written."""
+    data = msgdata(compose(sender="Ann <not-an-address>"))
+    assert unparseable(data) is None and "not-an-address" in data.sender_problem
 
 
 def test_good_message_passes_even_with_recoverable_defects():
