@@ -100,7 +100,7 @@ def _row(msg: Message, headers: dict[str, str], data: bytes, envelope_date: floa
     ids = message.message_ids(headers.get("message-id", ""))
     replied = message.message_ids(headers.get("in-reply-to", ""))
     subject = headers.get("subject", "")
-    sender, name = sender_of(headers.get("from", ""))
+    sender, name = author(msg, headers.get("from", ""))
     body = message.body_text(msg)
     found = markers.examine(msg, data, context.confidential_tag, context.all_confidential)  # as the pipeline does
     return {
@@ -134,6 +134,16 @@ def date_of(value: str, fallback: float) -> float:
         return parsed.timestamp()
     except (TypeError, ValueError, IndexError, OverflowError):
         return fallback
+
+
+def author(msg: Message, decoded_from: str) -> tuple[str, str]:
+    """(address, display name) of the From: as the pipeline reads it (message.from_mailbox: the angle-addr,
+    one mailbox, never changed by a display name); ('', '') when that is ambiguous. Only a From without any
+    @ is read the old way, for pipermail's 'x at y'."""
+    if "@" not in decoded_from:
+        return sender_of(decoded_from)
+    address, name, _ = message.from_mailbox(msg)
+    return address, name
 
 
 def sender_of(value: str) -> tuple[str, str]:
