@@ -22,7 +22,8 @@ from typing import Any, Awaitable, Callable, TypeVar
 import click
 
 from listserv import (
-    __version__, audit, bounces, config, digests, lists, logscrub, membership, moderation, queue, timefmt,
+    __version__, audit, bounces, config, digests, lists, logscrub, membership, moderation, private_files, queue,
+    timefmt,
 )
 from listserv.archive import access, exporter, importer, retention
 from listserv.archive import search as archive_search
@@ -131,6 +132,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 @click.version_option(__version__, prog_name="listserv")
 def main(config_path: str | None) -> None:
     """A members-only mailing list server that keeps confidential threads confidential."""
+    private_files.restrict_umask()  # before any command creates the database, an export or the outbox
 
 
 @main.command()
