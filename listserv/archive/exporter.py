@@ -4,9 +4,11 @@ The file is mboxrd (listserv.archive.mbox.escape): mailbox.mbox, mutt and
 `archive import` read it back, and an export re-imports to the same
 Message-IDs and bodies. Posts are read a page at a time (memory stays flat)
 and written to a hidden temporary file that becomes FILE only when the export
-finished, so a failed export leaves nothing behind; an existing FILE is never
-overwritten. The file is readable by its owner only: the archive of a
-members-only list is not for everyone on the machine.
+finished, so a failed export leaves nothing behind. FILE must not exist: an
+existing file is never overwritten and a symbolic link (dangling or not) is
+never followed nor replaced, so an export cannot be steered onto another file
+(see open_new and finish). The file is readable by its owner only: the archive
+of a members-only list is not for everyone on the machine.
 
 Left out: confidential posts, unless a moderator of the list asks for them
 (--include-confidential --by MODERATOR; listserv.archive.access decides, and
@@ -16,19 +18,23 @@ content is not stored (purged by retention, or kept as a thread-map entry only).
 
 from __future__ import annotations
 
+import errno
 import os
+import secrets
+import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from listserv import lists
+from listserv import lists, private_files
 from listserv.archive import access
 from listserv.archive.mbox import escape, from_line
 from listserv.errors import CannotExport
 from listserv.store import Store, messages
 
 PAGE = 200  # posts read per query
+NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV}  # link() refused by the file system
 Progress = Callable[[int], None]  # posts written so far
 
 
@@ -101,25 +107,55 @@ async def _write_all(
 
 
 def open_new(path: str | os.PathLike) -> tuple[BinaryIO, Path]:
-    """A temporary file next to path, owner-only; CannotExport if path exists or the directory is not writable."""
+    """A new owner-only temporary file next to path; CannotExport if path is taken or the directory not writable.
+
+    The temporary file has a random name and is opened O_EXCL|O_NOFOLLOW
+    (private_files.open_new), so nothing planted beforehand can redirect it.
+    """
     target = Path(path)
-    if target.exists():
-        raise CannotExport(f"{target} exists already; remove it or choose another file")
-    partial = target.with_name(f".{target.name}.partial")
+    if os.path.lexists(target):
+        raise CannotExport(_taken(target))
+    partial = target.with_name(f".{target.name}.{secrets.token_hex(8)}.partial")
     try:
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = private_files.open_new(partial)
     except OSError as exc:
         raise CannotExport(f"cannot write {target}: {exc.strerror}") from None
     return os.fdopen(fd, "wb"), partial
 
 
 def finish(out: BinaryIO, partial: Path, target: str | os.PathLike, ok: bool) -> None:
-    """Close the temporary file and move it into place (ok), or remove it: a failed export leaves nothing."""
+    """Close the temporary file and link it in as target (ok), or drop it: a failed export leaves nothing.
+
+    link() never replaces anything, a symlink included, and never writes
+    through one: if target appeared while the export ran, it is refused and
+    left as it is (a rename would have replaced it).
+    """
     try:
         out.close()
         if ok:
-            os.replace(partial, target)
+            _link_in(partial, Path(target))
+    except FileExistsError:
+        raise CannotExport(_taken(Path(target))) from None
     except OSError as exc:
         raise CannotExport(f"cannot write {target}: {exc.strerror}") from None
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _link_in(partial: Path, target: Path) -> None:
+    """Give the finished file its name; on a file system without hard links, copy it into a new O_EXCL file."""
+    try:
+        os.link(partial, target)
+        return
+    except OSError as exc:
+        if exc.errno not in NO_HARD_LINKS:
+            raise
+    with open(partial, "rb") as source, os.fdopen(private_files.open_new(target), "wb") as copy:
+        shutil.copyfileobj(source, copy)
+
+
+def _taken(target: Path) -> str:
+    """Why target cannot be the export: it exists, or it is a symbolic link (even one pointing nowhere)."""
+    if target.is_symlink():
+        return f"{target} is a symbolic link, and export never writes through one; remove it or choose another file"
+    return f"{target} exists already; remove it or choose another file"
