@@ -7,7 +7,7 @@ and written to a hidden temporary file that becomes FILE only when the export
 finished, so a failed export leaves nothing behind. FILE must not exist: an
 existing file is never overwritten and a symbolic link (dangling or not) is
 never followed nor replaced, so an export cannot be steered onto another file
-(see open_new and finish). The file is readable by its owner only: the archive
+(see _NewFile). The file is readable by its owner only: the archive
 of a members-only list is not for everyone on the machine.
 
 Left out: confidential posts, unless a moderator of the list asks for them
@@ -21,7 +21,6 @@ from __future__ import annotations
 import errno
 import os
 import secrets
-import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -34,7 +33,6 @@ from listserv.errors import CannotExport
 from listserv.store import Store, messages
 
 PAGE = 200  # posts read per query
-NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV}  # link() refused by the file system
 Progress = Callable[[int], None]  # posts written so far
 
 
@@ -74,13 +72,13 @@ async def export_mbox(
     report = ExportReport()
     if not who.sees_confidential:
         report.confidential_left_out = await messages.count_confidential(store.db, mlist.id, since, until)
-    out, partial = open_new(path)
+    new = _NewFile(path)
     finished = False
     try:
-        shown = await _write_all(store, mlist.id, out, (since, until), who.sees_confidential, report, progress)
+        shown = await _write_all(store, mlist.id, new.out, (since, until), who.sees_confidential, report, progress)
         finished = True
     finally:
-        finish(out, partial, path, finished)
+        new.finish(finished)
     await access.record_reads(store, who, mlist.id, shown, "export")
     return report
 
@@ -106,52 +104,70 @@ async def _write_all(
     return shown
 
 
-def open_new(path: str | os.PathLike) -> tuple[BinaryIO, Path]:
-    """A new owner-only temporary file next to path; CannotExport if path is taken or the directory not writable.
+class _NewFile:
+    """FILE claimed at once, written through a hidden temporary file that replaces the claim when complete.
 
-    The temporary file has a random name and is opened O_EXCL|O_NOFOLLOW
-    (private_files.open_new), so nothing planted beforehand can redirect it.
+    The claim is FILE opened O_CREAT|O_EXCL|O_NOFOLLOW (private_files.open_new):
+    an existing name, a symlink (dangling or not) or a directory is refused in
+    the same step that creates the file, so nothing can be put there between a
+    check and the write, and nothing is ever written through a link. The
+    temporary file is opened the same way under a random name. Only our own
+    claim is ever replaced or removed: if FILE is no longer it (someone with
+    write access to the directory swapped it), the export is refused and FILE
+    left as it is.
     """
-    target = Path(path)
-    if os.path.lexists(target):
-        raise CannotExport(_taken(target))
-    partial = target.with_name(f".{target.name}.{secrets.token_hex(8)}.partial")
-    try:
-        fd = private_files.open_new(partial)
-    except OSError as exc:
-        raise CannotExport(f"cannot write {target}: {exc.strerror}") from None
-    return os.fdopen(fd, "wb"), partial
 
-
-def finish(out: BinaryIO, partial: Path, target: str | os.PathLike, ok: bool) -> None:
-    """Close the temporary file and link it in as target (ok), or drop it: a failed export leaves nothing.
-
-    link() never replaces anything, a symlink included, and never writes
-    through one: if target appeared while the export ran, it is refused and
-    left as it is (a rename would have replaced it).
-    """
-    try:
-        out.close()
-        if ok:
-            _link_in(partial, Path(target))
-    except FileExistsError:
-        raise CannotExport(_taken(Path(target))) from None
-    except OSError as exc:
-        raise CannotExport(f"cannot write {target}: {exc.strerror}") from None
-    finally:
-        partial.unlink(missing_ok=True)
-
-
-def _link_in(partial: Path, target: Path) -> None:
-    """Give the finished file its name; on a file system without hard links, copy it into a new O_EXCL file."""
-    try:
-        os.link(partial, target)
-        return
-    except OSError as exc:
-        if exc.errno not in NO_HARD_LINKS:
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.target = Path(path)
+        self.claim = _create(self.target)
+        self.partial = self.target.with_name(f".{self.target.name}.{secrets.token_hex(8)}.partial")
+        try:
+            self.out: BinaryIO = os.fdopen(_create(self.partial, name=self.target), "wb")
+        except CannotExport:
+            self._unclaim()
             raise
-    with open(partial, "rb") as source, os.fdopen(private_files.open_new(target), "wb") as copy:
-        shutil.copyfileobj(source, copy)
+
+    def finish(self, ok: bool) -> None:
+        """Move the complete file onto the claim (ok), or remove both: a failed export leaves nothing."""
+        done = False
+        try:
+            self.out.close()
+            if ok and not self._still_ours():
+                raise CannotExport(f"{self.target} was replaced while the export ran; it is left as it is")
+            if ok:
+                os.replace(self.partial, self.target)
+                done = True
+        except OSError as exc:
+            raise CannotExport(f"cannot write {self.target}: {exc.strerror}") from None
+        finally:
+            self.partial.unlink(missing_ok=True)
+            if not done:
+                self._unclaim()
+            os.close(self.claim)
+
+    def _still_ours(self) -> bool:
+        try:
+            now, ours = os.lstat(self.target), os.fstat(self.claim)
+        except OSError:
+            return False
+        return (now.st_dev, now.st_ino) == (ours.st_dev, ours.st_ino)
+
+    def _unclaim(self) -> None:
+        if self._still_ours():
+            self.target.unlink(missing_ok=True)
+
+
+def _create(path: Path, name: Path | None = None) -> int:
+    """private_files.open_new(path), its refusals as CannotExport naming the export (name, default path)."""
+    name = name or path
+    try:
+        return private_files.open_new(path)
+    except FileExistsError:
+        raise CannotExport(_taken(name)) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a symlink
+            raise CannotExport(_taken(name)) from None
+        raise CannotExport(f"cannot write {name}: {exc.strerror}") from None
 
 
 def _taken(target: Path) -> str:
