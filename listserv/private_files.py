@@ -58,8 +58,9 @@ def create_file(path: str | os.PathLike) -> None:
 def open_new(path: str | os.PathLike) -> int:
     """A new owner-only file at path, opened for writing; never an existing file, never through a symlink.
 
-    O_EXCL refuses any existing name, a symlink (dangling or not) included, and
-    O_NOFOLLOW makes sure of that where O_EXCL alone would not be enough.
+    O_CREAT|O_EXCL refuses any existing name, a symlink (dangling or not)
+    included, without following it; O_NOFOLLOW states the same once more, so
+    that no change of flags here can make a link be followed.
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     return os.open(path, flags, FILE_MODE)

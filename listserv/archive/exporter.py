@@ -18,7 +18,6 @@ content is not stored (purged by retention, or kept as a thread-map entry only).
 
 from __future__ import annotations
 
-import errno
 import os
 import secrets
 from dataclasses import dataclass
@@ -125,6 +124,7 @@ class _NewFile:
             self.out: BinaryIO = os.fdopen(_create(self.partial, name=self.target), "wb")
         except CannotExport:
             self._unclaim()
+            os.close(self.claim)
             raise
 
     def finish(self, ok: bool) -> None:
@@ -146,6 +146,7 @@ class _NewFile:
             os.close(self.claim)
 
     def _still_ours(self) -> bool:
+        """Is the name FILE still our claim (same file), not something put in its place?"""
         try:
             now, ours = os.lstat(self.target), os.fstat(self.claim)
         except OSError:
@@ -153,6 +154,7 @@ class _NewFile:
         return (now.st_dev, now.st_ino) == (ours.st_dev, ours.st_ino)
 
     def _unclaim(self) -> None:
+        """Remove the claim, and only the claim: whatever replaced it is someone else's."""
         if self._still_ours():
             self.target.unlink(missing_ok=True)
 
@@ -165,8 +167,6 @@ def _create(path: Path, name: Path | None = None) -> int:
     except FileExistsError:
         raise CannotExport(_taken(name)) from None
     except OSError as exc:
-        if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a symlink
-            raise CannotExport(_taken(name)) from None
         raise CannotExport(f"cannot write {name}: {exc.strerror}") from None
 
 
