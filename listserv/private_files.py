@@ -67,9 +67,9 @@ def open_new(path: str | os.PathLike) -> int:
 
 
 def database_paths(database: str | os.PathLike) -> list[Path]:
-    """The database file, its -wal and -shm files and its directory: all hold posts."""
+    """The database file, its -wal, -shm and (left by a crash) -journal files, and its directory: all hold posts."""
     db = Path(database)
-    return [db, Path(f"{db}-wal"), Path(f"{db}-shm"), db.parent]
+    return [db, Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}-journal"), db.parent]
 
 
 def maildir_paths(maildir: str | os.PathLike) -> list[Path]:
