@@ -95,6 +95,6 @@ def warning(paths: list[Path]) -> str:
     """One line naming every open path and the command that makes them owner-only."""
     names = " ".join(shlex.quote(str(path)) for path in paths)
     return (
-        f"readable by group or others, but they hold the list's posts: {names}; "
+        f"group or others can read or change these files of the list's posts: {names}; "
         f"make them owner-only with: chmod go-rwx {names}"
     )

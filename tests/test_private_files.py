@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from listserv import lists, private_files
 from listserv.archive import exporter
 from listserv.daemon import Daemon
 from listserv.delivery.maildir import MaildirTransport
@@ -24,7 +25,7 @@ from tests.conftest import write_config
 from tests.e2e.helpers import LIST, make_list, message, send
 
 ROOT = Path(__file__).resolve().parents[1]
-WARNING = "readable by group or others"
+WARNING = "group or others can read or change"
 
 
 def mode(path: Path) -> int:
@@ -75,8 +76,6 @@ async def test_maildir_copies_are_owner_only(loose_umask, tmp_path):
 
 async def test_export_file_is_owner_only(loose_umask, store, tmp_path):
     """An export written through the package (no CLI, umask 022) is 0600."""
-    from listserv import lists
-
     await lists.create(store, LIST)
     await exporter.export_mbox(store, LIST, tmp_path / "out.mbox")
     assert mode(tmp_path / "out.mbox") == 0o600
@@ -173,3 +172,14 @@ async def test_serve_does_not_warn_when_every_file_is_owner_only(tmp_path, data_
         await daemon.start()
         await daemon.stop()
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+@pytest.mark.parametrize("file_mode, flagged", [
+    (0o600, False), (0o400, False), (0o640, True), (0o604, True), (0o620, True), (0o602, True), (0o610, True),
+])
+def test_any_permission_of_group_or_others_is_flagged(tmp_path, file_mode, flagged):
+    """Reading is the leak, but writing lets others alter posts: any group/other bit puts a path in the warning."""
+    path = tmp_path / "listserv.db"
+    path.write_bytes(b"")
+    os.chmod(path, file_mode)
+    assert private_files.open_to_others([path, tmp_path / "missing"]) == ([path] if flagged else [])
