@@ -17,7 +17,7 @@ from tests.conftest import write_config
 
 ROOT = Path(__file__).resolve().parents[2]
 LIST = "team@example.org"
-MESSAGES = 4000  # ~16 MB: above importer.SMALL, so parsed by workers, and seconds of work on 2 cores
+MESSAGES = 6000  # ~23 MB: above importer.SMALL, so parsed by workers, and seconds of work on 2 cores
 WORKERS = 2
 BATCH_BACK = 100_000  # bytes: more than a worker writes while it starts, less than one parsed batch
 
@@ -102,8 +102,8 @@ def test_killed_importer_leaves_no_worker_behind(tmp_path, settings, big_mbox, s
             assert importer.poll() is None, "the import ended before its workers were seen"
             found = children(importer.pid)
             workers = [pid for pid, command in found.items() if b"spawn_main" in command]
-            # A worker that has written a parsed batch back is past its start-up and working.
-            return found if len(workers) == WORKERS and all(written(pid) > BATCH_BACK for pid in workers) else {}
+            # Both started, and one has written a parsed batch back: the import is under way, not starting.
+            return found if len(workers) == WORKERS and any(written(pid) > BATCH_BACK for pid in workers) else {}
 
         before = wait_for(workers_parsing, 60, f"{WORKERS} workers parsing")
         importer.send_signal(signum)
