@@ -75,10 +75,13 @@ def wait_for(condition, timeout: float, what: str):
     return found
 
 
-@pytest.fixture
-def big_mbox(tmp_path) -> Path:
-    """A generated discussion mbox (bench/mbox_gen.py), large enough to be parsed by worker processes."""
-    path = tmp_path / "big.mbox"
+@pytest.fixture(scope="module")
+def big_mbox(tmp_path_factory) -> Path:
+    """A generated discussion mbox (bench/mbox_gen.py), large enough to be parsed by worker processes.
+
+    Made once for the module: only read by the tests, and generating it takes a second or two.
+    """
+    path = tmp_path_factory.mktemp("mbox") / "big.mbox"
     subprocess.run([sys.executable, str(ROOT / "bench" / "mbox_gen.py"), str(path), "--count", str(MESSAGES)],
                    check=True, capture_output=True, timeout=120)
     return path
