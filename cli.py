@@ -22,7 +22,8 @@ from typing import Any, Awaitable, Callable, TypeVar
 import click
 
 from listserv import (
-    __version__, audit, bounces, config, digests, lists, logscrub, membership, moderation, queue, timefmt,
+    __version__, audit, bounces, config, digests, lists, logscrub, membership, moderation, private_files, queue,
+    timefmt,
 )
 from listserv.archive import access, exporter, importer, retention
 from listserv.archive import search as archive_search
@@ -131,6 +132,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 @click.version_option(__version__, prog_name="listserv")
 def main(config_path: str | None) -> None:
     """A members-only mailing list server that keeps confidential threads confidential."""
+    private_files.restrict_umask()  # before any command creates the database, an export or the outbox
 
 
 @main.command()
@@ -690,7 +692,8 @@ async def _import_mbox(store: Store, list_address: str, path: str, workers: int 
 
 @archive_group.command("export")
 @click.argument("list_address", metavar="LIST")
-@click.argument("mbox_file", metavar="FILE.mbox", type=click.Path(dir_okay=False))
+# Any name that exists (a directory or a symlink too) is the exporter's to refuse: exit 1, like an existing file.
+@click.argument("mbox_file", metavar="FILE.mbox", type=click.Path())
 @click.option("--after", type=click.DateTime(["%Y-%m-%d"]), help="Only posts dated on or after this day (UTC).")
 @click.option("--before", type=click.DateTime(["%Y-%m-%d"]), help="Only posts dated before this day (UTC).")
 @click.option("--include-confidential", is_flag=True,
@@ -699,7 +702,8 @@ async def _import_mbox(store: Store, list_address: str, path: str, workers: int 
 def archive_export_command(list_address: str, mbox_file: str, after, before, include_confidential: bool,
                            by: str | None) -> None:
     """Write LIST's archived messages, as received and in date order, to a new mbox file (mboxrd, readable
-    by mutt and mailbox.mbox; owner-only permissions). An existing file is never overwritten."""
+    by mutt and mailbox.mbox; owner-only permissions). An existing file is never overwritten, and a symbolic link
+    is never followed."""
     _, moderator, by_name = _reader(None, include_confidential, by)
     after_day, before_day = (when.date() if when else None for when in (after, before))
     if after_day and before_day and after_day >= before_day:

@@ -16,8 +16,9 @@ import time
 from dataclasses import replace
 from typing import Callable
 
-from listserv import logscrub, periodic, pipeline
+from listserv import logscrub, periodic, pipeline, private_files
 from listserv.config import Settings
+from listserv.delivery import maildir_path
 from listserv.delivery.worker import DeliveryWorker
 from listserv.errors import CannotListen, StoreError
 from listserv.intake import IntakeHandler, protocol_factory
@@ -46,6 +47,7 @@ class Daemon:
     async def start(self) -> None:
         logscrub.install()  # before the first query or SMTP line: libraries log content at DEBUG otherwise
         self.store = await Store.open(self.settings.storage.database)
+        self._warn_open_files()
         self.delivery = DeliveryWorker(self.store, self.settings)
         self.scheduler = periodic.Scheduler(self.store, self.settings, self.clock, self.tick, self.delivery.wake)
         self._tasks = [
@@ -69,6 +71,16 @@ class Daemon:
             "listening on %s:%d (%s)", self.settings.server.host, self.port,
             "LMTP" if self.settings.server.lmtp else "SMTP",
         )
+
+    def _warn_open_files(self) -> None:
+        """One warning naming every file of posts that group or others can read (after the open: -wal, -shm)."""
+        paths = private_files.database_paths(self.settings.storage.database)
+        outbox = maildir_path(self.settings.delivery.transport)
+        if outbox is not None:
+            paths += private_files.maildir_paths(outbox)
+        found = private_files.open_to_others(path.absolute() for path in paths)
+        if found:
+            log.warning(private_files.warning(found))
 
     @property
     def port(self) -> int:
@@ -154,6 +166,7 @@ async def _run(settings: Settings) -> int:
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None, lmtp: bool | None = None) -> int:
     """Run the server until SIGTERM/SIGINT; returns the process exit code."""
+    private_files.restrict_umask()  # the database, its -wal/-shm and the outbox: owner-only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
     return asyncio.run(_run(with_overrides(settings, host, port, lmtp)))

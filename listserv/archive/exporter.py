@@ -4,9 +4,11 @@ The file is mboxrd (listserv.archive.mbox.escape): mailbox.mbox, mutt and
 `archive import` read it back, and an export re-imports to the same
 Message-IDs and bodies. Posts are read a page at a time (memory stays flat)
 and written to a hidden temporary file that becomes FILE only when the export
-finished, so a failed export leaves nothing behind; an existing FILE is never
-overwritten. The file is readable by its owner only: the archive of a
-members-only list is not for everyone on the machine.
+finished, so a failed export leaves nothing behind. FILE must not exist: an
+existing file is never overwritten and a symbolic link (dangling or not) is
+never followed nor replaced, so an export cannot be steered onto another file
+(see _NewFile). The file is readable by its owner only: the archive
+of a members-only list is not for everyone on the machine.
 
 Left out: confidential posts, unless a moderator of the list asks for them
 (--include-confidential --by MODERATOR; listserv.archive.access decides, and
@@ -17,12 +19,13 @@ content is not stored (purged by retention, or kept as a thread-map entry only).
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from listserv import lists
+from listserv import lists, private_files
 from listserv.archive import access
 from listserv.archive.mbox import escape, from_line
 from listserv.errors import CannotExport
@@ -68,13 +71,13 @@ async def export_mbox(
     report = ExportReport()
     if not who.sees_confidential:
         report.confidential_left_out = await messages.count_confidential(store.db, mlist.id, since, until)
-    out, partial = open_new(path)
+    new = _NewFile(path)
     finished = False
     try:
-        shown = await _write_all(store, mlist.id, out, (since, until), who.sees_confidential, report, progress)
+        shown = await _write_all(store, mlist.id, new.out, (since, until), who.sees_confidential, report, progress)
         finished = True
     finally:
-        finish(out, partial, path, finished)
+        new.finish(finished)
     await access.record_reads(store, who, mlist.id, shown, "export")
     return report
 
@@ -100,26 +103,75 @@ async def _write_all(
     return shown
 
 
-def open_new(path: str | os.PathLike) -> tuple[BinaryIO, Path]:
-    """A temporary file next to path, owner-only; CannotExport if path exists or the directory is not writable."""
-    target = Path(path)
-    if target.exists():
-        raise CannotExport(f"{target} exists already; remove it or choose another file")
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    except OSError as exc:
-        raise CannotExport(f"cannot write {target}: {exc.strerror}") from None
-    return os.fdopen(fd, "wb"), partial
+class _NewFile:
+    """FILE claimed at once, written through a hidden temporary file that replaces the claim when complete.
+
+    The claim is FILE opened O_CREAT|O_EXCL|O_NOFOLLOW (private_files.open_new):
+    an existing name, a symlink (dangling or not) or a directory is refused in
+    the same step that creates the file, so nothing can be put there between a
+    check and the write, and nothing is ever written through a link. The
+    temporary file is opened the same way under a random name. Only our own
+    claim is ever replaced or removed: if FILE is no longer it (someone with
+    write access to the directory swapped it), the export is refused and FILE
+    left as it is.
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.target = Path(path)
+        self.claim = _create(self.target)
+        self.partial = self.target.with_name(f".{self.target.name}.{secrets.token_hex(8)}.partial")
+        try:
+            self.out: BinaryIO = os.fdopen(_create(self.partial, name=self.target), "wb")
+        except CannotExport:
+            self._unclaim()
+            os.close(self.claim)
+            raise
+
+    def finish(self, ok: bool) -> None:
+        """Move the complete file onto the claim (ok), or remove both: a failed export leaves nothing."""
+        done = False
+        try:
+            self.out.close()
+            if ok and not self._still_ours():
+                raise CannotExport(f"{self.target} was replaced while the export ran; it is left as it is")
+            if ok:
+                os.replace(self.partial, self.target)
+                done = True
+        except OSError as exc:
+            raise CannotExport(f"cannot write {self.target}: {exc.strerror}") from None
+        finally:
+            self.partial.unlink(missing_ok=True)
+            if not done:
+                self._unclaim()
+            os.close(self.claim)
+
+    def _still_ours(self) -> bool:
+        """Is the name FILE still our claim (same file), not something put in its place?"""
+        try:
+            now, ours = os.lstat(self.target), os.fstat(self.claim)
+        except OSError:
+            return False
+        return (now.st_dev, now.st_ino) == (ours.st_dev, ours.st_ino)
+
+    def _unclaim(self) -> None:
+        """Remove the claim, and only the claim: whatever replaced it is someone else's."""
+        if self._still_ours():
+            self.target.unlink(missing_ok=True)
 
 
-def finish(out: BinaryIO, partial: Path, target: str | os.PathLike, ok: bool) -> None:
-    """Close the temporary file and move it into place (ok), or remove it: a failed export leaves nothing."""
+def _create(path: Path, name: Path | None = None) -> int:
+    """private_files.open_new(path), its refusals as CannotExport naming the export (name, default path)."""
+    name = name or path
     try:
-        out.close()
-        if ok:
-            os.replace(partial, target)
+        return private_files.open_new(path)
+    except FileExistsError:
+        raise CannotExport(_taken(name)) from None
     except OSError as exc:
-        raise CannotExport(f"cannot write {target}: {exc.strerror}") from None
-    finally:
-        partial.unlink(missing_ok=True)
+        raise CannotExport(f"cannot write {name}: {exc.strerror}") from None
+
+
+def _taken(target: Path) -> str:
+    """Why target cannot be the export: it exists, or it is a symbolic link (even one pointing nowhere)."""
+    if target.is_symlink():
+        return f"{target} is a symbolic link, and export never writes through one; remove it or choose another file"
+    return f"{target} exists already; remove it or choose another file"

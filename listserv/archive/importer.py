@@ -6,7 +6,8 @@ in <= 60 s on 2 cores, memory flat):
   (listserv.archive.mbox), BATCH messages at a time;
 - worker processes turn each batch into archive rows (listserv.archive.extract,
   compat32: the cheap parse); at most WINDOW batches are in flight, so memory
-  holds a few batches whatever the size of the file;
+  holds a few batches whatever the size of the file; the workers end when this
+  process ends, even by kill -9 (listserv.archive.parse_workers);
 - this process writes each batch, in file order, in ONE transaction through
   the store's writer: duplicates by Message-ID are dropped (against the archive,
   so a re-run after an interruption imports only what is missing), the batch is
@@ -38,11 +39,9 @@ posts older than confidential_retention_days are purged when the import ends.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
 import time
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator
@@ -51,6 +50,7 @@ import aiosqlite
 
 from listserv import lists
 from listserv.archive import mbox, retention
+from listserv.archive import parse_workers
 from listserv.archive.extract import Context, parse_chunk
 from listserv.archive.threading import archive_posts
 from listserv.confidential import thread as confidential_thread
@@ -148,10 +148,9 @@ class _Run:
             await self._write(batch, parse_chunk(_payload(batch), self.context))
 
     async def with_pool(self, stream: BinaryIO, workers: int) -> None:
-        """Parse in worker processes (spawned: this process has database threads that fork must not copy)."""
+        """Parse in worker processes, which end with this process however it ends (listserv.archive.parse_workers)."""
         loop = asyncio.get_running_loop()
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
+        with parse_workers.pool(workers) as pool:
             pending: deque = deque()
             for batch in _batches(_read(stream)):
                 pending.append((batch, loop.run_in_executor(pool, parse_chunk, _payload(batch), self.context)))

@@ -54,18 +54,27 @@ def transport_from_url(url: str, settings: DeliverySettings) -> Transport:
     """
     # Imported here: both modules import TransportError from this one, and a
     # maildir set-up never needs the SMTP client loaded.
-    scheme, _, rest = url.partition(":")
-    scheme = scheme.lower()
-    if scheme == "maildir" and rest.strip():
+    maildir = maildir_path(url)
+    if maildir is not None:
         from listserv.delivery.maildir import MaildirTransport
 
-        return MaildirTransport(Path(rest.strip()))
-    if scheme == "smtp":
+        return MaildirTransport(maildir)
+    if url.partition(":")[0].lower() == "smtp":
         from listserv.delivery.smtp import SmtpTransport
 
         host, port = _smtp_address(url)
         return SmtpTransport(host, port, settings)
     raise ConfigError(f'[delivery] transport: expected "smtp://HOST:PORT" or "maildir:PATH", got {url!r}')
+
+
+def maildir_path(url: str) -> Path | None:
+    """The directory of a "maildir:PATH" transport; None for any other transport.
+
+    >>> maildir_path("maildir:archives/outbox"), maildir_path("smtp://127.0.0.1:25")
+    (PosixPath('archives/outbox'), None)
+    """
+    scheme, _, rest = url.partition(":")
+    return Path(rest.strip()) if scheme.lower() == "maildir" and rest.strip() else None
 
 
 def _smtp_address(url: str) -> tuple[str, int]:

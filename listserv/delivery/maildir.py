@@ -5,7 +5,8 @@ Each copy is the queued bytes with `Delivered-To: RECIPIENT` and
 batch is VERP'd) prepended, written to PATH/tmp, flushed to
 disk and renamed into PATH/new (the Maildir convention: a reader never sees a
 half-written file). Any mail reader that opens a maildir (mutt -f PATH) shows
-the copies.
+the copies. Every copy is a whole post: the maildir's directories are created
+0700 and each copy 0600 (listserv.private_files), readable by the server's user only.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import socket
 import time
 from pathlib import Path
 
+from listserv import private_files
 from listserv.delivery import Results, TransportError
 from listserv.verp import encode
 
@@ -46,7 +48,7 @@ class MaildirTransport:
     def _write_all(self, mail_from: str, recipients: list[str], content: bytes, verp: bool = False) -> Results:
         try:
             for sub in ("tmp", "new", "cur"):
-                (self.path / sub).mkdir(parents=True, exist_ok=True)
+                private_files.make_dir(self.path / sub)
         except OSError as exc:
             raise TransportError(f"cannot create maildir {self.path}: {exc.strerror or exc}") from None
         sender = _header_value(mail_from or "<>")
@@ -76,7 +78,7 @@ class MaildirTransport:
         name = self._unique_name()
         tmp = self.path / "tmp" / name
         try:
-            with open(tmp, "xb") as handle:
+            with os.fdopen(private_files.open_new(tmp), "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())

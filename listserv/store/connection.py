@@ -1,7 +1,10 @@
 """Open SQLite connections with the pragmas that make an acknowledged message durable.
 
 WAL lets readers work while the single writer commits; synchronous=FULL makes
-each commit survive power loss, which is what a 250 promises.
+each commit survive power loss, which is what a 250 promises. A new database
+is owner-only (listserv.private_files): its directory 0700, the file 0600
+before SQLite opens it, so that the -wal and -shm files SQLite makes next to
+it, which take the file's mode, are 0600 too.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from listserv import private_files
 from listserv.errors import StoreUnavailable
 
 PRAGMAS = (
@@ -31,7 +35,8 @@ async def connect(path: str | Path) -> aiosqlite.Connection:
     """A connection in autocommit mode: transactions are begun explicitly by the writer."""
     where = Path(path)
     try:
-        where.parent.mkdir(parents=True, exist_ok=True)
+        private_files.make_dir(where.parent)
+        private_files.create_file(where)
         db = await aiosqlite.connect(str(where), isolation_level=None)
     except (OSError, sqlite3.Error) as exc:
         raise StoreUnavailable(f"cannot open database {where}: {exc}") from None
