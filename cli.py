@@ -22,7 +22,7 @@ from typing import Any, Awaitable, Callable, TypeVar
 import click
 
 from listserv import (
-    __version__, audit, bounces, config, digests, lists, logscrub, membership, moderation, queue, timefmt,
+    __version__, audit, bounces, config, digests, lists, logscrub, membership, moderation, output, queue, timefmt,
 )
 from listserv.archive import access, exporter, importer, retention
 from listserv.archive import search as archive_search
@@ -106,7 +106,7 @@ def run(work: Work[T]) -> T:
     logscrub.install()  # aiosqlite logs SQL parameters (post content) at DEBUG otherwise
 
     async def with_store() -> T:
-        store = await Store.open(loaded.storage.database)
+        store = await Store.open(loaded.storage.database, loaded.storage.checkpoint_wait)
         try:
             return await work(store, loaded)
         finally:
@@ -196,18 +196,24 @@ def lists_set(address: str, key: str, value: str) -> None:
 @lists_group.command("delete")
 @click.argument("address", metavar="NAME@DOMAIN")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def lists_delete(address: str, yes: bool) -> None:
-    """Delete a list with its members, held posts and archive (asks first unless --yes)."""
-    run(lambda store, _: _delete_list(store, address, yes))
+@json_option
+def lists_delete(address: str, yes: bool, as_json: bool) -> None:
+    """Delete a list with its members, held posts, archive and queued copies, compact the database and say
+    how much space came back (asks first unless --yes)."""
+    deleted = run(lambda store, _: _delete_list(store, address, yes))
+    if as_json:
+        emit_json(deleted.as_json())
+        return
+    click.echo(f"deleted {deleted.address}; database {output.size(deleted.bytes_before)} ->"
+               f" {output.size(deleted.bytes_after)} ({output.size(deleted.bytes_freed)} given back)")
 
 
-async def _delete_list(store: Store, address: str, yes: bool) -> None:
+async def _delete_list(store: Store, address: str, yes: bool) -> lists.Deleted:
     """Say what goes with the list (its members count) before asking, since nothing brings it back."""
     mlist = await lists.get(store, address)
     if not yes and not _confirmed(f"Delete {mlist.address} with its {mlist.members} members, held posts and archive?"):
         raise Refused(f"not deleted: {mlist.address} (answer y, or pass --yes)")
-    await lists.delete(store, mlist.address)
-    click.echo(f"deleted {mlist.address}")
+    return await lists.delete(store, mlist.address)
 
 
 def _confirmed(question: str) -> bool:

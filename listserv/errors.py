@@ -21,7 +21,8 @@
     │   ├── NotAllowed              confidential: not an entitled member, not a moderator
     │   └── CannotListen            the listening address is taken or not ours
     └── StoreError                exit 1 on the CLI; SMTP 451 4.3.0 at intake
-        └── StoreUnavailable        the database could not be opened or written
+        ├── StoreUnavailable        the database could not be opened or written
+        └── StoreBusy               deleted content could not be checkpointed out of the write-ahead log in time
 
 Faults that are not ours (bugs) are plain exceptions: intake answers them with
 451 too, so a sending MTA retries instead of dropping the mail.
@@ -118,3 +119,8 @@ class StoreError(ListservError):
 
 class StoreUnavailable(StoreError):
     """The database could not be opened, migrated or written."""
+
+
+class StoreBusy(StoreError):
+    """Deleted content is committed, but another connection kept reading an older snapshot, so the
+    write-ahead log (which may still hold copies) could not be emptied; running the command again finishes it."""

@@ -12,7 +12,8 @@ from typing import Any, Awaitable, Callable, TypeVar
 
 import aiosqlite
 
-from listserv.store import migrate
+from listserv.errors import StoreBusy
+from listserv.store import forget, migrate
 from listserv.store.connection import connect
 from listserv.store.writer import Writer
 
@@ -22,13 +23,14 @@ T = TypeVar("T")
 class Store:
     """A reader connection for queries and a Writer for every change."""
 
-    def __init__(self, reader: aiosqlite.Connection, writer: Writer, path: Path) -> None:
+    def __init__(self, reader: aiosqlite.Connection, writer: Writer, path: Path, checkpoint_wait: float = 10.0) -> None:
         self.db = reader
         self.writer = writer
         self.path = path
+        self.checkpoint_wait = checkpoint_wait  # seconds forget_deleted() waits for other connections' readers
 
     @classmethod
-    async def open(cls, path: str | Path) -> "Store":
+    async def open(cls, path: str | Path, checkpoint_wait: float = 10.0) -> "Store":
         """Open (creating and migrating when needed) the database at path."""
         write_db = await connect(path)
         try:
@@ -37,7 +39,7 @@ class Store:
         except BaseException:
             await write_db.close()
             raise
-        return cls(reader, Writer(write_db), Path(path))
+        return cls(reader, Writer(write_db), Path(path), checkpoint_wait)
 
     async def write(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """Run fn(db, *args) in the writer's transaction; returns after the commit."""
@@ -46,6 +48,29 @@ class Store:
     async def write_one(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         """write() for a job that runs exactly one statement (no savepoint needed; see Writer.run)."""
         return await self.writer.run(lambda db: fn(db, *args), single_statement=True)
+
+    async def forget_deleted(self) -> None:
+        """Make what committed writes deleted leave every file now: empty the write-ahead log (TRUNCATE).
+
+        Waits up to checkpoint_wait seconds for readers of older snapshots
+        (another process's included); StoreBusy if one still holds the log then.
+        """
+        done = await self.writer.outside(lambda db: forget.truncate_wal(db, int(self.checkpoint_wait * 1000)))
+        if not done.complete:
+            raise StoreBusy(
+                f"deleted content may still be in {self.path.name}-wal: another connection kept reading"
+                f" for {self.checkpoint_wait:g}s (busy={done.busy}, log={done.log}, checkpointed={done.checkpointed});"
+                " run the command again"
+            )
+
+    async def compact(self) -> None:
+        """Give the space of deleted rows back: VACUUM, then empty the log so that the file shrinks."""
+        await self.writer.outside(forget.vacuum)
+        await self.forget_deleted()
+
+    def size(self) -> int:
+        """Bytes the database takes on disk now (the file and its write-ahead log)."""
+        return forget.size(self.path)
 
     async def close(self) -> None:
         await self.writer.stop()
