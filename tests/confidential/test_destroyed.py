@@ -22,7 +22,8 @@ from cli import main
 from listserv import audit, config, lists
 from listserv.daemon import Daemon
 from listserv.pipeline import process
-from listserv.store import Store, members, messages, migrate, outbound
+from listserv.store import Store, members, messages, migrate, outbound, threads
+from listserv.store import confidential as confidential_ids
 from listserv.store import inbound as store_inbound
 from tests.conftest import write_config
 from tests.delivery.helpers import Clock
@@ -183,6 +184,7 @@ async def test_lists_delete_takes_the_queue_failures_audit_and_inbound_rows_of_t
     assert deleted.bytes_freed > 0 and deleted.bytes_after == store.size()
     assert await outbound.count(store.db) == 0 and await outbound.failures(store.db) == []
     assert await audit.entries(store) == []
+    assert await threads.for_list(store.db, mlist.id) == [] and await confidential_ids.for_list(store.db, mlist.id) == []
     assert [row["id"] for row in await store_inbound.processed_envelopes(store.db, 0, 10)] == [both]
     assert leftovers(tmp_path) == {}
     reused = await lists.create(store, LIST)  # may be given the same id: inherits nothing

@@ -1,0 +1,74 @@
+"""The writer's work outside transactions and its own emptying of the write-ahead log (listserv.store.forget)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+
+import pytest
+
+from listserv.store import Store, forget, writer
+
+
+async def _flag(db) -> None:
+    await db.execute("CREATE TABLE IF NOT EXISTS t (x TEXT)")
+    await db.execute("INSERT INTO t VALUES ('Quillfeather')")
+
+
+async def test_outside_runs_after_earlier_writes_and_outside_any_transaction(store):
+    """outside(job) sees every write submitted before it committed, and runs with no transaction open."""
+    pending = [asyncio.ensure_future(store.write(_flag)) for _ in range(3)]
+    await asyncio.sleep(0)  # the three are queued, none committed yet
+
+    async def look(db):
+        rows = await db.execute_fetchall("SELECT count(*) FROM t")
+        return rows[0][0], db.in_transaction
+
+    assert await store.writer.outside(look) == (3, False)
+    await asyncio.gather(*pending)
+
+
+async def test_a_failing_outside_job_reaches_its_caller_and_the_writer_goes_on(store):
+    """An exception in an outside job is raised to its caller; the next write still commits."""
+
+    async def broken(db):
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await store.writer.outside(broken)
+    await store.write(_flag)
+    assert (await store.db.execute_fetchall("SELECT count(*) FROM t"))[0][0] == 1
+
+
+async def test_the_writer_empties_the_log_by_itself_after_a_commit(store, tmp_path):
+    """With no purge asked for, deleted content leaves -wal within about FORGET_AFTER of the commit."""
+    other = sqlite3.connect(tmp_path / "listserv.db")  # keeps the log from being removed by a close
+    try:
+        await store.write(_flag)
+        await store.write(lambda db: db.execute("DELETE FROM t"))
+        wal = tmp_path / "listserv.db-wal"
+        assert b"Quillfeather" in wal.read_bytes()
+        deadline = time.monotonic() + writer.FORGET_AFTER + 5
+        while wal.stat().st_size and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert wal.stat().st_size == 0
+        assert all(b"Quillfeather" not in path.read_bytes() for path in forget.files(tmp_path / "listserv.db"))
+    finally:
+        other.close()
+
+
+async def test_forget_deleted_and_compact_report_complete_and_shrink(tmp_path):
+    """forget_deleted() leaves an empty log; compact() gives the pages of deleted rows back to the disk."""
+    store = await Store.open(tmp_path / "listserv.db")
+    try:
+        await store.write(lambda db: db.execute("CREATE TABLE big (x BLOB)"))
+        await store.write(lambda db: db.execute("INSERT INTO big VALUES (randomblob(2000000))"))
+        await store.forget_deleted()
+        grown = store.size()
+        await store.write(lambda db: db.execute("DELETE FROM big"))
+        await store.compact()
+        assert (tmp_path / "listserv.db-wal").stat().st_size == 0
+        assert grown - store.size() > 1_900_000
+    finally:
+        await store.close()
