@@ -25,6 +25,7 @@ from listserv import (
     __version__, audit, bounces, config, digests, lists, logscrub, membership, moderation, output, queue, timefmt,
 )
 from listserv.archive import access, exporter, importer, retention
+from listserv.archive.compact import Compacted, compact
 from listserv.archive import search as archive_search
 from listserv.archive import show as archive_show
 from listserv.archive.threading import thread_unthreaded
@@ -204,8 +205,13 @@ def lists_delete(address: str, yes: bool, as_json: bool) -> None:
     if as_json:
         emit_json(deleted.as_json())
         return
-    click.echo(f"deleted {deleted.address}; database {output.size(deleted.bytes_before)} ->"
-               f" {output.size(deleted.bytes_after)} ({output.size(deleted.bytes_freed)} given back)")
+    click.echo(f"deleted {deleted.address}; {_space(deleted.space)}")
+
+
+def _space(space: Compacted) -> str:
+    """'database 5.4 MB -> 0.3 MB (5.1 MB given back)'."""
+    return (f"database {output.size(space.bytes_before)} -> {output.size(space.bytes_after)}"
+            f" ({output.size(space.bytes_freed)} given back)")
 
 
 async def _delete_list(store: Store, address: str, yes: bool) -> lists.Deleted:
@@ -728,6 +734,18 @@ async def _reindex(store: Store, list_address: str | None) -> tuple[int, int]:
     list_id = (await lists.get(store, list_address)).id if list_address else None
     threaded = await thread_unthreaded(store, list_id)
     return threaded, await archive_search.reindex(store)
+
+
+@archive_group.command("compact")
+@json_option
+def archive_compact_command(as_json: bool) -> None:
+    """Give the space of purged and deleted posts back to the disk (VACUUM) and leave no old copy in the
+    write-ahead log; the remedy when a purge or `lists delete` said a reader kept the log busy."""
+    space = run(lambda store, _: compact(store))
+    if as_json:
+        emit_json(space.as_json())
+        return
+    click.echo(_space(space))
 
 
 @archive_group.command("purge")

@@ -123,4 +123,4 @@ class StoreUnavailable(StoreError):
 
 class StoreBusy(StoreError):
     """Deleted content is committed, but another connection kept reading an older snapshot, so the
-    write-ahead log (which may still hold copies) could not be emptied; running the command again finishes it."""
+    write-ahead log (which may still hold copies) could not be emptied; `listserv archive compact` finishes it."""

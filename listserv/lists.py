@@ -13,7 +13,8 @@ from listserv.addresses import candidates, normalise
 from listserv.errors import BadSetting, ListExists, NoSuchList
 from listserv.settings import Setting, lookup, table
 from listserv.store import Store
-from listserv.store import inbound, search_index
+from listserv.archive.compact import Compacted, compact
+from listserv.store import inbound
 from listserv.store import lists as store_lists
 
 NONMEMBER_ACTIONS = ("hold", "reject", "discard", "accept")
@@ -178,16 +179,10 @@ class Deleted:
     """What `lists delete` reports: the list, and the bytes the database took on disk before and after."""
 
     address: str
-    bytes_before: int
-    bytes_after: int
-
-    @property
-    def bytes_freed(self) -> int:
-        return max(0, self.bytes_before - self.bytes_after)
+    space: Compacted
 
     def as_json(self) -> dict:
-        return {"address": self.address, "bytes_before": self.bytes_before, "bytes_after": self.bytes_after,
-                "bytes_freed": self.bytes_freed}
+        return {"address": self.address, **self.space.as_json()}
 
 
 async def delete(store: Store, address: str) -> Deleted:
@@ -201,9 +196,8 @@ async def delete(store: Store, address: str) -> Deleted:
     mlist = await get(store, address)
     before = store.size()
     await store.write(store_lists.delete, mlist.id, await _inbound_of(store, mlist.address))
-    await store.write(search_index.optimize)
-    await store.compact()
-    return Deleted(mlist.address, before, store.size())
+    after = await compact(store)
+    return Deleted(mlist.address, Compacted(before, after.bytes_after))
 
 
 async def _inbound_of(store: Store, list_address: str) -> list[int]:

@@ -60,7 +60,7 @@ class Store:
             raise StoreBusy(
                 f"deleted content may still be in {self.path.name}-wal: another connection kept reading"
                 f" for {self.checkpoint_wait:g}s (busy={done.busy}, log={done.log}, checkpointed={done.checkpointed});"
-                " run the command again"
+                " run `listserv archive compact` once it is done"
             )
 
     async def compact(self) -> None:

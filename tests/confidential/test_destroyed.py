@@ -152,23 +152,59 @@ async def _wait_until(condition, timeout: float = 10.0) -> None:
 
 async def test_a_reader_holding_an_old_snapshot_makes_purge_fail_with_one_line(smtp_settings, store, tmp_path):
     """A connection that keeps reading an old snapshot keeps the log from emptying: `archive purge` says so
-    in one line, exit 1, after [storage] checkpoint_wait; once the reader lets go, running it again cleans up."""
+    in one line, exit 1, after [storage] checkpoint_wait; once the reader lets go, `archive compact` cleans up."""
     await _archive_confidential(store)
     await store.write(outbound.withdraw, 1)  # bob's copy, as if delivered: the archived text is all that is left
-    config_path = write_config(tmp_path, replace(smtp_settings, storage=replace(smtp_settings.storage, checkpoint_wait=0.2)))
-    reader = sqlite3.connect(tmp_path / "listserv.db", isolation_level=None)
-    reader.execute("BEGIN")
-    reader.execute("SELECT count(*) FROM messages").fetchone()  # a snapshot from before the purge
-    result = await asyncio.to_thread(CliRunner().invoke, main, ["--config", str(config_path), "archive", "purge"])
+    listserv = _impatient_cli(smtp_settings, tmp_path)
+    reader = _old_snapshot(tmp_path)
+    result = await listserv("archive", "purge")
     assert result.exit_code == 1
-    assert result.stderr.startswith("listserv: error: deleted content may still be in listserv.db-wal:")
-    assert result.stderr.endswith("run the command again\n") and len(result.stderr.splitlines()) == 1
+    _assert_busy_line(result.stderr)
     assert leftovers(tmp_path) != {}  # the old pages: exactly what the error warns of
-    reader.execute("COMMIT")
     reader.close()
-    result = await asyncio.to_thread(CliRunner().invoke, main, ["--config", str(config_path), "archive", "purge"])
+    result = await listserv("archive", "compact", "--json")
     assert result.exit_code == 0, result.output
+    assert set(json.loads(result.output)) == {"bytes_before", "bytes_after", "bytes_freed"}
     assert leftovers(tmp_path) == {}
+
+
+async def test_a_reader_holding_an_old_snapshot_makes_lists_delete_fail_with_one_line(smtp_settings, store, tmp_path):
+    """The same for `lists delete`: the list is gone, the one-line error names the remedy, and compact finishes it."""
+    await _archive_confidential(store)
+    listserv = _impatient_cli(smtp_settings, tmp_path)
+    reader = _old_snapshot(tmp_path)
+    result = await listserv("lists", "delete", LIST, "--yes")
+    assert result.exit_code == 1
+    _assert_busy_line(result.stderr)
+    reader.close()
+    result = await listserv("archive", "compact")
+    assert result.exit_code == 0 and result.output.startswith("database "), result.output
+    assert leftovers(tmp_path) == {} and await lists.find(store, LIST) is None
+
+
+def _impatient_cli(smtp_settings, directory: Path):
+    """Run the CLI (in a thread) with a configuration whose checkpoint_wait is 0.2 s."""
+    storage = replace(smtp_settings.storage, checkpoint_wait=0.2)
+    path = write_config(directory, replace(smtp_settings, storage=storage))
+
+    async def invoke(*args: str):
+        return await asyncio.to_thread(CliRunner().invoke, main, ["--config", str(path), *args])
+
+    return invoke
+
+
+def _old_snapshot(directory: Path) -> sqlite3.Connection:
+    """Another program's connection in the middle of a read transaction begun now (close it to let go)."""
+    reader = sqlite3.connect(directory / "listserv.db", isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM messages").fetchone()
+    return reader
+
+
+def _assert_busy_line(stderr: str) -> None:
+    assert len(stderr.splitlines()) == 1
+    assert stderr.startswith("listserv: error: deleted content may still be in listserv.db-wal:")
+    assert stderr.endswith("run `listserv archive compact` once it is done\n")
 
 
 async def test_lists_delete_takes_the_queue_failures_audit_and_inbound_rows_of_the_list(store, tmp_path):
@@ -181,7 +217,7 @@ async def test_lists_delete_takes_the_queue_failures_audit_and_inbound_rows_of_t
     await store.write(outbound.record_failures, mlist.id, 1, [("bob@example.org", 550, "no such user")])
     assert await outbound.count(store.db) == 1 and await audit.entries(store, LIST) != []
     deleted = await lists.delete(store, LIST)
-    assert deleted.bytes_freed > 0 and deleted.bytes_after == store.size()
+    assert deleted.space.bytes_freed > 0 and deleted.space.bytes_after == store.size()
     assert await outbound.count(store.db) == 0 and await outbound.failures(store.db) == []
     assert await audit.entries(store) == []
     assert await threads.for_list(store.db, mlist.id) == [] and await confidential_ids.for_list(store.db, mlist.id) == []
