@@ -7,6 +7,8 @@ two and expose plain async functions that take a connection.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 from typing import Any, Awaitable, Callable, TypeVar
 
@@ -18,6 +20,7 @@ from listserv.store.connection import connect
 from listserv.store.writer import Writer
 
 T = TypeVar("T")
+RETRY_PAUSE = 0.05  # seconds between checkpoint attempts in forget_deleted()
 
 
 class Store:
@@ -55,7 +58,14 @@ class Store:
         Waits up to checkpoint_wait seconds for readers of older snapshots
         (another process's included); StoreBusy if one still holds the log then.
         """
-        done = await self.writer.outside(lambda db: forget.truncate_wal(db, int(self.checkpoint_wait * 1000)))
+        deadline = time.monotonic() + self.checkpoint_wait
+        while True:
+            wait_ms = int(max(0.0, deadline - time.monotonic()) * 1000)
+            done = await self.writer.outside(lambda db: forget.truncate_wal(db, wait_ms))
+            # Busy at once, without waiting, when another connection (the daemon's writer) is checkpointing.
+            if done.complete or time.monotonic() >= deadline:
+                break
+            await asyncio.sleep(RETRY_PAUSE)
         if not done.complete:
             raise StoreBusy(
                 f"deleted content may still be in {self.path.name}-wal: another connection kept reading"
