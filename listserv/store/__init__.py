@@ -8,13 +8,14 @@ two and expose plain async functions that take a connection.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any, Awaitable, Callable, TypeVar
 
 import aiosqlite
 
-from listserv.errors import StoreBusy
+from listserv.errors import StoreBusy, StoreError
 from listserv.store import forget, migrate
 from listserv.store.connection import connect
 from listserv.store.writer import Writer
@@ -61,7 +62,7 @@ class Store:
         deadline = time.monotonic() + self.checkpoint_wait
         while True:
             wait_ms = int(max(0.0, deadline - time.monotonic()) * 1000)
-            done = await self.writer.outside(lambda db: forget.truncate_wal(db, wait_ms))
+            done = await self._outside(lambda db: forget.truncate_wal(db, wait_ms), "emptying the write-ahead log")
             # Busy at once, without waiting, when another connection (the daemon's writer) is checkpointing.
             if done.complete or time.monotonic() >= deadline:
                 break
@@ -75,8 +76,15 @@ class Store:
 
     async def compact(self) -> None:
         """Give the space of deleted rows back: VACUUM, then empty the log so that the file shrinks."""
-        await self.writer.outside(forget.vacuum)
+        await self._outside(forget.vacuum, "compacting the database")
         await self.forget_deleted()
+
+    async def _outside(self, job: Callable[[aiosqlite.Connection], Awaitable[T]], what: str) -> T:
+        """writer.outside(job), a database fault becoming StoreError (one line on the CLI, exit 1)."""
+        try:
+            return await self.writer.outside(job)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{what} failed: {exc}") from None
 
     def size(self) -> int:
         """Bytes the database takes on disk now (the file and its write-ahead log)."""

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from listserv.store import Store, forget, writer
+from listserv.errors import StoreError
+from listserv.store import Store, connection, forget, writer
 
 
 async def _flag(db) -> None:
@@ -71,4 +72,22 @@ async def test_forget_deleted_and_compact_report_complete_and_shrink(tmp_path):
         assert (tmp_path / "listserv.db-wal").stat().st_size == 0
         assert grown - store.size() > 1_900_000
     finally:
+        await store.close()
+
+
+async def test_compact_while_another_program_writes_is_a_store_error(tmp_path, monkeypatch):
+    """VACUUM cannot take the write lock another connection holds past the busy timeout: StoreError naming
+    the step (the CLI prints it in one line, exit 1), and the store still works afterwards."""
+    short = tuple("PRAGMA busy_timeout=100" if p.startswith("PRAGMA busy_timeout") else p for p in connection.PRAGMAS)
+    monkeypatch.setattr(connection, "PRAGMAS", short)
+    store = await Store.open(tmp_path / "listserv.db")
+    other = sqlite3.connect(tmp_path / "listserv.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StoreError, match=r"^compacting the database failed: database is locked$"):
+            await store.compact()
+        other.execute("ROLLBACK")
+        await store.write(_flag)
+    finally:
+        other.close()
         await store.close()
