@@ -51,7 +51,8 @@ class Writer:
             self._task = asyncio.get_running_loop().create_task(self._loop(), name="store-writer")
 
     async def stop(self) -> None:
-        """Finish the jobs already submitted, then stop."""
+        """Finish the jobs already submitted, empty the log of their commits (a CLI command stops well
+        within FORGET_AFTER, and with the daemon still running its close does not remove the log), stop."""
         if self._task is None:
             return
         await self._queue.join()
@@ -61,6 +62,8 @@ class Writer:
         except asyncio.CancelledError:
             pass
         self._task = None
+        if self._unforgotten is not None:
+            await self._forget()
 
     async def run(self, job: Callable[[aiosqlite.Connection], Awaitable[T]], single_statement: bool = False) -> T:
         """Run job(db) in a transaction; returns its result once committed.

@@ -91,3 +91,20 @@ async def test_compact_while_another_program_writes_is_a_store_error(tmp_path, m
     finally:
         other.close()
         await store.close()
+
+
+async def test_a_short_command_leaves_the_log_empty_when_it_closes(tmp_path):
+    """A CLI command's store, closed while another program (the daemon) keeps the database open, leaves no
+    deleted content in -wal: closing empties the log of its commits."""
+    store = await Store.open(tmp_path / "listserv.db")
+    other = sqlite3.connect(tmp_path / "listserv.db")
+    try:
+        other.execute("SELECT count(*) FROM sqlite_master").fetchall()  # holds the file open, no transaction
+        await store.write(_flag)
+        await store.write(lambda db: db.execute("DELETE FROM t"))
+        assert b"Quillfeather" in (tmp_path / "listserv.db-wal").read_bytes()
+        await store.close()
+        assert (tmp_path / "listserv.db-wal").stat().st_size == 0
+        assert all(b"Quillfeather" not in path.read_bytes() for path in forget.files(tmp_path / "listserv.db"))
+    finally:
+        other.close()
