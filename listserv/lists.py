@@ -10,11 +10,10 @@ import re
 from dataclasses import dataclass
 
 from listserv.addresses import candidates, normalise
+from listserv.archive.compact import Compacted, compact
 from listserv.errors import BadSetting, ListExists, NoSuchList
 from listserv.settings import Setting, lookup, table
-from listserv.store import Store
-from listserv.archive.compact import Compacted, compact
-from listserv.store import inbound
+from listserv.store import Store, inbound
 from listserv.store import lists as store_lists
 
 NONMEMBER_ACTIONS = ("hold", "reject", "discard", "accept")
