@@ -21,7 +21,8 @@ from listserv.store.connection import connect
 from listserv.store.writer import Writer
 
 T = TypeVar("T")
-RETRY_PAUSE = 0.05  # seconds between checkpoint attempts in forget_deleted()
+ATTEMPT_WAIT = 0.1  # seconds one checkpoint try in forget_deleted() waits for readers (the writer waits meanwhile)
+RETRY_PAUSE = 0.05  # seconds between those tries, for the other writes
 
 
 class Store:
@@ -61,9 +62,10 @@ class Store:
         """
         deadline = time.monotonic() + self.checkpoint_wait
         while True:
-            wait_ms = int(max(0.0, deadline - time.monotonic()) * 1000)
+            # Short tries with pauses between them: the writer is not held (intake goes on) while a reader
+            # finishes, and a try that is busy at once (another connection checkpointing) is simply repeated.
+            wait_ms = int(min(ATTEMPT_WAIT, max(0.0, deadline - time.monotonic())) * 1000)
             done = await self._outside(lambda db: forget.truncate_wal(db, wait_ms), "emptying the write-ahead log")
-            # Busy at once, without waiting, when another connection (the daemon's writer) is checkpointing.
             if done.complete or time.monotonic() >= deadline:
                 break
             await asyncio.sleep(RETRY_PAUSE)
