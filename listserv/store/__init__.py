@@ -18,7 +18,7 @@ import aiosqlite
 from listserv.errors import StoreBusy, StoreError
 from listserv.store import forget, migrate
 from listserv.store.connection import connect
-from listserv.store.writer import Writer
+from listserv.store.writer import FORGET_WAIT_MS, Writer
 
 T = TypeVar("T")
 ATTEMPT_WAIT = 0.1  # seconds one checkpoint try in forget_deleted() waits for readers (the writer waits meanwhile)
@@ -40,6 +40,8 @@ class Store:
         write_db = await connect(path)
         try:
             await migrate.upgrade(write_db)
+            # A log left by a process that died (kill -9, power loss) may hold deleted content: empty it now.
+            await forget.truncate_wal(write_db, FORGET_WAIT_MS)
             reader = await connect(path)
         except BaseException:
             await write_db.close()

@@ -45,11 +45,12 @@ async def truncate_wal(db: aiosqlite.Connection, wait_ms: int) -> Checkpoint:
 
     Run outside any transaction. The connection's usual busy timeout is put back afterwards.
     """
-    await db.execute(f"PRAGMA busy_timeout={max(0, int(wait_ms))}")
+    # Each PRAGMA answers with a row: fetched, so that no statement stays open (VACUUM refuses to run then).
+    await db.execute_fetchall(f"PRAGMA busy_timeout={max(0, int(wait_ms))}")
     try:
         rows = await db.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
-        await db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        await db.execute_fetchall(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     busy, log, checkpointed = rows[0]
     return Checkpoint(busy, log, checkpointed)
 

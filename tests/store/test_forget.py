@@ -80,6 +80,7 @@ async def test_compact_while_another_program_writes_is_a_store_error(tmp_path, m
     the step (the CLI prints it in one line, exit 1), and the store still works afterwards."""
     short = tuple("PRAGMA busy_timeout=100" if p.startswith("PRAGMA busy_timeout") else p for p in connection.PRAGMAS)
     monkeypatch.setattr(connection, "PRAGMAS", short)
+    monkeypatch.setattr(forget, "BUSY_TIMEOUT_MS", 100)  # what a checkpoint puts back afterwards
     store = await Store.open(tmp_path / "listserv.db")
     other = sqlite3.connect(tmp_path / "listserv.db", isolation_level=None)
     try:
@@ -106,5 +107,25 @@ async def test_a_short_command_leaves_the_log_empty_when_it_closes(tmp_path):
         await store.close()
         assert (tmp_path / "listserv.db-wal").stat().st_size == 0
         assert all(b"Quillfeather" not in path.read_bytes() for path in forget.files(tmp_path / "listserv.db"))
+    finally:
+        other.close()
+
+
+async def test_opening_the_store_empties_a_log_left_behind(tmp_path):
+    """A log still holding deleted content when the store opens (its writer died before emptying it, and
+    another program kept the database open) is emptied at once, before any new write."""
+    other = sqlite3.connect(tmp_path / "listserv.db", isolation_level=None)
+    try:
+        other.execute("PRAGMA journal_mode=WAL")
+        other.execute("PRAGMA wal_autocheckpoint=0")  # like a writer killed before it could checkpoint
+        other.execute("CREATE TABLE t (x TEXT)")
+        other.execute("INSERT INTO t VALUES ('Quillfeather')")
+        other.execute("DELETE FROM t")
+        assert b"Quillfeather" in (tmp_path / "listserv.db-wal").read_bytes()
+        store = await Store.open(tmp_path / "listserv.db")
+        try:
+            assert (tmp_path / "listserv.db-wal").stat().st_size == 0
+        finally:
+            await store.close()
     finally:
         other.close()
