@@ -25,9 +25,9 @@ from listserv import (
     __version__, audit, bounces, config, digests, lists, logscrub, membership, moderation, output, queue, timefmt,
 )
 from listserv.archive import access, exporter, importer, retention
-from listserv.archive.compact import Compacted, compact
 from listserv.archive import search as archive_search
 from listserv.archive import show as archive_show
+from listserv.archive.compact import Compacted, compact
 from listserv.archive.threading import thread_unthreaded
 from listserv.errors import ListservError, Refused, UsageError
 from listserv.output import cell, emit_fields, emit_json, emit_listing, emit_table, printable

@@ -67,7 +67,7 @@ class Store:
             # Short tries with pauses between them: the writer is not held (intake goes on) while a reader
             # finishes, and a try that is busy at once (another connection checkpointing) is simply repeated.
             wait_ms = int(min(ATTEMPT_WAIT, max(0.0, deadline - time.monotonic())) * 1000)
-            done = await self._outside(lambda db: forget.truncate_wal(db, wait_ms), "emptying the write-ahead log")
+            done = await self._outside(lambda db, ms=wait_ms: forget.truncate_wal(db, ms), "emptying the write-ahead log")
             if done.complete or time.monotonic() >= deadline:
                 break
             await asyncio.sleep(RETRY_PAUSE)
