@@ -39,6 +39,8 @@ class ServerSettings:
 @dataclass(frozen=True)
 class StorageSettings:
     database: str = _help("path of the SQLite database file", "archives/listserv.db")
+    checkpoint_wait: float = _help(
+        "seconds a purge or list deletion waits for other readers before the write-ahead log is emptied", 10.0)
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ class Daemon:
 
     async def start(self) -> None:
         logscrub.install()  # before the first query or SMTP line: libraries log content at DEBUG otherwise
-        self.store = await Store.open(self.settings.storage.database)
+        self.store = await Store.open(self.settings.storage.database, self.settings.storage.checkpoint_wait)
         self._warn_open_files()
         self.delivery = DeliveryWorker(self.store, self.settings)
         self.scheduler = periodic.Scheduler(self.store, self.settings, self.clock, self.tick, self.delivery.wake)

@@ -22,7 +22,8 @@
     │   ├── CannotListen            the listening address is taken or not ours
     │   └── IsListAddress           an address of a list on this server cannot be a member
     └── StoreError                exit 1 on the CLI; SMTP 451 4.3.0 at intake
-        └── StoreUnavailable        the database could not be opened or written
+        ├── StoreUnavailable        the database could not be opened or written
+        └── StoreBusy               deleted content could not be checkpointed out of the write-ahead log in time
 
 Faults that are not ours (bugs) are plain exceptions: intake answers them with
 451 too, so a sending MTA retries instead of dropping the mail.
@@ -123,3 +124,8 @@ class StoreError(ListservError):
 
 class StoreUnavailable(StoreError):
     """The database could not be opened, migrated or written."""
+
+
+class StoreBusy(StoreError):
+    """Deleted content is committed, but another connection kept reading an older snapshot, so the
+    write-ahead log (which may still hold copies) could not be emptied; `listserv archive compact` finishes it."""

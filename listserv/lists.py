@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from listserv.addresses import normalise
+from listserv.addresses import candidates, normalise
+from listserv.archive.compact import Compacted, compact
 from listserv.errors import BadSetting, ListExists, NoSuchList
 from listserv.settings import Setting, lookup, table
-from listserv.store import Store
+from listserv.store import Store, inbound
 from listserv.store import lists as store_lists
 
 NONMEMBER_ACTIONS = ("hold", "reject", "discard", "accept")
@@ -172,7 +173,37 @@ async def set_setting(store: Store, address: str, key: str, value: str) -> Maili
     return await get(store, address)
 
 
-async def delete(store: Store, address: str) -> None:
-    """Delete a list with its members, held posts and archive."""
+@dataclass(frozen=True)
+class Deleted:
+    """What `lists delete` reports: the list, and the bytes the database took on disk before and after."""
+
+    address: str
+    space: Compacted
+
+    def as_json(self) -> dict:
+        return {"address": self.address, **self.space.as_json()}
+
+
+async def delete(store: Store, address: str) -> Deleted:
+    """Delete a list with its members, held posts, archive and queued copies, and give the space back.
+
+    Destroyed means destroyed: the search index is merged (a deleted post's
+    words stay in its pages until then), the file is compacted (VACUUM) and
+    the write-ahead log emptied, so none of the list's text remains in any
+    file of the database, even while the daemon keeps running.
+    """
     mlist = await get(store, address)
-    await store.write(store_lists.delete, mlist.id)
+    before = store.size()
+    await store.write(store_lists.delete, mlist.id, await _inbound_of(store, mlist.address))
+    after = await compact(store)
+    return Deleted(mlist.address, Compacted(before, after.bytes_after))
+
+
+async def _inbound_of(store: Store, list_address: str) -> list[int]:
+    """Ids of the processed inbound rows whose every envelope recipient is an address of this list."""
+    found, after = [], 0
+    while rows := await inbound.processed_envelopes(store.db, after, 1000):
+        found += [row["id"] for row in rows if row["rcpt_tos"] and all(
+            any(c.list_address == list_address for c in candidates(rcpt)) for rcpt in row["rcpt_tos"])]
+        after = rows[-1]["id"]
+    return found

@@ -28,6 +28,22 @@ def cell(value: object) -> str:
     return printable(str(value))
 
 
+def size(count: int) -> str:
+    """A byte count as a person reads it (powers of 1024, one decimal).
+
+    >>> size(512), size(1536), size(10 * 1024 * 1024 + 1), size(3 * 1024 ** 3)
+    ('512 bytes', '1.5 KB', '10.0 MB', '3.0 GB')
+    """
+    if count < 1024:
+        return f"{count} bytes"
+    amount = float(count)
+    for unit in ("KB", "MB", "GB"):
+        amount /= 1024
+        if amount < 1024 or unit == "GB":
+            break
+    return f"{amount:.1f} {unit}"
+
+
 def emit_json(data: object) -> None:
     """JSON with non-ASCII escaped, so even raw JSON on a terminal cannot carry control characters."""
     click.echo(json.dumps(data, indent=2))

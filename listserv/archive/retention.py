@@ -17,7 +17,9 @@ a post goes at most a day after passing its time; `listserv archive purge`
 runs the same at once. A purge that removed archived text then merges the
 search index (FTS5 'optimize'): until a merge, deleted words stay readable in
 the index's pages. Connections run with secure_delete on, so freed pages are
-zeroed. Each purge that removed anything leaves an audit row.
+zeroed; last, the write-ahead log, which still holds the old pages, is
+emptied (Store.forget_deleted), also when the purge runs in another process
+than the daemon. Each purge that removed anything leaves an audit row.
 """
 
 from __future__ import annotations
@@ -67,11 +69,14 @@ async def purge(store: Store, list_address: str | None = None, now: float | None
 
 async def _purge_lists(store: Store, targets: list[MailingList], now: float) -> dict[str, dict[str, int]]:
     """One transaction for the lists with a cutoff; then, when text went, the search index is merged so
-    that the purged words leave its pages too (an FTS5 delete only marks them deleted until a merge)."""
+    that the purged words leave its pages too (an FTS5 delete only marks them deleted until a merge),
+    and the write-ahead log is emptied (StoreBusy if a reader kept it)."""
     due = [(mlist, cut) for mlist in targets if (cut := cutoff(mlist, now)) is not None]
     counts = await store.write(_purge, due, now) if due else {}
     if any(count["archived"] for count in counts.values()):
         await store.write(search_index.optimize)
+    if due:
+        await store.forget_deleted()  # the old pages are still in the write-ahead log until it is emptied
     for address, count in counts.items():
         if count["archived"] or count["held"]:
             log.info("purged confidential text on %s: %d archived, %d held", address, count["archived"], count["held"])

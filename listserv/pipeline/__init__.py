@@ -201,7 +201,6 @@ async def _job(
         outcome.update({rcpt: result for rcpt in data.recipients})
         if data.confidential:
             await confidential.conclude(db, settings, data, result)
-    if any(data.confidential for data in plans):
-        await inbound.scrub(db, item["id"])  # the content lives on only where the list's policy allows
+    # Also empties the raw bytes: the content lives on only where the list's policy put it.
     await inbound.mark_processed(db, item["id"], outcome)
     return outcome

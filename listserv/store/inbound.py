@@ -2,6 +2,10 @@
 
 A row is written before the 250 and marked processed in the same transaction
 as all of the pipeline's effects, so a crash between the two redoes the work.
+Marking it processed also empties its raw bytes: only an unprocessed row is
+ever redone, and after processing the message lives on only where the list's
+policy put it (the archive, a held row, the outbound queue). The row itself
+stays as metadata (envelope, arrival, outcome).
 """
 
 from __future__ import annotations
@@ -53,9 +57,10 @@ async def is_processed(db: aiosqlite.Connection, inbound_id: int) -> bool:
 
 
 async def mark_processed(db: aiosqlite.Connection, inbound_id: int, outcome: dict) -> None:
+    """Record the outcome and empty the raw bytes (secure_delete zeroes them in the file)."""
     await change(
         db,
-        "UPDATE inbound SET processed_at = ?, outcome = ? WHERE id = ?",
+        "UPDATE inbound SET processed_at = ?, outcome = ?, raw = X'' WHERE id = ?",
         (time.time(), json.dumps(outcome, sort_keys=True), inbound_id),
     )
 
@@ -70,6 +75,15 @@ async def purge_processed(db: aiosqlite.Connection, older_than: float) -> int:
     )
 
 
+async def processed_envelopes(db: aiosqlite.Connection, after_id: int, limit: int) -> list[dict]:
+    """Processed rows after after_id in id order, each {id, rcpt_tos} (which lists a row was for)."""
+    rows = await many(
+        db, "SELECT id, rcpt_tos FROM inbound WHERE processed_at IS NOT NULL AND id > ? ORDER BY id LIMIT ?",
+        (after_id, limit),
+    )
+    return [_decoded(row) for row in rows]
+
+
 async def count_pending(db: aiosqlite.Connection) -> int:
     row = await one(db, "SELECT count(*) AS n FROM inbound WHERE processed_at IS NULL")
     return row["n"]
@@ -81,15 +95,6 @@ async def pending_ids(db: aiosqlite.Connection, after_id: int = 0, limit: int = 
         "SELECT id FROM inbound WHERE processed_at IS NULL AND id > ? ORDER BY id LIMIT ?", (after_id, limit)
     )
     return [row[0] for row in rows]
-
-
-async def scrub(db: aiosqlite.Connection, inbound_id: int) -> None:
-    """Empty the raw bytes of a processed confidential message (run in the transaction that marks it processed).
-
-    Its content lives on only where the list's confidential policy allows
-    (the archive, a held row), never in the inbound queue's history.
-    """
-    await change(db, "UPDATE inbound SET raw = X'' WHERE id = ?", (inbound_id,))
 
 
 async def scrub_archived(db: aiosqlite.Connection, archive_ids: list[int]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Sequence
 
 import aiosqlite
 
@@ -54,5 +55,22 @@ async def update(db: aiosqlite.Connection, list_id: int, description: str, setti
     )
 
 
-async def delete(db: aiosqlite.Connection, list_id: int) -> None:
+async def delete(db: aiosqlite.Connection, list_id: int, inbound_ids: Sequence[int] = ()) -> None:
+    """Delete a list and everything kept for it; inbound_ids: its processed inbound rows (the caller reads
+    which rows were addressed to this list alone from their envelopes).
+
+    The foreign keys cascade to members, held posts, the archive (the search
+    index follows by trigger), threads, the thread map, confidential ids,
+    digests, confirmations and marks. Removed here: what names the list
+    without a cascading key, the copies still queued for it (a deleted list
+    sends nothing), its delivery failures and audit rows (a later list may be
+    given the same id and must not inherit them), and those inbound rows.
+    """
+    await change(db, "DELETE FROM outbound_messages WHERE list_id = ?", (list_id,))  # batches cascade
+    await change(db, "DELETE FROM delivery_failures WHERE list_id = ?", (list_id,))
+    await change(db, "DELETE FROM audit WHERE list_id = ?", (list_id,))
+    for start in range(0, len(inbound_ids), 500):  # well under SQLite's parameter limit
+        chunk = list(inbound_ids[start : start + 500])
+        marks = ", ".join("?" for _ in chunk)
+        await change(db, f"DELETE FROM inbound WHERE processed_at IS NOT NULL AND id IN ({marks})", chunk)
     await change(db, "DELETE FROM lists WHERE id = ?", (list_id,))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -71,7 +72,7 @@ def test_delete_with_yes(listserv):
     listserv("lists", "create", "team@example.org")
     result = listserv("lists", "delete", "team@example.org", "--yes")
     assert result.exit_code == 0
-    assert result.stdout == "deleted team@example.org\n"
+    assert re.fullmatch(r"deleted team@example\.org; database \S+ \S+ -> \S+ \S+ \(\S+ \S+ given back\)\n", result.stdout)
     assert json.loads(listserv("lists", "ls", "--json").stdout) == []
 
 
@@ -81,7 +82,7 @@ def test_delete_asks_and_y_deletes(listserv):
     result = listserv("lists", "delete", "team@example.org", input="y\n")
     assert result.exit_code == 0
     assert "Delete team@example.org" in result.stderr
-    assert result.stdout == "deleted team@example.org\n"
+    assert result.stdout.startswith("deleted team@example.org; database ")
 
 
 @pytest.mark.parametrize("answer", ["n\n", ""], ids=["no", "no-answer"])
