@@ -28,7 +28,7 @@ import time
 
 import aiosqlite
 
-from listserv import message
+from listserv import lists, message, notices
 from listserv.addresses import sub_address
 from listserv.config import Settings
 from listserv.confidential import guard, markers, thread
@@ -69,30 +69,75 @@ async def recheck(db: aiosqlite.Connection, data: MsgData) -> None:
 
 
 async def remember(db: aiosqlite.Connection, settings: Settings, data: MsgData, accepted: bool = True) -> None:
-    """Inside the transaction: record the post's thread (listserv.confidential.thread.record) and take its
-    re-marked posts out of the digest queue."""
+    """Inside the transaction: record the post's thread (listserv.confidential.thread.record) and settle
+    every queued copy of what that re-marked."""
     when = message.date(data.msg, data.received_at) if data.msg is not None else data.received_at
-    changed = await thread.record(db, data.mlist.id, data.msg, data.message_id, when, accepted)
-    await out_of_digests(db, settings, data.mlist, changed)
+    remarked = await thread.record(db, data.mlist.id, data.msg, data.message_id, when, accepted)
+    await settle(db, settings.delivery.max_recipients, remarked)
 
 
-async def out_of_digests(
-    db: aiosqlite.Connection, settings: Settings, mlist: MailingList, archive_ids: list[int]
-) -> None:
-    """Re-marked posts still waiting for a digest leave the queue; this list's entitled digest readers get
-    each as a confidential copy instead (a post of another list only leaves its queue)."""
+async def settle(db: aiosqlite.Connection, batch_size: int, remarked: thread.Remarked) -> None:
+    """Inside the re-marking's transaction: no queued copy of a re-marked post or of its subject outlives it.
+
+    Digests and the outbound queue lose the post's plain copies (entitled
+    readers get the confidential copy instead); queued notices lose the
+    subjects of re-marked held posts.
+    """
+    await out_of_digests(db, batch_size, remarked.archived)
+    await out_of_outbound(db, remarked.archived)
+    await out_of_notices(db, remarked.held)
+
+
+async def out_of_digests(db: aiosqlite.Connection, batch_size: int, archive_ids: list[int]) -> None:
+    """Re-marked posts still waiting for a digest leave the queue; their list's entitled digest readers get
+    each as a confidential copy instead."""
     withdrawn = await store_digests.withdraw_archived(db, archive_ids) if archive_ids else []
     for row in withdrawn:
-        raw = await messages.raw(db, row["archive_id"]) if row["list_id"] == mlist.id else None
+        mlist = await lists.get_in(db, row["list_id"])
+        raw = await messages.raw(db, row["archive_id"]) if mlist is not None else None
         readers = await members.digest_confidential_recipients(db, mlist.id, row["sender"]) if raw else []
         if readers:
             content = await copy_of_archived(db, mlist, raw)
             await outbound.enqueue(
-                db, mlist.id, sub_address(mlist.address, "bounces"), content, readers,
-                settings.delivery.max_recipients, row["archive_id"],
+                db, mlist.id, sub_address(mlist.address, "bounces"), content, readers, batch_size, row["archive_id"]
             )
     if withdrawn:
         log.info("took %d re-marked post(s) out of the digest queue", len(withdrawn))
+
+
+async def out_of_outbound(db: aiosqlite.Connection, archive_ids: list[int]) -> None:
+    """Queued plain copies of re-marked posts are withdrawn; the recipients still owed who are entitled to
+    confidential posts get the confidential copy instead (as a new message: a batch being sent right now
+    cannot put a withdrawn recipient back), the others nothing."""
+    for copy in await outbound.of_archived(db, archive_ids) if archive_ids else []:
+        await outbound.withdraw(db, copy["id"])
+        mlist = await lists.get_in(db, copy["list_id"]) if copy["list_id"] is not None else None
+        raw = await messages.raw(db, copy["archive_id"]) if mlist is not None else None
+        entitled = await members.entitled_among(db, mlist.id, copy["recipients"]) if raw else set()
+        keep = [address for address in copy["recipients"] if address in entitled]
+        if keep:
+            content = await copy_of_archived(db, mlist, raw)
+            await outbound.enqueue(db, mlist.id, copy["mail_from"], content, keep, copy["batch_size"],
+                                   copy["archive_id"], copy["verp"])
+        log.info("outbound %s (archive:%s) re-marked confidential: withdrawn from %d, confidential copy to %d",
+                 copy["id"], copy["archive_id"], len(copy["recipients"]) - len(keep), len(keep))
+
+
+async def out_of_notices(db: aiosqlite.Connection, held_rows: list[dict]) -> None:
+    """Queued notices of the lists of re-marked held posts lose those posts' subjects (rewritten, or
+    withdrawn when the subject sits where it cannot be rewritten)."""
+    by_list: dict[int, list[str]] = {}
+    for row in held_rows:
+        by_list.setdefault(row["list_id"], []).append(row["subject"])
+    for list_id, subjects in by_list.items():
+        for note in await outbound.notices_of(db, list_id):
+            content = notices.without_subjects(note["content"], subjects)
+            if content is None:
+                await outbound.withdraw(db, note["id"])
+                log.info("outbound %s withdrawn: it named a post re-marked confidential", note["id"])
+            elif content != note["content"]:
+                await outbound.replace_content(db, note["id"], content)
+                log.info("outbound %s rewritten without the subject of a post re-marked confidential", note["id"])
 
 
 async def copy_of_archived(db: aiosqlite.Connection, mlist: MailingList, raw: bytes) -> bytes:
