@@ -145,9 +145,9 @@ def held_ids(raw: bytes) -> tuple[str, list[str]]:
 async def _remember_held(db: aiosqlite.Connection, rows: list[dict]) -> list[str]:
     """Record the own Message-IDs of re-marked held posts as confidential; returns them (the next frontier)."""
     found = await held.own_ids(db, [row["id"] for row in rows]) if rows else []
-    lists = {row["id"]: row["list_id"] for row in rows}
+    list_of = {row["id"]: row["list_id"] for row in rows}
     for pair in found:
-        await store_confidential.add(db, lists[pair["held_id"]], pair["message_id"], None)
+        await store_confidential.add(db, list_of[pair["held_id"]], pair["message_id"], None)
     return [pair["message_id"] for pair in found]
 
 
