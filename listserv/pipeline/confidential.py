@@ -28,7 +28,7 @@ import time
 
 import aiosqlite
 
-from listserv import lists, message, notices
+from listserv import digests, lists, message, notices
 from listserv.addresses import sub_address
 from listserv.config import Settings
 from listserv.confidential import guard, markers, thread
@@ -79,12 +79,13 @@ async def remember(db: aiosqlite.Connection, settings: Settings, data: MsgData, 
 async def settle(db: aiosqlite.Connection, batch_size: int, remarked: thread.Remarked) -> None:
     """Inside the re-marking's transaction: no queued copy of a re-marked post or of its subject outlives it.
 
-    Digests and the outbound queue lose the post's plain copies (entitled
-    readers get the confidential copy instead); queued notices lose the
-    subjects of re-marked held posts.
+    The digest queue, digest issues not delivered yet and the outbound queue
+    lose the post's plain copies (entitled readers get the confidential copy
+    instead); queued notices lose the subjects of re-marked held posts.
     """
+    await out_of_outbound(db, remarked.archived)  # first: the confidential copies queued below stay as they are
     await out_of_digests(db, batch_size, remarked.archived)
-    await out_of_outbound(db, remarked.archived)
+    await out_of_issues(db, batch_size, remarked.archived)
     await out_of_notices(db, remarked.held)
 
 
@@ -94,15 +95,44 @@ async def out_of_digests(db: aiosqlite.Connection, batch_size: int, archive_ids:
     withdrawn = await store_digests.withdraw_archived(db, archive_ids) if archive_ids else []
     for row in withdrawn:
         mlist = await lists.get_in(db, row["list_id"])
-        raw = await messages.raw(db, row["archive_id"]) if mlist is not None else None
-        readers = await members.digest_confidential_recipients(db, mlist.id, row["sender"]) if raw else []
-        if readers:
-            content = await copy_of_archived(db, mlist, raw)
-            await outbound.enqueue(
-                db, mlist.id, sub_address(mlist.address, "bounces"), content, readers, batch_size, row["archive_id"]
-            )
+        if mlist is not None:
+            await _to_digest_readers(db, mlist, {"id": row["archive_id"], "sender": row["sender"]}, batch_size)
     if withdrawn:
         log.info("took %d re-marked post(s) out of the digest queue", len(withdrawn))
+
+
+async def out_of_issues(db: aiosqlite.Connection, batch_size: int, archive_ids: list[int]) -> None:
+    """Digest issues built but still queued (the smarthost deferred them) are rebuilt without the re-marked
+    posts, or withdrawn when none is left; their list's entitled digest readers get each post as a
+    confidential copy instead."""
+    issues = await store_digests.queued_issues(db) if archive_ids else []
+    posts = [post for post in [await messages.get(db, i) for i in archive_ids] if post is not None] if issues else []
+    wanted = {(post["list_id"], post["message_id"]): post for post in posts}
+    for issue in issues:
+        mlist = await lists.get_in(db, issue["list_id"])
+        ids = {message_id for list_id, message_id in wanted if list_id == issue["list_id"]}
+        kept, removed = digests.posts_without(issue["content"], ids) if mlist is not None and ids else ([], [])
+        if not removed:
+            continue
+        if kept:
+            content = digests.build(mlist, issue["volume"], issue["issue"], kept)
+            await outbound.replace_content(db, issue["outbound_message_id"], content)
+        else:
+            await outbound.withdraw(db, issue["outbound_message_id"])
+        for message_id in removed:
+            await _to_digest_readers(db, mlist, wanted[(mlist.id, message_id)], batch_size)
+        log.info("digest vol %s issue %s of %s: %d re-marked post(s) taken out", issue["volume"], issue["issue"],
+                 mlist.address, len(removed))
+
+
+async def _to_digest_readers(db: aiosqlite.Connection, mlist: MailingList, post: dict, batch_size: int) -> None:
+    """The confidential copy of a post to the list's entitled digest readers (it left their digest)."""
+    raw = await messages.raw(db, post["id"])
+    readers = await members.digest_confidential_recipients(db, mlist.id, post["sender"]) if raw else []
+    if readers:
+        content = await copy_of_archived(db, mlist, raw)
+        await outbound.enqueue(db, mlist.id, sub_address(mlist.address, "bounces"), content, readers, batch_size,
+                               post["id"])
 
 
 async def out_of_outbound(db: aiosqlite.Connection, archive_ids: list[int]) -> None:

@@ -186,16 +186,3 @@ async def test_archive_import_that_merges_threads_re_marks_held_and_queued_copie
     assert NOT_ENTITLED not in copies
     [bob] = copies["bob@example.org"]
     assert parsed(bob)["Sensitivity"] == "Company-Confidential" and leaked(bob)
-
-
-async def test_a_queued_copy_of_a_re_marked_post_is_withdrawn_from_the_unentitled(store, team, submit):
-    """A post still in the outbound queue when its thread turns confidential: nina's copy goes, bob's and the
-    others' become the confidential copy; no plain copy of it is left."""
-    await submit(compose("Expert witness?", "Zanzibarian file?\n", "p1@example.org"))
-    assert NOT_ENTITLED in await queued(store)
-    await submit(secret("c1@example.org", headers=(("In-Reply-To", "<p1@example.org>"),)))
-    copies = await queued(store)
-    assert NOT_ENTITLED not in copies
-    plain = [c for cs in copies.values() for c in cs if b"Zanzibarian file" in c and b"Sensitivity" not in c]
-    assert plain == []
-    assert sum(b"Zanzibarian file" in c for c in copies["bob@example.org"]) == 1

@@ -1,0 +1,54 @@
+"""Late re-marking reaches queued copies: a post still in the outbound queue or in a digest issue not delivered
+yet when its thread turns confidential goes only to the entitled, as the confidential copy."""
+
+from __future__ import annotations
+
+from .conftest import DIGEST_ENTITLED, DIGEST_NOT_ENTITLED, NOT_ENTITLED, TEAM, compose, parsed, queued, secret
+
+PUBLIC = b"Zanzibarian file"  # the body of the post whose thread turns confidential
+
+
+def _public() -> bytes:
+    return compose("Expert witness?", "Zanzibarian file?\n", "p1@example.org")
+
+
+def _confidential_reply() -> bytes:
+    return secret("c1@example.org", headers=(("In-Reply-To", "<p1@example.org>"),))
+
+
+async def test_a_queued_copy_of_a_re_marked_post_is_withdrawn_from_the_unentitled(store, team, submit):
+    """A post still in the outbound queue when its thread turns confidential: nina's copy goes, bob's and the
+    others' become the confidential copy; no plain copy of it is left."""
+    await submit(_public())
+    assert NOT_ENTITLED in await queued(store)
+    await submit(_confidential_reply())
+    copies = await queued(store)
+    assert NOT_ENTITLED not in copies
+    plain = [c for cs in copies.values() for c in cs if b"Zanzibarian file" in c and b"Sensitivity" not in c]
+    assert plain == []
+    assert sum(b"Zanzibarian file" in c for c in copies["bob@example.org"]) == 1
+
+
+async def test_a_digest_issue_still_queued_loses_the_re_marked_post(store, team, submit, cli):
+    """An issue built and queued before the thread turned confidential is rebuilt without the post (its table
+    of contents too); dan's digest keeps the other post, dora gets the post as a confidential copy."""
+    await submit(_public())
+    await submit(compose("Office hours", "Thursday at noon.\n", "o1@example.org"))
+    assert (await cli("digests", "send", TEAM)).exit_code == 0
+    [digest] = (await queued(store))[DIGEST_NOT_ENTITLED]
+    assert PUBLIC in digest and b"Expert witness?" in digest
+    await submit(_confidential_reply())
+    copies = await queued(store)
+    [digest] = copies[DIGEST_NOT_ENTITLED]
+    assert PUBLIC not in digest and b"Expert witness?" not in digest and b"Thursday at noon." in digest
+    assert b"(1 messages)" in digest
+    [individual] = [c for c in copies[DIGEST_ENTITLED] if PUBLIC in c and b"multipart/digest" not in c]
+    assert parsed(individual)["Sensitivity"] == "Company-Confidential"
+
+
+async def test_a_digest_issue_left_empty_is_withdrawn(store, team, submit, cli):
+    """An issue whose only post is re-marked goes: the unentitled digest reader gets nothing of it."""
+    await submit(_public())
+    assert (await cli("digests", "send", TEAM)).exit_code == 0
+    await submit(_confidential_reply())
+    assert DIGEST_NOT_ENTITLED not in await queued(store)
