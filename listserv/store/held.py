@@ -29,8 +29,9 @@ def _decoded(row: dict | None) -> dict | None:
 
 
 async def hold(db: aiosqlite.Connection, list_id: int, item: dict) -> int:
-    """Insert a held post. item: inbound_id, role, sender, mail_from, subject, reasons, confidential, raw, received_at."""
-    return await insert(
+    """Insert a held post. item: inbound_id, role, sender, mail_from, subject, reasons, confidential, raw, received_at,
+    and ids: (own Message-ID, ids it refers to) when known, else its ids are read at the next re-marking."""
+    held_id = await insert(
         db,
         "INSERT INTO held (list_id, inbound_id, role, sender, mail_from, subject, reasons, confidential, raw, received_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -40,6 +41,9 @@ async def hold(db: aiosqlite.Connection, list_id: int, item: dict) -> int:
             int(bool(item.get("confidential"))), item["raw"], item.get("received_at", time.time()),
         ),
     )
+    if item.get("ids") is not None:
+        await index_ids(db, held_id, *item["ids"])
+    return held_id
 
 
 async def waiting(db: aiosqlite.Connection, list_id: int | None = None) -> list[dict]:
