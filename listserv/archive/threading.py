@@ -37,6 +37,7 @@ from typing import Sequence
 
 import aiosqlite
 
+from listserv.confidential import thread as confidential_thread
 from listserv.store import Store, messages
 from listserv.store import confidential as store_confidential
 from listserv.store import threads as store
@@ -365,4 +366,8 @@ async def _thread_rows(db: aiosqlite.Connection, rows: list[dict]) -> None:
             threader.assign(post)
         await threader.save(db)
         await messages.set_thread_ids(db, [(threader.thread_of(row["message_id"]), row["id"]) for row in group])
+        # a post joining a confidential thread (a merge ORs the flag) takes every stored copy of it along
+        joined = [row["message_id"] for row in group if threader.is_confidential(threader.thread_of(row["message_id"]))]
+        if joined:
+            await confidential_thread.remark(db, list_id, joined)
 

@@ -197,3 +197,18 @@ async def test_a_post_held_before_its_ids_were_kept_is_read_at_the_re_marking(st
     await store.db.commit()
     await submit(secret("c1@example.org"))
     assert await _flag(store)
+
+
+async def test_archive_reindex_joining_a_confidential_thread_re_marks(store, team, submit, cli):
+    """`archive reindex` threads a post archived before threading existed (naming the confidential post only in
+    References) into its confidential thread: the post and a held reply to it are re-marked."""
+    await submit(secret("c1@example.org"))
+    old = {"message_id": "r0@example.org", "date": 1700000100.0, "subject": "Re: follow-up", "sender": "bob@example.org",
+           "in_reply_to": "x@example.org", "refs": "x@example.org c1@example.org", "body_text": SECRET_BODY,
+           "raw": compose("Re: follow-up", SECRET_BODY, "r0@example.org")}
+    await store.write(messages.add, team.id, old)
+    await _hold_reply(submit, parent="r0@example.org")
+    assert not await _flag(store)
+    assert (await cli("archive", "reindex", TEAM)).exit_code == 0
+    flags = {r["message_id"]: r["confidential"] for r in await messages.for_list(store.db, team.id)}
+    assert flags["r0@example.org"] == 1 and await _flag(store)
