@@ -12,7 +12,14 @@ raises its threads in the thread map, and re-marks every stored copy of those
 threads (remark()), round after round, so a post that arrives after its
 replies still takes them along. A thread never becomes non-confidential again.
 A post that was not distributed (held, rejected, discarded) records only its
-own Message-ID.
+own Message-ID, and re-marks only the held posts that answer it.
+
+Every path that turns a thread confidential goes through remark(): the
+pipeline, `archive import` and `archive reindex` (merges OR the flag). The
+stored copies it re-marks: archived posts, held posts (any list, decided or
+not, found by the Message-IDs kept with them in held_ids), and their inbound
+rows (scrubbed). Queued copies (outbound, digests, notices) are settled by
+listserv.pipeline.confidential.settle() with what remark() returns.
 """
 
 from __future__ import annotations

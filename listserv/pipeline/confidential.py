@@ -16,9 +16,11 @@ all), so a post that only shares a subject with a confidential thread is
 neither marked by it nor able to unmark it.
 
 After the decision (remember(), conclude(), inside the transaction) the
-thread is recorded and every stored copy of it re-marked; re-marked posts
-waiting for a digest leave the queue and reach entitled digest readers as
-confidential copies.
+thread is recorded and every stored copy of it re-marked; then settle() makes
+the queued copies follow: a re-marked post's plain copies still owed (outbound
+batches, the digest queue, digest issues not delivered yet) reach only the
+members entitled to confidential posts, as confidential copies, and queued
+notices lose the subjects of re-marked held posts.
 """
 
 from __future__ import annotations
