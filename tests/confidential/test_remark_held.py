@@ -212,3 +212,20 @@ async def test_archive_reindex_joining_a_confidential_thread_re_marks(store, tea
     assert (await cli("archive", "reindex", TEAM)).exit_code == 0
     flags = {r["message_id"]: r["confidential"] for r in await messages.for_list(store.db, team.id)}
     assert flags["r0@example.org"] == 1 and await _flag(store)
+
+
+async def test_a_held_reply_to_an_archived_reply_is_re_marked_in_the_next_round(store, team, submit):
+    """Chain c1 <- r1 (archived, ordinary) <- h1 (held), then c1: r1 is re-marked, and h1 with it."""
+    await submit(reply("r1@example.org", "c1@example.org"))
+    await _hold_reply(submit, parent="r1@example.org")
+    await submit(secret("c1@example.org"))
+    assert await _flag(store)
+
+
+async def test_a_held_post_quoting_the_parents_message_id_is_re_marked(store, team, submit):
+    """No threading headers at all, only the parent's Message-ID quoted in the text (as markers read it)."""
+    raw = compose(f"Fwd: {SECRET_SUBJECT}", "> Message-ID: <c1@example.org>\n> Zanzibarian\n", "h1@example.org",
+                  sender=STRANGER)
+    assert set((await submit(raw, mail_from=STRANGER)).values()) == {"held"}
+    await submit(secret("c1@example.org"))
+    assert await _flag(store)
