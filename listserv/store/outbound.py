@@ -179,9 +179,12 @@ async def of_archived(db: aiosqlite.Connection, archive_ids: Sequence[int]) -> l
 
 
 async def notices_of(db: aiosqlite.Connection, list_id: int) -> list[dict]:
-    """Queued mail of a list that is no post (notices, reminders, forwards): id, content."""
+    """Queued mail of a list that is neither a post nor a digest issue (notices, reminders, forwards): id, content."""
     return await many(
-        db, "SELECT id, content FROM outbound_messages WHERE list_id = ? AND archive_id IS NULL ORDER BY id", (list_id,)
+        db,
+        "SELECT id, content FROM outbound_messages WHERE list_id = ? AND archive_id IS NULL AND id NOT IN"
+        " (SELECT outbound_message_id FROM digest_issues WHERE outbound_message_id IS NOT NULL) ORDER BY id",
+        (list_id,),
     )
 
 

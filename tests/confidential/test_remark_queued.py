@@ -52,3 +52,19 @@ async def test_a_digest_issue_left_empty_is_withdrawn(store, team, submit, cli):
     assert (await cli("digests", "send", TEAM)).exit_code == 0
     await submit(_confidential_reply())
     assert DIGEST_NOT_ENTITLED not in await queued(store)
+
+
+async def test_a_queued_digest_sharing_a_held_posts_subject_is_left_whole(store, team, submit, cli):
+    """Hiding a re-marked held post's subject rewrites notices only: an unrelated post with the same subject in
+    a queued digest issue still goes out, and the held post's notice loses the subject."""
+    await submit(compose("Office hours", "Thursday at noon.\n", "o1@example.org"))
+    assert (await cli("digests", "send", TEAM)).exit_code == 0
+    held_reply = compose("Office hours", "Zanzibarian?\n", "h1@example.org", sender="x@elsewhere.example",
+                         headers=(("In-Reply-To", "<c1@example.org>"),))
+    assert set((await submit(held_reply, mail_from="x@elsewhere.example")).values()) == {"held"}
+    await submit(secret("c1@example.org"))
+    copies = await queued(store)
+    [digest] = copies[DIGEST_NOT_ENTITLED]
+    assert b"Office hours" in digest and b"Thursday at noon." in digest
+    [note] = [c for c in copies["mod@example.org"] if b"is waiting for a moderator" in c]
+    assert b"Office hours" not in note
