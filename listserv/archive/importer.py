@@ -55,9 +55,9 @@ from listserv import lists
 from listserv.archive import mbox, retention
 from listserv.archive.extract import Context, parse_chunk
 from listserv.archive.threading import archive_posts
-from listserv.errors import BadMbox
 from listserv.confidential import thread as confidential_thread
 from listserv.config import DeliverySettings
+from listserv.errors import BadMbox
 from listserv.pipeline import confidential as pipeline_confidential
 from listserv.store import Store, messages, search_index
 

@@ -367,7 +367,7 @@ async def _thread_rows(db: aiosqlite.Connection, rows: list[dict]) -> None:
         await threader.save(db)
         await messages.set_thread_ids(db, [(threader.thread_of(row["message_id"]), row["id"]) for row in group])
         # a post joining a confidential thread (a merge ORs the flag) takes every stored copy of it along
-        joined = [row["message_id"] for row in group if threader.is_confidential(threader.thread_of(row["message_id"]))]
+        joined = [r["message_id"] for r in group if threader.is_confidential(threader.thread_of(r["message_id"]))]
         if joined:
             await confidential_thread.remark(db, list_id, joined)
 

@@ -222,7 +222,7 @@ async def test_a_post_with_thousands_of_references_costs_a_bounded_amount(archiv
 
 
 async def test_thread_confidential_marks_the_whole_thread(archive):
-    """An import batch (thread_confidential, then remark): a confidential late post marks its thread's archived posts."""
+    """An import batch (thread_confidential, then remark): a late confidential post marks its thread's posts."""
     public = row(mail("tc1@x.org", "Question", "2024-01-01T10:00"))
     await archive.store.write(_store_batch, archive.list_id, [public])
     secret = row(mail("tc2@x.org", "Re: Question", "2024-01-02T10:00", reply_to="tc1@x.org"), confidential=True)

@@ -203,9 +203,9 @@ async def test_archive_reindex_joining_a_confidential_thread_re_marks(store, tea
     """`archive reindex` threads a post archived before threading existed (naming the confidential post only in
     References) into its confidential thread: the post and a held reply to it are re-marked."""
     await submit(secret("c1@example.org"))
-    old = {"message_id": "r0@example.org", "date": 1700000100.0, "subject": "Re: follow-up", "sender": "bob@example.org",
-           "in_reply_to": "x@example.org", "refs": "x@example.org c1@example.org", "body_text": SECRET_BODY,
-           "raw": compose("Re: follow-up", SECRET_BODY, "r0@example.org")}
+    old = {"message_id": "r0@example.org", "date": 1700000100.0, "subject": "Re: follow-up",
+           "sender": "bob@example.org", "in_reply_to": "x@example.org", "refs": "x@example.org c1@example.org",
+           "body_text": SECRET_BODY, "raw": compose("Re: follow-up", SECRET_BODY, "r0@example.org")}
     await store.write(messages.add, team.id, old)
     await _hold_reply(submit, parent="r0@example.org")
     assert not await _flag(store)
