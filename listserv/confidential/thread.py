@@ -95,10 +95,13 @@ async def spread(
     """Mark every stored copy of confidential threads, round after round: in the archive the posts of the
     live threads, posts with the frontier's ids, the replies to them and the posts they name (in other lists
     too, for cross-posted copies); held posts (any list, decided or not) that name any of those or any post
-    of the threads. A re-marked held post's own Message-ID joins the next round, as a held confidential
-    post's does (its replies are confidential); the ids it names do not.
-    held_only: ids whose held replies are re-marked, but not their archived
-    copies (the own id of a confidential post that was not distributed).
+    of the threads. held_only: ids whose held replies are re-marked, but not their archived copies (the own
+    id of a confidential post that was not distributed).
+
+    A re-marked held post's own Message-ID is recorded as confidential (a
+    later reply to it is) and finds the held posts that answer it in the next
+    round, but it re-marks no archived post: a stranger's held posts must not
+    hide a public thread, and an approved copy is re-marked by its own headers.
 
     Iterative (no recursion on user data), and each round only takes copies
     that were not confidential yet, so it ends.
@@ -108,17 +111,17 @@ async def spread(
     rows = await messages.mark_in_threads_confidential(db, live) if live else []
     fresh = await held.mark_in_threads(db, live) if live else []
     fresh += await _index_held(db)
-    fresh += await held.mark_referencing(db, held_only) if held_only else []
-    while rows or frontier or fresh:
+    asked = list(held_only)  # ids whose held replies are looked for in the next round
+    while rows or frontier or fresh or asked:
         rows += await messages.mark_confidential(db, frontier)
         rows += await messages.mark_replies_confidential(db, frontier)
-        fresh += await held.mark_referencing(db, frontier) if frontier else []
+        fresh += await held.mark_referencing(db, frontier + asked) if frontier or asked else []
         frontier = []
         for row in rows:
             named = message.message_ids(row["in_reply_to"]) + row["refs"].split()
             await store_confidential.add(db, row["list_id"], row["message_id"], None, named)
             frontier += [row["message_id"], *named]
-        frontier += await _remember_held(db, fresh)
+        asked = await _remember_held(db, fresh)
         archived += [row["id"] for row in rows]
         held_rows += fresh
         rows, fresh = [], []
@@ -127,8 +130,8 @@ async def spread(
 
 
 async def _index_held(db: aiosqlite.Connection) -> list[dict]:
-    """Read the Message-IDs of held posts not indexed yet (held since the last round, or before 0007) and
-    mark those already in a confidential thread; returns the rows marked."""
+    """Read the Message-IDs of held posts kept without them (held before 0007, or by a stage that failed
+    before the message was read) and mark those already in a confidential thread; returns the rows marked."""
     marked: list[dict] = []
     while batch := await held.unindexed(db):
         for row in batch:
@@ -150,7 +153,8 @@ def held_ids(raw: bytes) -> tuple[str, list[str]]:
 
 
 async def _remember_held(db: aiosqlite.Connection, rows: list[dict]) -> list[str]:
-    """Record the own Message-IDs of re-marked held posts as confidential; returns them (the next frontier)."""
+    """Record the own Message-IDs of re-marked held posts as confidential; returns them (the held replies to
+    them are looked for next)."""
     found = await held.own_ids(db, [row["id"] for row in rows]) if rows else []
     list_of = {row["id"]: row["list_id"] for row in rows}
     for pair in found:

@@ -229,3 +229,14 @@ async def test_a_held_post_quoting_the_parents_message_id_is_re_marked(store, te
     assert set((await submit(raw, mail_from=STRANGER)).values()) == {"held"}
     await submit(secret("c1@example.org"))
     assert await _flag(store)
+
+
+async def test_a_strangers_held_posts_cannot_hide_a_public_post(store, team, submit):
+    """A stranger's held reply forging a public post's Message-ID, then the stranger's tagged (held) parent: the
+    held reply is re-marked, the public archived post stays ordinary."""
+    await submit(compose("Expert witness?", "Who knows one?\n", "p2@example.org"))
+    await _hold_reply(submit, parent="c9@example.org", message_id="p2@example.org")
+    await submit(secret("c9@example.org", sender=STRANGER), mail_from=STRANGER)
+    assert await _flag(store)
+    flags = {r["message_id"]: r["confidential"] for r in await messages.for_list(store.db, team.id)}
+    assert flags == {"p2@example.org": 0}
