@@ -232,10 +232,10 @@ async def test_a_held_post_quoting_the_parents_message_id_is_re_marked(store, te
 
 
 async def test_a_strangers_held_posts_cannot_hide_a_public_post(store, team, submit):
-    """A stranger's held reply forging a public post's Message-ID, then the stranger's tagged (held) parent: the
-    held reply is re-marked, the public archived post stays ordinary."""
+    """A stranger's held reply naming a public post too, then the stranger's tagged (held) parent: the held
+    reply is re-marked, the public post it names stays ordinary (a held post's ids re-mark no archived post)."""
     await submit(compose("Expert witness?", "Who knows one?\n", "p2@example.org"))
-    await _hold_reply(submit, parent="c9@example.org", message_id="p2@example.org")
+    await _hold_reply(submit, parent="c9@example.org", refs="<p2@example.org> <c9@example.org>")
     await submit(secret("c9@example.org", sender=STRANGER), mail_from=STRANGER)
     assert await _flag(store)
     flags = {r["message_id"]: r["confidential"] for r in await messages.for_list(store.db, team.id)}
