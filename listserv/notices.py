@@ -156,10 +156,9 @@ def without_subjects(content: bytes, subjects: list[str]) -> bytes | None:
     text parts; the content itself when none appears; None when one is still left elsewhere (an enclosed
     message's headers, an attachment), so the notice must be withdrawn instead.
     """
-    wanted = [subject for subject in dict.fromkeys(s.strip() for s in subjects) if subject]
-    if not wanted:
+    pattern = _pattern(subjects)
+    if pattern is None:
         return content
-    pattern = re.compile("|".join(rf"(?<!\w){re.escape(subject)}(?!\w)" for subject in wanted))
     try:
         note = message.parse(content)
         changed = _hidden_in(note, pattern)
@@ -168,6 +167,26 @@ def without_subjects(content: bytes, subjects: list[str]) -> bytes | None:
         return note.as_bytes(policy=policy.default) if changed else content
     except Exception:  # a notice we cannot re-serialise: withdrawn rather than sent with the subject
         return None
+
+
+def names_any(content: bytes, phrases: list[str]) -> bool:
+    """Whether a queued mail names any of these (Message-IDs, subjects) anywhere: headers, text, enclosed
+    messages, at any depth; True when it cannot be read (then it is treated as naming them)."""
+    pattern = _pattern(phrases)
+    if pattern is None:
+        return False
+    try:
+        return _shows(message.parse(content), pattern)
+    except Exception:  # unreadable: assume the worst
+        return True
+
+
+def _pattern(phrases: list[str]) -> re.Pattern | None:
+    """One regular expression for the phrases as whole words; None when there is none."""
+    wanted = [phrase for phrase in dict.fromkeys(p.strip() for p in phrases) if phrase]
+    if not wanted:
+        return None
+    return re.compile("|".join(rf"(?<!\w){re.escape(phrase)}(?!\w)" for phrase in wanted))
 
 
 def _hidden_in(note: EmailMessage, pattern: re.Pattern) -> bool:

@@ -89,6 +89,7 @@ async def settle(db: aiosqlite.Connection, batch_size: int, remarked: thread.Rem
     await out_of_digests(db, batch_size, remarked.archived)
     await out_of_issues(db, batch_size, remarked.archived)
     await out_of_notices(db, remarked.held)
+    await out_of_replies(db, remarked.archived)
 
 
 async def out_of_digests(db: aiosqlite.Connection, batch_size: int, archive_ids: list[int]) -> None:
@@ -142,17 +143,48 @@ async def out_of_outbound(db: aiosqlite.Connection, archive_ids: list[int]) -> N
     confidential posts get the confidential copy instead (as a new message: a batch being sent right now
     cannot put a withdrawn recipient back), the others nothing."""
     for copy in await outbound.of_archived(db, archive_ids) if archive_ids else []:
-        await outbound.withdraw(db, copy["id"])
         mlist = await lists.get_in(db, copy["list_id"]) if copy["list_id"] is not None else None
         raw = await messages.raw(db, copy["archive_id"]) if mlist is not None else None
-        entitled = await members.entitled_among(db, mlist.id, copy["recipients"]) if raw else set()
-        keep = [address for address in copy["recipients"] if address in entitled]
-        if keep:
-            content = await copy_of_archived(db, mlist, raw)
-            await outbound.enqueue(db, mlist.id, copy["mail_from"], content, keep, copy["batch_size"],
-                                   copy["archive_id"], copy["verp"])
+        keep = await _entitled(db, copy) if raw else []
+        await _requeue(db, copy, keep, await copy_of_archived(db, mlist, raw) if keep else b"")
         log.info("outbound %s (archive:%s) re-marked confidential: withdrawn from %d, confidential copy to %d",
                  copy["id"], copy["archive_id"], len(copy["recipients"]) - len(keep), len(keep))
+
+
+async def out_of_replies(db: aiosqlite.Connection, archive_ids: list[int]) -> None:
+    """Queued mail that is neither a post nor a digest issue (a `get` or `search` reply, a notice) and names
+    a re-marked post (its Message-ID or its subject) is withdrawn from the recipients not entitled to
+    confidential posts; the entitled ones still get it."""
+    posts = [post for post in [await messages.get(db, i) for i in archive_ids] if post is not None]
+    by_list: dict[int, list[str]] = {}
+    for post in posts:
+        by_list.setdefault(post["list_id"], []).extend((post["message_id"], post["subject"] or ""))
+    for list_id, phrases in by_list.items():
+        named = [note["id"] for note in await outbound.notices_of(db, list_id)
+                 if notices.names_any(note["content"], phrases)]
+        for copy in await outbound.by_ids(db, named) if named else []:
+            keep = await _entitled(db, copy)
+            if len(keep) < len(copy["recipients"]):
+                await _requeue(db, copy, keep, await outbound.content(db, copy["id"]) or b"")
+                log.info("outbound %s names a post re-marked confidential: withdrawn from %d", copy["id"],
+                         len(copy["recipients"]) - len(keep))
+
+
+async def _entitled(db: aiosqlite.Connection, copy: dict) -> list[str]:
+    """The recipients still owed a queued copy who are entitled to its list's confidential posts."""
+    if copy["list_id"] is None:
+        return []
+    entitled = await members.entitled_among(db, copy["list_id"], copy["recipients"])
+    return [address for address in copy["recipients"] if address in entitled]
+
+
+async def _requeue(db: aiosqlite.Connection, copy: dict, keep: list[str], content: bytes) -> None:
+    """Withdraw a queued message and queue content for the kept recipients as a new one (a batch being sent
+    right now then cannot put a withdrawn recipient back)."""
+    await outbound.withdraw(db, copy["id"])
+    if keep:
+        await outbound.enqueue(db, copy["list_id"], copy["mail_from"], content, keep, copy["batch_size"],
+                               copy["archive_id"], copy["verp"])
 
 
 async def out_of_notices(db: aiosqlite.Connection, held_rows: list[dict]) -> None:

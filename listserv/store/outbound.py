@@ -162,12 +162,21 @@ async def withdraw(db: aiosqlite.Connection, outbound_message_id: int) -> int:
 async def of_archived(db: aiosqlite.Connection, archive_ids: Sequence[int]) -> list[dict]:
     """Queued copies of these archived posts: id, list_id, archive_id, mail_from, verp, recipients (every
     address still owed, over all its batches) and batch_size (its largest batch)."""
+    return await _copies(db, "m.archive_id", archive_ids)
+
+
+async def by_ids(db: aiosqlite.Connection, outbound_message_ids: Sequence[int]) -> list[dict]:
+    """These queued messages, as of_archived() gives them."""
+    return await _copies(db, "m.id", outbound_message_ids)
+
+
+async def _copies(db: aiosqlite.Connection, column: str, values: Sequence[int]) -> list[dict]:
     found = await many(
         db,
         "SELECT m.id, m.list_id, m.archive_id, m.mail_from, m.verp, o.recipients FROM outbound_messages m"
         " JOIN outbound o ON o.outbound_message_id = m.id"
-        " WHERE m.archive_id IN (SELECT value FROM json_each(?)) ORDER BY m.id, o.id",
-        (json.dumps(list(archive_ids)),),
+        f" WHERE {column} IN (SELECT value FROM json_each(?)) ORDER BY m.id, o.id",
+        (json.dumps(list(values)),),
     )
     copies: dict[int, dict] = {}
     for row in found:

@@ -68,3 +68,18 @@ async def test_a_queued_digest_sharing_a_held_posts_subject_is_left_whole(store,
     assert b"Office hours" in digest and b"Thursday at noon." in digest
     [note] = [c for c in copies["mod@example.org"] if b"is waiting for a moderator" in c]
     assert b"Office hours" not in note
+
+
+async def test_queued_get_and_search_replies_naming_a_re_marked_post_go_only_to_the_entitled(store, team, submit):
+    """nina's `get 1` and `search` replies (the post attached, its subject listed) still queued when the thread
+    turns confidential are withdrawn from her; bob's reply with the same post still goes to bob."""
+    await submit(_public())  # archive:1
+    for sender, message_id in ((NOT_ENTITLED, "q1@x.example"), ("bob@example.org", "q2@x.example")):
+        raw = compose("commands", "get 1\nsearch witness\n", message_id, sender=sender, to="team-request@example.org")
+        await submit(raw, rcpts=("team-request@example.org",), mail_from=sender)
+    replies = [c for c in (await queued(store))[NOT_ENTITLED] if b"Results of your commands" in c]
+    assert len(replies) == 1 and PUBLIC in replies[0]
+    await submit(_confidential_reply())
+    copies = await queued(store)
+    assert NOT_ENTITLED not in copies
+    assert any(b"Results of your commands" in c and PUBLIC in c for c in copies["bob@example.org"])
