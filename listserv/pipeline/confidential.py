@@ -83,7 +83,8 @@ async def settle(db: aiosqlite.Connection, batch_size: int, remarked: thread.Rem
 
     The digest queue, digest issues not delivered yet and the outbound queue
     lose the post's plain copies (entitled readers get the confidential copy
-    instead); queued notices lose the subjects of re-marked held posts.
+    instead); queued notices lose the subjects of re-marked held posts; queued
+    replies and notices that name a re-marked post reach only entitled members.
     """
     await out_of_outbound(db, remarked.archived)  # first: the confidential copies queued below stay as they are
     await out_of_digests(db, batch_size, remarked.archived)
