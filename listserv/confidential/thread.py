@@ -130,7 +130,7 @@ async def spread(
 
 
 async def _index_held(db: aiosqlite.Connection) -> list[dict]:
-    """Read the Message-IDs of held posts kept without them (held before 0007, or by a stage that failed
+    """Read the Message-IDs of held posts kept without them (held before 0008, or by a stage that failed
     before the message was read) and mark those already in a confidential thread; returns the rows marked."""
     marked: list[dict] = []
     while batch := await held.unindexed(db):

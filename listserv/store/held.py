@@ -1,6 +1,6 @@
 """Held posts. Source of truth: what waits for a moderator, and every decision taken on it.
 
-held_ids (0007_held_remark.sql), the Message-IDs of each held post, is
+held_ids (0008_held_remark.sql), the Message-IDs of each held post, is
 rebuilt from held.raw: a row whose ids_indexed is 0 is read again.
 """
 

@@ -189,7 +189,7 @@ async def test_archive_import_that_merges_threads_re_marks_held_and_queued_copie
 
 
 async def test_a_post_held_before_its_ids_were_kept_is_read_at_the_re_marking(store, team, submit):
-    """A held row without held_ids (held before migration 0007, or by a stage that failed before reading it)
+    """A held row without held_ids (held before migration 0008, or by a stage that failed before reading it)
     is read from its raw message at the next re-marking, and re-marked."""
     await _hold_reply(submit, message_id="h1@example.org", refs="<x@example.org> <c1@example.org>")
     await store.db.execute("DELETE FROM held_ids")
