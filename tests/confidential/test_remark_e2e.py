@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import replace
 
 import pytest
 
+from listserv import reminders
 from tests.e2e.helpers import send
 
 from .conftest import DIGEST_ENTITLED, DIGEST_NOT_ENTITLED, NOT_ENTITLED, compose, leaked, parsed, secret
@@ -74,9 +76,10 @@ async def test_a_deferred_post_whose_thread_turns_confidential(server, sink, cli
     assert await _deferred(cli) == []
 
 
-async def test_a_held_reply_whose_parent_comes_later(server, sink, cli):
+async def test_a_held_reply_whose_parent_comes_later(server, sink, cli, smtp_settings):
     """A stranger's reply held (its notice deferred), then the confidential parent: held ls masks it, the
-    notice arrives without the subject, the inbound copy is scrubbed, approval sends confidential copies only."""
+    notice and the daily reminder arrive without the subject, no inbound copy is left, approval sends
+    confidential copies only."""
     await make_team(cli)
     sink.fail_rcpt.update({"mod@example.org": DEFER, "ann@example.org": DEFER})
     await send(server.port, stranger_reply("h1@example.org", "c1@example.org"), STRANGER)
@@ -95,6 +98,10 @@ async def test_a_held_reply_whose_parent_comes_later(server, sink, cli):
     assert leaked(note) == [] and "subject not shown" in parsed(note).get_content()
     rows = await server.store.db.execute_fetchall("SELECT raw FROM inbound")
     assert [word for (raw,) in rows for word in leaked(bytes(raw))] == []
+    assert await reminders.remind(server.store, smtp_settings, time.time() + 2 * 86400) == 1
+    await sink.wait_for(lambda: any(b"have waited more than a day" in c for c in sink.copies_for("mod@example.org")))
+    [reminder] = [c for c in sink.copies_for("mod@example.org") if b"have waited more than a day" in c]
+    assert leaked(reminder) == [] and "subject not shown" in parsed(reminder).get_content()
     assert (await cli("held", "approve", str(row["id"]), "--by", "mod@example.org")).exit_code == 0
     await sink.wait_for(lambda: len(sink.copies_for(DIGEST_ENTITLED)) == 2)
     await asyncio.sleep(0.5)
