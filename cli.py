@@ -677,13 +677,16 @@ def archive_thread_command(thread_id: int, as_address: str | None, include_confi
 def archive_import_command(list_address: str, mbox_file: str, workers: int | None) -> None:
     """Import an mbox (Mailman 2 / pipermail or any mbox) into LIST's archive: duplicates by Message-ID and
     malformed messages are skipped and reported; an interrupted import can simply be run again."""
-    report = run(lambda store, _: _import_mbox(store, list_address, mbox_file, workers))
+    report = run(lambda store, settings: _import_mbox(
+        store, list_address, mbox_file, workers, settings.delivery.max_recipients))
     for line in report.malformed_lines():
         click.echo(printable(line))
     click.echo(report.summary())
 
 
-async def _import_mbox(store: Store, list_address: str, path: str, workers: int | None) -> importer.ImportReport:
+async def _import_mbox(
+    store: Store, list_address: str, path: str, workers: int | None, batch_size: int
+) -> importer.ImportReport:
     """import_mbox() behind a progress bar (bytes of the file, with messages and rate) on stderr."""
     await lists.get(store, list_address)  # an unknown list or a file that is no mbox fails before the bar shows
     importer.check_file(path)
@@ -697,7 +700,8 @@ async def _import_mbox(store: Store, list_address: str, path: str, workers: int 
             rate = count / max(time.monotonic() - started, 1e-6)
             bar.update(done - bar.pos, f"{count} messages, {rate:.0f}/s")
 
-        report = await importer.import_mbox(store, list_address, path, workers=workers, progress=progress)
+        report = await importer.import_mbox(
+            store, list_address, path, workers=workers, progress=progress, batch_size=batch_size)
         bar.update(size - bar.pos, f"{report.imported + report.duplicates} messages")
     return report
 

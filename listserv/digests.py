@@ -20,10 +20,11 @@ import time
 from dataclasses import asdict, dataclass
 from email import policy
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 
 import aiosqlite
 
-from listserv import lists
+from listserv import lists, message
 from listserv.addresses import sub_address
 from listserv.config import Settings
 from listserv.errors import NoSuchList
@@ -114,6 +115,35 @@ def build(mlist: MailingList, volume: int, issue: int, posts: list[dict]) -> byt
         out += [f"--{boundary}\nContent-Type: message/rfc822\n".encode("ascii"), _encoding(content), b"\n", body]
     out.append(f"--{boundary}--\n".encode("ascii"))
     return b"".join(out)
+
+
+def posts_without(content: bytes, message_ids: set[str]) -> tuple[list[dict], list[str]]:
+    """A queued issue's posts (as build() takes them) less those whose Message-ID is among these (they turned
+    confidential after it was built), and the Message-IDs taken out.
+
+    Read from the bytes build() wrote: its boundary, then each post's bytes
+    exactly as queued, so an issue rebuilt from the kept posts sends them unchanged.
+    """
+    posts = _posts_of(content)
+    kept = [post for post in posts if post["message_id"] not in message_ids]
+    return kept, [post["message_id"] for post in posts if post["message_id"] in message_ids]
+
+
+def _posts_of(content: bytes) -> list[dict]:
+    """The posts of an issue built by build(), as build() takes them (content, sender, sender_name, subject)."""
+    boundary = BytesHeaderParser(policy=policy.default).parsebytes(content).get_boundary()
+    if not boundary:
+        return []
+    posts = []
+    for piece in content.split(b"\n--" + boundary.encode("ascii"))[2:]:  # [0]: headers and preamble, [1]: contents
+        if piece.startswith(b"--"):
+            break
+        body = piece.partition(b"\n\n")[2] + b"\n"
+        head = BytesHeaderParser(policy=policy.default).parsebytes(body)
+        name, address = email.utils.parseaddr(message.header(head, "From"))
+        posts.append({"content": body, "message_id": message.message_id(head), "sender": address,
+                      "sender_name": name, "subject": message.header(head, "Subject")})
+    return posts
 
 
 def _encoding(part: bytes) -> bytes:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import aiosqlite
+
 from listserv.addresses import candidates, normalise
 from listserv.archive.compact import Compacted, compact
 from listserv.errors import BadSetting, ListExists, NoSuchList
@@ -154,6 +156,12 @@ async def get_by_id(store: Store, list_id: int) -> MailingList:
     if row is None:
         raise NoSuchList(f"no such list id: {list_id}")
     return _resolved(row)
+
+
+async def get_in(db: aiosqlite.Connection, list_id: int) -> MailingList | None:
+    """The list by id on a given connection (the writer's, inside a transaction), or None when it is gone."""
+    row = await store_lists.get_by_id(db, list_id)
+    return _resolved(row) if row else None
 
 
 async def all_lists(store: Store) -> list[MailingList]:

@@ -10,6 +10,7 @@ left out and its body is never quoted.
 from __future__ import annotations
 
 import email.utils
+import re
 import secrets
 from email import policy
 from email.message import EmailMessage, Message
@@ -23,6 +24,7 @@ from listserv.lists import MailingList
 from listserv.store import outbound
 
 ROBOT_LOCAL_PARTS = ("mailer-daemon", "postmaster", "noreply", "no-reply")
+HIDDEN_SUBJECT = "(confidential post: subject not shown)"  # what a notice says instead of a confidential subject
 
 
 def is_automated(mail_from: str, sender: str, msg: Message | None) -> bool:
@@ -147,6 +149,74 @@ def _boundary(content: bytes) -> str:
         boundary = f"=_listserv_{secrets.token_hex(12)}"
         if boundary.encode("ascii") not in content:
             return boundary
+
+
+def without_subjects(content: bytes, subjects: list[str]) -> bytes | None:
+    """A queued notice with these (now confidential) subjects replaced by HIDDEN_SUBJECT in its Subject and
+    text parts; the content itself when none appears; None when one is still left elsewhere (an enclosed
+    message's headers, an attachment), so the notice must be withdrawn instead.
+    """
+    pattern = _pattern(subjects)
+    if pattern is None:
+        return content
+    try:
+        note = message.parse(content)
+        changed = _hidden_in(note, pattern)
+        if _shows(note, pattern):
+            return None
+        return note.as_bytes(policy=policy.default) if changed else content
+    except Exception:  # a notice we cannot re-serialise: withdrawn rather than sent with the subject
+        return None
+
+
+def names_any(content: bytes, phrases: list[str]) -> bool:
+    """Whether a queued mail names any of these (Message-IDs, subjects) anywhere: headers, text, enclosed
+    messages, at any depth; True when it cannot be read (then it is treated as naming them)."""
+    pattern = _pattern(phrases)
+    if pattern is None:
+        return False
+    try:
+        return _shows(message.parse(content), pattern)
+    except Exception:  # unreadable: assume the worst
+        return True
+
+
+def _pattern(phrases: list[str]) -> re.Pattern | None:
+    """One regular expression for the phrases as whole words; None when there is none."""
+    wanted = [phrase for phrase in dict.fromkeys(p.strip() for p in phrases) if phrase]
+    if not wanted:
+        return None
+    return re.compile("|".join(rf"(?<!\w){re.escape(phrase)}(?!\w)" for phrase in wanted))
+
+
+def _hidden_in(note: EmailMessage, pattern: re.Pattern) -> bool:
+    """Replace the subjects in the top Subject and the top-level text parts; True when anything changed."""
+    changed = False
+    subject = str(note.get("Subject", ""))
+    if pattern.search(subject):
+        note.replace_header("Subject", pattern.sub(HIDDEN_SUBJECT, subject))
+        changed = True
+    parts = [note] if not note.is_multipart() else [p for p in note.iter_parts() if not p.is_multipart()]
+    for part in parts:
+        if part.get_content_maintype() != "text" or part.get_content_disposition() == "attachment":
+            continue
+        text = part.get_content()
+        if pattern.search(text):
+            part.set_content(pattern.sub(HIDDEN_SUBJECT, text), subtype=part.get_content_subtype(), charset="utf-8")
+            changed = True
+    return changed
+
+
+def _shows(note: Message, pattern: re.Pattern) -> bool:
+    """A subject still appears in any header or any text of the notice, enclosed messages included."""
+    for part in note.walk():
+        if any(pattern.search(message.decode_words(str(value))) for value in part.values()):
+            return True
+        if not part.is_multipart() and part.get_content_maintype() in ("text", "message"):
+            payload = part.get_payload(decode=True) or b""
+            if pattern.search(payload.decode(part.get_content_charset() or "utf-8", "replace")):
+                return True
+    return False
 
 
 async def queue(

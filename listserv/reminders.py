@@ -33,7 +33,7 @@ async def moderators(db: aiosqlite.Connection, list_id: int) -> list[str]:
 def _subject(row: dict) -> str:
     """What a notice may say about a post's subject: nothing, for a confidential one."""
     if row.get("confidential"):
-        return "(confidential post: subject not shown)"
+        return notices.HIDDEN_SUBJECT
     return row.get("subject") or "(no subject)"
 
 

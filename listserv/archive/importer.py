@@ -27,7 +27,9 @@ Confidential posts: a post is stored confidential when it carries a marker
 Sensitivity: Private or Company-Confidential header; or the list makes every
 post confidential) or when it is in a confidential thread; when a thread turns
 confidential during the import, its posts imported before are marked too
-(threading.archive_posts with thread_confidential), and a post whose
+(threading.archive_posts with thread_confidential), and so is every other
+stored copy of the thread (confidential.thread.remark: held posts, queued
+copies and notices, as when the pipeline re-marks), and a post whose
 Message-ID or references the pipeline already knows as confidential
 (listserv.store.confidential, any list) is stored confidential too. Old
 archives are imported whole, so this errs on the side of hiding. The list's
@@ -49,12 +51,13 @@ from typing import BinaryIO, Callable, Iterable, Iterator
 import aiosqlite
 
 from listserv import lists
-from listserv.archive import mbox, retention
-from listserv.archive import parse_workers
+from listserv.archive import mbox, parse_workers, retention
 from listserv.archive.extract import Context, parse_chunk
 from listserv.archive.threading import archive_posts
 from listserv.confidential import thread as confidential_thread
+from listserv.config import DeliverySettings
 from listserv.errors import BadMbox
+from listserv.pipeline import confidential as pipeline_confidential
 from listserv.store import Store, messages, search_index
 
 BATCH = 500  # messages per parse task and per write transaction
@@ -90,9 +93,13 @@ class ImportReport:
 
 async def import_mbox(
     store: Store, list_address: str, path: str | os.PathLike, workers: int | None = None,
-    progress: Progress | None = None,
+    progress: Progress | None = None, batch_size: int = DeliverySettings.max_recipients,
 ) -> ImportReport:
-    """Import an mbox file into a list's archive; NoSuchList, BadMbox (unreadable, not an mbox) before anything."""
+    """Import an mbox file into a list's archive; NoSuchList, BadMbox (unreadable, not an mbox) before anything.
+
+    batch_size: recipients per queued batch ([delivery] max_recipients), for
+    the confidential copies that replace queued copies of re-marked posts.
+    """
     mlist = await lists.get(store, list_address)
     settings = mlist.settings
     context = Context(
@@ -105,7 +112,8 @@ async def import_mbox(
     with _opened(path) as stream:
         mbox.check(stream, str(path))
         size = os.fstat(stream.fileno()).st_size
-        run = _Run(store, mlist.id, context, progress, strip=mlist.get("confidential_archive") == "none")
+        run = _Run(store, mlist.id, context, progress, strip=mlist.get("confidential_archive") == "none",
+                   batch_size=batch_size)
         if workers > 1 and size >= SMALL:
             await run.with_pool(stream, workers)
         else:
@@ -136,9 +144,10 @@ class _Run:
     """One import: parse batches (here or in workers), write them in order, keep the report."""
 
     def __init__(self, store: Store, list_id: int, context: Context, progress: Progress | None,
-                 strip: bool = False) -> None:
+                 strip: bool = False, batch_size: int = DeliverySettings.max_recipients) -> None:
         self.store, self.list_id, self.context = store, list_id, context
         self.strip = strip  # confidential_archive none: confidential posts keep no text, even within the import
+        self.batch_size = batch_size  # recipients per queued batch, for confidential copies of re-marked posts
         self.progress = progress or (lambda done, count: None)
         self.report = ImportReport()
 
@@ -177,23 +186,33 @@ class _Run:
             else:
                 rows[row["message_id"]] = {**row, "raw": entry.data}
                 self.report.defective += defective
-        stored = await self.store.write(_store_batch, self.list_id, list(rows.values()), self.strip) if rows else 0
+        stored = await self.store.write(
+            _store_batch, self.list_id, list(rows.values()), self.strip, self.batch_size) if rows else 0
         self.report.imported += stored
         self.report.duplicates += len(rows) - stored
         self.progress(batch[-1].offset, batch[-1].number)
 
 
-async def _store_batch(db: aiosqlite.Connection, list_id: int, rows: list[dict], strip: bool = False) -> int:
+async def _store_batch(
+    db: aiosqlite.Connection, list_id: int, rows: list[dict], strip: bool = False,
+    batch_size: int = DeliverySettings.max_recipients,
+) -> int:
     """Inside the writer's transaction: archive the rows whose Message-ID is new to the list; returns how many.
 
-    Rows in a thread known to be confidential (listserv.store.confidential) are stored confidential; with
-    strip (confidential_archive none) every confidential post's text is purged in the same transaction.
+    Rows in a thread known to be confidential (listserv.store.confidential) are stored confidential; the
+    threads they are in (merges OR the flag) are re-marked like the pipeline's (every stored copy: archived
+    and held posts, queued copies and notices); with strip (confidential_archive none) every confidential
+    post's text is purged in the same transaction.
     """
     known = await messages.existing(db, list_id, [row["message_id"] for row in rows])
     fresh = [row for row in rows if row["message_id"] not in known]
     if fresh:
         await confidential_thread.mark_known(db, fresh)
         await archive_posts(db, list_id, fresh, thread_confidential=True)
+        marked = [row for row in fresh if row["confidential"]]
+        ids = [i for row in marked for i in (row["message_id"], row.get("in_reply_to") or "",
+                                              *(row.get("refs") or "").split())]
+        await pipeline_confidential.settle(db, batch_size, await confidential_thread.remark(db, list_id, ids))
     if fresh and strip:
         await retention.strip(db, list_id, time.time())
     return len(fresh)

@@ -37,6 +37,7 @@ from typing import Sequence
 
 import aiosqlite
 
+from listserv.confidential import thread as confidential_thread
 from listserv.store import Store, messages
 from listserv.store import confidential as store_confidential
 from listserv.store import threads as store
@@ -125,7 +126,6 @@ class Threader:
         self.list_id = list_id
         self.map = {row["message_id"]: row for row in found}  # Message-ID -> thread_map row (thread may be an alias)
         self.threads = {row["id"]: row for row in threads}  # thread id -> threads row, with running figures
-        self.was_confidential = {row["id"]: bool(row["confidential"]) for row in threads}
         self.subjects: dict[str, list[int]] = {}  # normalised subject -> thread ids (subject fallback)
         for row in threads:
             if row["merged_into"] is None and row["subject"]:
@@ -237,7 +237,6 @@ class Threader:
             "id": thread, "list_id": self.list_id, "subject": subject, "started": post.date, "last": post.date,
             "messages": 0, "confidential": 0, "merged_into": None,
         }
-        self.was_confidential[thread] = False
         self.new.add(thread)
         if subject:
             self.subjects.setdefault(subject, []).append(thread)
@@ -276,11 +275,6 @@ class Threader:
         self.map[message_id]["archive_id"] = archive_id
         self.dirty.add(message_id)
 
-    def raised(self) -> list[int]:
-        """Live threads that were not confidential before this batch and are now."""
-        live = {self.find(thread) for thread in self.changed}
-        return sorted(t for t in live if self.threads[t]["confidential"] and not self.was_confidential.get(t, False))
-
     async def save(self, db: aiosqlite.Connection) -> None:
         """Write the batch: new threads, merges, changed figures, then every touched map row."""
         await store.insert_threads(db, [self.threads[t] for t in sorted(self.new)])
@@ -318,10 +312,12 @@ async def archive_posts(
     Runs inside the caller's write transaction: the rows, the threads and the
     map commit together. thread_confidential (the importer's choice; the
     pipeline decides confidentiality in its confidential stage): a post in a
-    confidential thread is stored confidential, archived posts of a thread that
-    becomes confidential here are marked too, and every such post is recorded
-    with the Message-IDs it names in the confidential ids (store.confidential),
-    as the pipeline's confidential stage records the posts it distributes.
+    confidential thread is stored confidential and recorded with the
+    Message-IDs it names in the confidential ids (store.confidential), as the
+    pipeline's confidential stage records the posts it distributes. The other
+    stored copies of a thread that becomes confidential here (posts archived
+    before, held posts, queued copies) are the caller's to re-mark, with
+    listserv.confidential.thread.remark, as the importer does.
     """
     posts = [post_from_row(row) for row in rows]
     threader = await Threader.load(db, list_id, posts)
@@ -336,8 +332,7 @@ async def archive_posts(
         threader.set_archive_id(row["message_id"], ids[row["message_id"]])
     await threader.save(db)
     if thread_confidential:
-        marked = await messages.mark_in_threads_confidential(db, threader.raised())
-        await _remember_confidential(db, list_id, [row for row in rows if row["confidential"]] + marked)
+        await _remember_confidential(db, list_id, [row for row in rows if row["confidential"]])
     return [ids[row["message_id"]] for row in rows]
 
 
@@ -371,4 +366,8 @@ async def _thread_rows(db: aiosqlite.Connection, rows: list[dict]) -> None:
             threader.assign(post)
         await threader.save(db)
         await messages.set_thread_ids(db, [(threader.thread_of(row["message_id"]), row["id"]) for row in group])
+        # a post joining a confidential thread (a merge ORs the flag) takes every stored copy of it along
+        joined = [r["message_id"] for r in group if threader.is_confidential(threader.thread_of(r["message_id"]))]
+        if joined:
+            await confidential_thread.remark(db, list_id, joined)
 

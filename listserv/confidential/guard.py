@@ -37,6 +37,7 @@ async def classify(db: aiosqlite.Connection, data: MsgData) -> list[str]:
     it (markers.classify) and, failing those, the thread of any Message-ID it refers to."""
     found = markers.examine(data.msg, data.raw, str(data.mlist.get("confidential_tag")),
                             bool(data.mlist.get("all_confidential")))
+    data.referenced = found.referenced  # kept with a held post, so a late re-marking finds it
     why = (["address"] if data.confidential else []) + found.markers
     if not why and await thread.in_thread(db, data.mlist.id, data.message_id, found.referenced):
         why = ["thread"]

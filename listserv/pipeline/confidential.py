@@ -16,9 +16,11 @@ all), so a post that only shares a subject with a confidential thread is
 neither marked by it nor able to unmark it.
 
 After the decision (remember(), conclude(), inside the transaction) the
-thread is recorded and every stored copy of it re-marked; re-marked posts
-waiting for a digest leave the queue and reach entitled digest readers as
-confidential copies.
+thread is recorded and every stored copy of it re-marked; then settle() makes
+the queued copies follow: a re-marked post's plain copies still owed (outbound
+batches, the digest queue, digest issues not delivered yet) reach only the
+members entitled to confidential posts, as confidential copies, and queued
+notices lose the subjects of re-marked held posts.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import time
 
 import aiosqlite
 
-from listserv import message
+from listserv import digests, lists, message, notices
 from listserv.addresses import sub_address
 from listserv.confidential import guard, thread
 from listserv.config import Settings
@@ -87,30 +89,138 @@ async def recheck(db: aiosqlite.Connection, data: MsgData) -> None:
 
 
 async def remember(db: aiosqlite.Connection, settings: Settings, data: MsgData, accepted: bool = True) -> None:
-    """Inside the transaction: record the post's thread (listserv.confidential.thread.record) and take its
-    re-marked posts out of the digest queue."""
+    """Inside the transaction: record the post's thread (listserv.confidential.thread.record) and settle
+    every queued copy of what that re-marked."""
     when = message.date(data.msg, data.received_at) if data.msg is not None else data.received_at
-    changed = await thread.record(db, data.mlist.id, data.msg, data.message_id, when, accepted)
-    await out_of_digests(db, settings, data.mlist, changed)
+    remarked = await thread.record(db, data.mlist.id, data.msg, data.message_id, when, accepted)
+    await settle(db, settings.delivery.max_recipients, remarked)
 
 
-async def out_of_digests(
-    db: aiosqlite.Connection, settings: Settings, mlist: MailingList, archive_ids: list[int]
-) -> None:
-    """Re-marked posts still waiting for a digest leave the queue; this list's entitled digest readers get
-    each as a confidential copy instead (a post of another list only leaves its queue)."""
+async def settle(db: aiosqlite.Connection, batch_size: int, remarked: thread.Remarked) -> None:
+    """Inside the re-marking's transaction: no queued copy of a re-marked post or of its subject outlives it.
+
+    The digest queue, digest issues not delivered yet and the outbound queue
+    lose the post's plain copies (entitled readers get the confidential copy
+    instead); queued notices lose the subjects of re-marked held posts; queued
+    replies and notices that name a re-marked post reach only entitled members.
+    """
+    await out_of_outbound(db, remarked.archived)  # first: the confidential copies queued below stay as they are
+    await out_of_digests(db, batch_size, remarked.archived)
+    await out_of_issues(db, batch_size, remarked.archived)
+    await out_of_notices(db, remarked.held)
+    await out_of_replies(db, remarked.archived)
+
+
+async def out_of_digests(db: aiosqlite.Connection, batch_size: int, archive_ids: list[int]) -> None:
+    """Re-marked posts still waiting for a digest leave the queue; their list's entitled digest readers get
+    each as a confidential copy instead."""
     withdrawn = await store_digests.withdraw_archived(db, archive_ids) if archive_ids else []
     for row in withdrawn:
-        raw = await messages.raw(db, row["archive_id"]) if row["list_id"] == mlist.id else None
-        readers = await members.digest_confidential_recipients(db, mlist.id, row["sender"]) if raw else []
-        if readers:
-            content = await copy_of_archived(db, mlist, raw)
-            await outbound.enqueue(
-                db, mlist.id, sub_address(mlist.address, "bounces"), content, readers,
-                settings.delivery.max_recipients, row["archive_id"],
-            )
+        mlist = await lists.get_in(db, row["list_id"])
+        if mlist is not None:
+            await _to_digest_readers(db, mlist, {"id": row["archive_id"], "sender": row["sender"]}, batch_size)
     if withdrawn:
         log.info("took %d re-marked post(s) out of the digest queue", len(withdrawn))
+
+
+async def out_of_issues(db: aiosqlite.Connection, batch_size: int, archive_ids: list[int]) -> None:
+    """Digest issues built but still queued (the smarthost deferred them) are rebuilt without the re-marked
+    posts, or withdrawn when none is left; their list's entitled digest readers get each post as a
+    confidential copy instead."""
+    issues = await store_digests.queued_issues(db) if archive_ids else []
+    posts = [post for post in [await messages.get(db, i) for i in archive_ids] if post is not None] if issues else []
+    wanted = {(post["list_id"], post["message_id"]): post for post in posts}
+    for issue in issues:
+        mlist = await lists.get_in(db, issue["list_id"])
+        ids = {message_id for list_id, message_id in wanted if list_id == issue["list_id"]}
+        kept, removed = digests.posts_without(issue["content"], ids) if mlist is not None and ids else ([], [])
+        if not removed:
+            continue
+        if kept:
+            content = digests.build(mlist, issue["volume"], issue["issue"], kept)
+            await outbound.replace_content(db, issue["outbound_message_id"], content)
+        else:
+            await outbound.withdraw(db, issue["outbound_message_id"])
+        for message_id in removed:
+            await _to_digest_readers(db, mlist, wanted[(mlist.id, message_id)], batch_size)
+        log.info("digest vol %s issue %s of %s: %d re-marked post(s) taken out", issue["volume"], issue["issue"],
+                 mlist.address, len(removed))
+
+
+async def _to_digest_readers(db: aiosqlite.Connection, mlist: MailingList, post: dict, batch_size: int) -> None:
+    """The confidential copy of a post to the list's entitled digest readers (it left their digest)."""
+    raw = await messages.raw(db, post["id"])
+    readers = await members.digest_confidential_recipients(db, mlist.id, post["sender"]) if raw else []
+    if readers:
+        content = await copy_of_archived(db, mlist, raw)
+        await outbound.enqueue(db, mlist.id, sub_address(mlist.address, "bounces"), content, readers, batch_size,
+                               post["id"])
+
+
+async def out_of_outbound(db: aiosqlite.Connection, archive_ids: list[int]) -> None:
+    """Queued plain copies of re-marked posts are withdrawn; the recipients still owed who are entitled to
+    confidential posts get the confidential copy instead (as a new message: a batch being sent right now
+    cannot put a withdrawn recipient back), the others nothing."""
+    for copy in await outbound.of_archived(db, archive_ids) if archive_ids else []:
+        mlist = await lists.get_in(db, copy["list_id"]) if copy["list_id"] is not None else None
+        raw = await messages.raw(db, copy["archive_id"]) if mlist is not None else None
+        keep = await _entitled(db, copy) if raw else []
+        await _requeue(db, copy, keep, await copy_of_archived(db, mlist, raw) if keep else b"")
+        log.info("outbound %s (archive:%s) re-marked confidential: withdrawn from %d, confidential copy to %d",
+                 copy["id"], copy["archive_id"], len(copy["recipients"]) - len(keep), len(keep))
+
+
+async def out_of_replies(db: aiosqlite.Connection, archive_ids: list[int]) -> None:
+    """Queued mail that is neither a post nor a digest issue (a `get` or `search` reply, a notice) and names
+    a re-marked post (its Message-ID or its subject) is withdrawn from the recipients not entitled to
+    confidential posts; the entitled ones still get it."""
+    posts = [post for post in [await messages.get(db, i) for i in archive_ids] if post is not None]
+    by_list: dict[int, list[str]] = {}
+    for post in posts:
+        by_list.setdefault(post["list_id"], []).extend((post["message_id"], post["subject"] or ""))
+    for list_id, phrases in by_list.items():
+        named = [note["id"] for note in await outbound.notices_of(db, list_id)
+                 if notices.names_any(note["content"], phrases)]
+        for copy in await outbound.by_ids(db, named) if named else []:
+            keep = await _entitled(db, copy)
+            if len(keep) < len(copy["recipients"]):
+                await _requeue(db, copy, keep, await outbound.content(db, copy["id"]) or b"")
+                log.info("outbound %s names a post re-marked confidential: withdrawn from %d", copy["id"],
+                         len(copy["recipients"]) - len(keep))
+
+
+async def _entitled(db: aiosqlite.Connection, copy: dict) -> list[str]:
+    """The recipients still owed a queued copy who are entitled to its list's confidential posts."""
+    if copy["list_id"] is None:
+        return []
+    entitled = await members.entitled_among(db, copy["list_id"], copy["recipients"])
+    return [address for address in copy["recipients"] if address in entitled]
+
+
+async def _requeue(db: aiosqlite.Connection, copy: dict, keep: list[str], content: bytes) -> None:
+    """Withdraw a queued message and queue content for the kept recipients as a new one (a batch being sent
+    right now then cannot put a withdrawn recipient back)."""
+    await outbound.withdraw(db, copy["id"])
+    if keep:
+        await outbound.enqueue(db, copy["list_id"], copy["mail_from"], content, keep, copy["batch_size"],
+                               copy["archive_id"], copy["verp"])
+
+
+async def out_of_notices(db: aiosqlite.Connection, held_rows: list[dict]) -> None:
+    """Queued notices of the lists of re-marked held posts lose those posts' subjects (rewritten, or
+    withdrawn when the subject sits where it cannot be rewritten)."""
+    by_list: dict[int, list[str]] = {}
+    for row in held_rows:
+        by_list.setdefault(row["list_id"], []).append(row["subject"])
+    for list_id, subjects in by_list.items():
+        for note in await outbound.notices_of(db, list_id):
+            content = notices.without_subjects(note["content"], subjects)
+            if content is None:
+                await outbound.withdraw(db, note["id"])
+                log.info("outbound %s withdrawn: it named a post re-marked confidential", note["id"])
+            elif content != note["content"]:
+                await outbound.replace_content(db, note["id"], content)
+                log.info("outbound %s rewritten without the subject of a post re-marked confidential", note["id"])
 
 
 async def copy_of_archived(db: aiosqlite.Connection, mlist: MailingList, raw: bytes) -> bytes:

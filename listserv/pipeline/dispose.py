@@ -42,6 +42,7 @@ async def hold(db: aiosqlite.Connection, settings: Settings, data: MsgData) -> s
         "confidential": data.confidential,
         "raw": data.raw,
         "received_at": data.received_at,
+        "ids": (data.message_id, data.referenced) if data.referenced is not None else None,
     }
     held_id = await held.hold(db, data.mlist.id, row)
     notified = await reminders.notify(db, settings, data.mlist, held_id, row)

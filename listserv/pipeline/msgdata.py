@@ -84,6 +84,7 @@ class MsgData:
     already_archived: bool = False  # this Message-ID is in this list's archive already
     confidential: bool = False  # belongs to a confidential thread (set by listserv.pipeline.confidential.mark)
     outside: list[str] = field(default_factory=list)  # confidential post: To/Cc addresses outside the list (leak guard)
+    referenced: list[str] | None = None  # Message-IDs it refers to (markers.examine); None until examined
     decision: Decision | None = None  # what the rules (or a failing stage) decided
     content: bytes = b""  # the bytes to send: the decorated post, or the owners' forward
     forward_to: list[str] = field(default_factory=list)  # owners (or moderators) a -owner message goes to

@@ -102,3 +102,12 @@ async def withdraw_archived(db: aiosqlite.Connection, archive_ids: Sequence[int]
             db, f"DELETE FROM digest_queue WHERE archive_id IN ({marks}) RETURNING list_id, archive_id, sender", chunk
         )
     return found
+
+
+async def queued_issues(db: aiosqlite.Connection) -> list[dict]:
+    """Issues built but not delivered yet (every list): list_id, volume, issue, outbound_message_id, content."""
+    return await many(
+        db,
+        "SELECT i.list_id, i.volume, i.issue, i.outbound_message_id, m.content FROM digest_issues i"
+        " JOIN outbound_messages m ON m.id = i.outbound_message_id ORDER BY i.id",
+    )

@@ -108,3 +108,13 @@ async def scrub_archived(db: aiosqlite.Connection, archive_ids: list[int]) -> No
             f" (SELECT inbound_id FROM messages WHERE id IN ({marks}) AND inbound_id IS NOT NULL)",
             chunk,
         )
+
+
+async def scrub_held(db: aiosqlite.Connection, held_ids: list[int]) -> None:
+    """Empty the inbound bytes of these held posts (re-marked confidential after they were held)."""
+    await change(
+        db,
+        "UPDATE inbound SET raw = X'' WHERE raw <> X'' AND id IN (SELECT inbound_id FROM held"
+        " WHERE id IN (SELECT value FROM json_each(?)) AND inbound_id IS NOT NULL)",
+        (json.dumps(list(held_ids)),),
+    )

@@ -157,3 +157,46 @@ async def withdraw(db: aiosqlite.Connection, outbound_message_id: int) -> int:
     batches = await change(db, "DELETE FROM outbound WHERE outbound_message_id = ?", (outbound_message_id,))
     await change(db, "DELETE FROM outbound_messages WHERE id = ?", (outbound_message_id,))
     return batches
+
+
+async def of_archived(db: aiosqlite.Connection, archive_ids: Sequence[int]) -> list[dict]:
+    """Queued copies of these archived posts: id, list_id, archive_id, mail_from, verp, recipients (every
+    address still owed, over all its batches) and batch_size (its largest batch)."""
+    return await _copies(db, "m.archive_id", archive_ids)
+
+
+async def by_ids(db: aiosqlite.Connection, outbound_message_ids: Sequence[int]) -> list[dict]:
+    """These queued messages, as of_archived() gives them."""
+    return await _copies(db, "m.id", outbound_message_ids)
+
+
+async def _copies(db: aiosqlite.Connection, column: str, values: Sequence[int]) -> list[dict]:
+    found = await many(
+        db,
+        "SELECT m.id, m.list_id, m.archive_id, m.mail_from, m.verp, o.recipients FROM outbound_messages m"
+        " JOIN outbound o ON o.outbound_message_id = m.id"
+        f" WHERE {column} IN (SELECT value FROM json_each(?)) ORDER BY m.id, o.id",
+        (json.dumps(list(values)),),
+    )
+    copies: dict[int, dict] = {}
+    for row in found:
+        batch = json.loads(row.pop("recipients"))
+        copy = copies.setdefault(row["id"], {**row, "verp": bool(row["verp"]), "recipients": [], "batch_size": 1})
+        copy["recipients"] += [address for address in batch if address not in copy["recipients"]]
+        copy["batch_size"] = max(copy["batch_size"], len(batch))
+    return list(copies.values())
+
+
+async def notices_of(db: aiosqlite.Connection, list_id: int) -> list[dict]:
+    """Queued mail of a list that is neither a post nor a digest issue (notices, reminders, forwards): id, content."""
+    return await many(
+        db,
+        "SELECT id, content FROM outbound_messages WHERE list_id = ? AND archive_id IS NULL AND id NOT IN"
+        " (SELECT outbound_message_id FROM digest_issues WHERE outbound_message_id IS NOT NULL) ORDER BY id",
+        (list_id,),
+    )
+
+
+async def replace_content(db: aiosqlite.Connection, outbound_message_id: int, content: bytes) -> None:
+    """New bytes for a queued message's recipients still owed (a notice rewritten without a subject)."""
+    await change(db, "UPDATE outbound_messages SET content = ? WHERE id = ?", (content, outbound_message_id))

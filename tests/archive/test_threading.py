@@ -10,6 +10,7 @@ import pytest
 
 from listserv import message
 from listserv.archive.search import index_fields, search
+from listserv.archive.importer import _store_batch
 from listserv.archive.threading import MAX_REFERENCES, WINDOW, archive_posts, assign_thread, thread_unthreaded
 from listserv.archive.tree import tree
 from listserv.store import messages, search_index
@@ -221,12 +222,12 @@ async def test_a_post_with_thousands_of_references_costs_a_bounded_amount(archiv
 
 
 async def test_thread_confidential_marks_the_whole_thread(archive):
-    """With thread_confidential (the importer), a confidential late post marks its thread's archived posts."""
+    """An import batch (thread_confidential, then remark): a late confidential post marks its thread's posts."""
     public = row(mail("tc1@x.org", "Question", "2024-01-01T10:00"))
-    await archive.store.write(archive_posts, archive.list_id, [public], True)
+    await archive.store.write(_store_batch, archive.list_id, [public])
     secret = row(mail("tc2@x.org", "Re: Question", "2024-01-02T10:00", reply_to="tc1@x.org"), confidential=True)
     after = row(mail("tc3@x.org", "Re: Question", "2024-01-03T10:00", reply_to="tc2@x.org"))
-    await archive.store.write(archive_posts, archive.list_id, [secret, after], True)
+    await archive.store.write(_store_batch, archive.list_id, [secret, after])
     flags = [r["confidential"] for r in await messages.for_list(archive.store.db, archive.list_id)]
     assert flags == [1, 1, 1]
 
