@@ -23,7 +23,7 @@ import click
 
 from listserv import (
     __version__, audit, bounces, config, digests, lists, logscrub, membership, moderation, output, private_files,
-    queue, timefmt,
+    queue, status, timefmt,
 )
 from listserv.archive import access, exporter, importer, retention
 from listserv.archive import search as archive_search
@@ -145,6 +145,22 @@ def serve(host: str | None, port: int | None, lmtp: bool | None) -> None:
     from listserv.daemon import serve as run_daemon  # the daemon's imports are only needed here
 
     click.get_current_context().exit(run_daemon(settings(), host, port, lmtp))
+
+
+@main.command("status")
+@json_option
+def status_command(as_json: bool) -> None:
+    """Is the server running; the configuration and database in use; per list: members, held posts, waiting
+    requests, queued and failing deliveries, last post. Exit 1 when something needs attention (for monitoring)."""
+    where = config.locate(click.get_current_context().find_root().params.get("config_path"))
+    config_file = where if where.exists() else None
+    found = run(lambda store, loaded: status.report(store, loaded, config_file))
+    if as_json:
+        emit_json(status.as_json(found))
+    else:
+        for line in status.as_text(found):
+            click.echo(line)
+    click.get_current_context().exit(1 if found["attention"] else 0)
 
 
 # ---- lists ------------------------------------------------------------------------------
