@@ -4,9 +4,10 @@ A person at the server reads its clock: tables and `show` blocks give the
 server's local time with the zone's name ("2026-12-01 09:30 CET"), so nobody
 has to convert. Scripts read `--json`, which keeps one unambiguous form,
 ISO 8601 in UTC, so that their comparisons and sorting never depend on where
-the server runs. Notices mailed to members and moderators say UTC (see
-listserv.owner_mail.when): their readers live in many zones, and the mail's
-own Date header carries the zone for their mail program.
+the server runs. Notices mailed to members and moderators say UTC (in_utc,
+used by listserv.owner_mail and listserv.commands.mail): their readers live in
+many zones, and the mail's own Date header carries the zone for their mail
+program.
 """
 
 from __future__ import annotations
@@ -40,6 +41,15 @@ def local(when: float | None) -> str | None:
     if not zone or zone[0] in "+-":
         zone = moment.strftime("%z")
     return moment.strftime("%Y-%m-%d %H:%M ") + zone
+
+
+def in_utc(when: float) -> str:
+    """A unix time as "YYYY-MM-DD HH:MM UTC", for notices mailed to people in many zones.
+
+    >>> in_utc(1795753825.75)
+    '2026-11-27 04:30 UTC'
+    """
+    return datetime.fromtimestamp(float(when), tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def with_iso(row: dict, *keys: str) -> dict:
