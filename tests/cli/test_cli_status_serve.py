@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import stat
@@ -116,3 +117,16 @@ def test_bad_log_level_is_a_configuration_error(tmp_path):
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         f"listserv: error: {config}: [log] level: expected one of DEBUG, INFO, WARNING, ERROR, got 'LOUD'"]
+
+
+def test_default_log_goes_to_stderr_in_local_time(config, time_zone):
+    """[log] file = "": the lines go to standard error, each time with the server's zone offset (CET: +0100, or +0200 in summer)."""
+    time_zone("CET-1CEST,M3.5.0,M10.5.0/3")
+    proc = subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "--config", str(config), "serve"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "serving" in proc.stdout.readline()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=TIMEOUT)
+    assert re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0100 INFO listserv.daemon: listening on ", err, re.MULTILINE)
