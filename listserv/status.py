@@ -150,8 +150,8 @@ def _list_lines(row: dict) -> list[tuple[str, str]]:
         ("members", str(row["members"])),
         ("held posts", str(row["held"])),
         ("waiting to join", str(row["pending"])),
-        ("deliveries queued", f"{_count(row['queued'], 'batch', 'batches')}"
-                              f" ({_count(row['queued_recipients'], 'recipient', 'recipients')})"),
+        ("deliveries queued", "none" if not row["queued"] else
+            f"{_count(row['queued_recipients'], 'recipient', 'recipients')} in {_count(row['queued'], 'batch', 'batches')}"),
         ("deliveries failing", failing),
         ("last post received", timefmt.local(row["last_post_at"]) or "never"),
     ]

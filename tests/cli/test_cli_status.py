@@ -96,6 +96,8 @@ async def test_counts_of_every_list(listening, cli, store):
     assert quiet == {"address": "quiet@example.org", "members": 0, "held": 0, "pending": 0, "queued": 0,
                      "queued_recipients": 0, "failing": 0, "failing_since": None, "last_error": None,
                      "last_post_at": None}
+    quiet_text = (await cli("status")).stdout.split("quiet@example.org\n")[1]
+    assert "deliveries queued:  none" in quiet_text and "last post received: never" in quiet_text
 
 
 async def test_deliveries_failing_over_an_hour_need_attention(listening, cli, store, monkeypatch):
@@ -146,7 +148,7 @@ async def test_human_output_reads_as_sentences(listening, cli, store):
     text = "\n".join(lines[6:])
     assert text.startswith(LIST)
     for expected in ("members:            3", "held posts:         1", "waiting to join:    1",
-                     "deliveries queued:  2 batches (3 recipients)",
+                     "deliveries queued:  3 recipients in 2 batches",
                      "deliveries failing: 1 batch since ", "last error: 451 4.3.0 smarthost says try later",
                      "last post received: 20"):  # the held post's arrival
         assert expected in text

@@ -120,7 +120,7 @@ def test_bad_log_level_is_a_configuration_error(tmp_path):
 
 
 def test_default_log_goes_to_stderr_in_local_time(config, time_zone):
-    """[log] file = "": the lines go to standard error, each time with the server's zone offset (CET: +0100, or +0200 in summer)."""
+    """[log] file = "": the lines go to standard error, each time with the zone offset (CET: +0100, summer +0200)."""
     time_zone("CET-1CEST,M3.5.0,M10.5.0/3")
     proc = subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "--config", str(config), "serve"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
