@@ -1,7 +1,7 @@
 """Per-list counts for `listserv status`: members, held posts, waiting requests, the outbound queue, last post.
 
 Reads only; every figure comes from tables whose source of truth is
-elsewhere (members, held, pending_members, outbound, messages, list_marks).
+elsewhere (members, held, pending_members, outbound, list_marks).
 Each figure is one grouped query over all lists, so status costs the same
 handful of queries however many lists there are.
 """
@@ -56,17 +56,6 @@ async def last_errors(db: aiosqlite.Connection) -> dict[int | None, str]:
 
 
 async def last_posts(db: aiosqlite.Connection) -> dict[int, float]:
-    """list id -> unix time a post last arrived: the pipeline's mark, else the newest archived or held post.
-
-    The fallbacks cover posts that arrived before the mark existed.
-    """
-    rows = await many(
-        db,
-        "SELECT list_id, max(at) AS at FROM ("
-        " SELECT list_id, at FROM list_marks WHERE name = ?"
-        " UNION ALL SELECT list_id, max(received_at) FROM messages WHERE inbound_id IS NOT NULL GROUP BY list_id"
-        " UNION ALL SELECT list_id, max(received_at) FROM held WHERE role IN ('post', 'confidential') GROUP BY list_id"
-        ") GROUP BY list_id",
-        (POST_MARK,),
-    )
+    """list id -> unix time a post last arrived (the pipeline's mark; migration 0009 filled it for older posts)."""
+    rows = await many(db, "SELECT list_id, at FROM list_marks WHERE name = ?", (POST_MARK,))
     return {row["list_id"]: row["at"] for row in rows}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import os
 import signal
 import stat
 import subprocess
@@ -23,7 +22,7 @@ TIMEOUT = 30  # seconds; a command still running after that fails the test inste
 
 def listserv(config: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", "import cli; cli.main()", "--config", str(config), *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT)
+                          cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT, check=False)
 
 
 def start(config: Path) -> subprocess.Popen:
