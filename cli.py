@@ -150,8 +150,13 @@ def serve(host: str | None, port: int | None, lmtp: bool | None) -> None:
 @main.command("status")
 @json_option
 def status_command(as_json: bool) -> None:
-    """Is the server running; the configuration and database in use; per list: members, held posts, waiting
-    requests, queued and failing deliveries, last post. Exit 1 when something needs attention (for monitoring)."""
+    """Is the server up; per-list counts; delivery health.
+
+    Whether the server for this configuration runs (its process and address), the configuration file and
+    database in use, and per list: members, held posts, requests waiting for a moderator, queued and failing
+    deliveries with the last error, and when a post last arrived. Exits 1 when something needs attention
+    (the server is not running, or deliveries have failed for over an hour), one line each, so a monitoring
+    check can run it; 0 otherwise."""
     where = config.locate(click.get_current_context().find_root().params.get("config_path"))
     config_file = where if where.exists() else None
     found = run(lambda store, loaded: status.report(store, loaded, config_file))
