@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import re
 import sqlite3
 import time
 import traceback
@@ -34,6 +35,7 @@ STOP_GRACE = 10.0  # seconds stop() lets tries in flight finish; cut-short ones 
 MIN_PAUSE = 0.05  # floor of the poll pause, so poll_interval = 0 cannot spin the loop
 RECORD_RETRY_MAX = 30.0  # longest pause between attempts to record a try the database refused
 NO_REPLY = (0, "the transport gave no reply for this recipient")
+ADDRESS = re.compile(r"<?[^\s<>@\"']+@[^\s<>@\"']+>?")  # an address in a reply text, with its brackets
 
 
 @dataclass(frozen=True)
@@ -270,18 +272,32 @@ def label(batch: dict) -> str:
 def _log_try(batch: dict, outcome: Outcome, now: float) -> None:
     """INFO when everyone got the copy; else a WARNING with the smarthost's reply (or why it was not reached).
 
-    Counts, codes and reply texts only: never a subject or a body.
+    Counts, codes and reply texts only, never a subject or a body; addresses
+    in a reply are masked, since who receives a confidential thread is itself
+    a detail a pasted log need not carry (`queue ls` and the database keep
+    the whole reply).
     """
     parts = [f"{outcome.delivered} delivered"]
     if outcome.failures:
         _, code, text = outcome.failures[0]
-        parts.append(f"{len(outcome.failures)} failed for good ({code} {text})" if code else
-                     f"{len(outcome.failures)} failed for good ({text})")
+        reply = masked(f"{code} {text}" if code else text)
+        parts.append(f"{len(outcome.failures)} failed for good ({reply})")
     if outcome.remaining:
-        parts.append(f"{len(outcome.remaining)} waiting: {outcome.last_error}; "
+        parts.append(f"{len(outcome.remaining)} waiting: {masked(outcome.last_error)}; "
                      f"next try in {max(0, round(outcome.next_attempt_at - now))}s")
     level = logging.WARNING if outcome.failures or outcome.remaining else logging.INFO
     log.log(level, "%s: %s", label(batch), ", ".join(parts))
+
+
+def masked(reply: str) -> str:
+    """A smarthost's reply with every email address replaced by <address>.
+
+    >>> masked("550 5.1.1 <bob@example.org>: Recipient address rejected")
+    '550 5.1.1 <address>: Recipient address rejected'
+    >>> masked("451 4.3.0 try later"), masked("mailbox ann@example.org full")
+    ('451 4.3.0 try later', 'mailbox <address> full')
+    """
+    return ADDRESS.sub("<address>", reply)
 
 
 def _describe(exc: BaseException) -> str:

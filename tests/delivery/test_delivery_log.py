@@ -79,10 +79,10 @@ async def test_delivered_copies_are_an_info_line_naming_list_and_post(daemon_to,
 
 
 async def test_smarthost_refusals_are_a_warning_with_its_reply(daemon_to, sink, cli, caplog):
-    """A 451 at DATA and a 550 at RCPT: WARNING with the smarthost's own words for each."""
+    """A 451 at DATA and a 550 at RCPT: WARNING with the smarthost's own words for each, addresses masked."""
     caplog.set_level(logging.INFO)
     sink.tempfail_data = 1
-    sink.fail_rcpt["cy@example.org"] = "550 5.1.1 no such mailbox here"
+    sink.fail_rcpt["cy@example.org"] = "550 5.1.1 <cy@example.org>: no such mailbox here"
     daemon = await daemon_to(sink.port)
     await make_list(cli)
     await send(daemon.port, message("ann@example.org", "Hello"), "ann@example.org")
@@ -91,7 +91,7 @@ async def test_smarthost_refusals_are_a_warning_with_its_reply(daemon_to, sink, 
     text = record.getMessage()
     # A small list is VERP'd (a transaction per member): ann's DATA got the 451, bob's went through.
     assert text == (f"{LIST} archive:{archive_id(caplog)} (batch 1, try 1): 1 delivered, "
-                    "1 failed for good (550 5.1.1 no such mailbox here), "
+                    "1 failed for good (550 5.1.1 <address>: no such mailbox here), "
                     "1 waiting: 451 4.3.0 sink says try again later; next try in 1s")
 
 
