@@ -236,3 +236,15 @@ async def test_built_in_defaults_are_named_as_such(store, settings):
     found = await status.report(store, settings, None)
     assert "configuration: none found: built-in defaults" in status.as_text(found)
     assert status.as_json(found)["config"] is None
+
+
+def test_a_server_on_every_address_is_asked_on_loopback(listserv, settings):
+    """host = "0.0.0.0" in the state file: status connects to 127.0.0.1 on that port and finds it running."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        runstate.write(settings.storage.database, runstate.RunState(os.getpid(), "0.0.0.0", port, "LMTP", time.time()))
+        result = listserv("status")
+    assert result.exit_code == 0
+    assert f"listening on 0.0.0.0:{port} (LMTP)" in result.stdout
