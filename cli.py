@@ -23,7 +23,7 @@ import click
 
 from listserv import (
     __version__, audit, bounces, config, digests, lists, logscrub, membership, moderation, output, private_files,
-    queue, timefmt,
+    queue, status, timefmt,
 )
 from listserv.archive import access, exporter, importer, retention
 from listserv.archive import search as archive_search
@@ -145,6 +145,27 @@ def serve(host: str | None, port: int | None, lmtp: bool | None) -> None:
     from listserv.daemon import serve as run_daemon  # the daemon's imports are only needed here
 
     click.get_current_context().exit(run_daemon(settings(), host, port, lmtp))
+
+
+@main.command("status")
+@json_option
+def status_command(as_json: bool) -> None:
+    """Is the server up; per-list counts; delivery health.
+
+    Whether the server for this configuration runs (its process and address), the configuration file and
+    database in use, and per list: members, held posts, requests waiting for a moderator, queued and failing
+    deliveries with the last error, and when a post last arrived. Exits 1 when something needs attention
+    (the server is not running, or deliveries have failed for over an hour), one line each, so a monitoring
+    check can run it; 0 otherwise."""
+    where = config.locate(click.get_current_context().find_root().params.get("config_path"))
+    config_file = where if where.exists() else None
+    found = run(lambda store, loaded: status.report(store, loaded, config_file))
+    if as_json:
+        emit_json(status.as_json(found))
+    else:
+        for line in status.as_text(found):
+            click.echo(line)
+    click.get_current_context().exit(1 if found["attention"] else 0)
 
 
 # ---- lists ------------------------------------------------------------------------------
@@ -291,8 +312,7 @@ def members_ls(list_address: str, bouncing: bool, as_json: bool) -> None:
     """Every member of LIST with role, delivery and flags."""
     if bouncing:
         found = run(lambda store, _: bounces.bouncing(store, list_address))
-        rows = [timefmt.with_iso(row, *BOUNCE_TIMES) for row in found]
-        emit_listing(rows, as_json, BOUNCING_COLUMNS, "no bouncing members")
+        emit_listing(found, as_json, BOUNCING_COLUMNS, "no bouncing members", times=BOUNCE_TIMES)
         return
     found = run(lambda store, _: membership.listing(store, list_address))
     emit_listing(found, as_json, MEMBER_COLUMNS, "no members")
@@ -331,8 +351,7 @@ decider_option = click.option("--by", metavar="NAME", help="Who decides, for the
 def members_pending(list_address: str, as_json: bool) -> None:
     """Confirmed requests to join LIST that wait for a moderator, oldest first."""
     found = run(lambda store, _: membership.pending(store, list_address))
-    rows = [timefmt.with_iso(row, "requested_at", "confirmed_at") for row in found]
-    emit_listing(rows, as_json, PENDING_COLUMNS, "no requests waiting")
+    emit_listing(found, as_json, PENDING_COLUMNS, "no requests waiting", times=("requested_at", "confirmed_at"))
 
 
 @members_group.command("approve")
@@ -366,9 +385,9 @@ def held_group() -> None:
     """Work the queue of posts held for a moderator."""
 
 
-def _held_json(row: dict, fields: tuple[str, ...]) -> dict:
-    """The named fields (those present) with times in ISO 8601; nothing else, e.g. never raw bytes."""
-    return timefmt.with_iso({key: row[key] for key in fields if key in row}, *HELD_TIMES)
+def _held_json(row: dict, fields: tuple[str, ...], as_json: bool) -> dict:
+    """The named fields (those present), times for JSON or for people; nothing else, e.g. never raw bytes."""
+    return timefmt.for_output({key: row[key] for key in fields if key in row}, as_json, *HELD_TIMES)
 
 
 @held_group.command("ls")
@@ -377,7 +396,7 @@ def _held_json(row: dict, fields: tuple[str, ...]) -> dict:
 def held_ls(list_address: str | None, as_json: bool) -> None:
     """Posts waiting for a decision, oldest first (all lists, or LIST)."""
     waiting = run(lambda store, _: moderation.waiting(store, list_address))
-    found = [_held_json(access.masked(row), HELD_FIELDS) for row in waiting]  # no confidential subjects
+    found = [_held_json(access.masked(row), HELD_FIELDS, as_json) for row in waiting]  # no confidential subjects
     if as_json:
         emit_json(found)
         return
@@ -394,7 +413,7 @@ def held_ls(list_address: str | None, as_json: bool) -> None:
 @json_option
 def held_show(held_id: int, body: bool, by: str | None, as_json: bool) -> None:
     """One held post: why it was held, its headers and its text (a confidential one's only with --body)."""
-    found = _held_json(run(lambda store, _: _held_detail(store, held_id, body, by)), HELD_DETAIL_FIELDS)
+    found = _held_json(run(lambda store, _: _held_detail(store, held_id, body, by)), HELD_DETAIL_FIELDS, as_json)
     if as_json:
         emit_json(found)
         return
@@ -527,8 +546,8 @@ def queue_group() -> None:
 @json_option
 def queue_ls(as_json: bool) -> None:
     """Batches of recipients still waiting for delivery."""
-    found = [timefmt.with_iso(row, "next_attempt_at") for row in run(lambda store, _: queue.listing(store))]
-    emit_listing(found, as_json, QUEUE_COLUMNS, "queue empty")
+    found = run(lambda store, _: queue.listing(store))
+    emit_listing(found, as_json, QUEUE_COLUMNS, "queue empty", times=("next_attempt_at",))
 
 
 @queue_group.command("retry")
@@ -557,7 +576,7 @@ def audit_group() -> None:
 def audit_ls(list_address: str | None, action: str | None, limit: int, as_json: bool) -> None:
     """Audit entries, newest first (all lists, or LIST)."""
     found = run(lambda store, _: audit.entries(store, list_address, limit, action))
-    emit_listing([timefmt.with_iso(row, "at") for row in found], as_json, AUDIT_COLUMNS, "no audit entries")
+    emit_listing(found, as_json, AUDIT_COLUMNS, "no audit entries", times=("at",))
 
 
 # ---- archive ----------------------------------------------------------------------------
@@ -604,7 +623,7 @@ def archive_search_command(list_address: str, query: str, limit: int, newest: bo
     reader = _reader(as_address, include_confidential, by)
     order = "date" if newest else "rank"
     found = run(lambda store, _: archive_show.find(store, list_address, query, limit, order, *reader))
-    rows = [timefmt.with_iso({key: row.get(key) for key in SEARCH_FIELDS}, "date") for row in found]
+    rows = [timefmt.for_output({key: row.get(key) for key in SEARCH_FIELDS}, as_json, "date") for row in found]
     if as_json:
         emit_json(rows)
         return
@@ -625,7 +644,7 @@ def archive_show_command(archive_id: int, as_address: str | None, include_confid
                          as_json: bool) -> None:
     """One archived post: its headers and readable text (HTML made safe), attachments listed, not shown."""
     reader = _reader(as_address, include_confidential, by)
-    found = timefmt.with_iso(run(lambda store, _: archive_show.post(store, archive_id, *reader)), "date")
+    found = timefmt.for_output(run(lambda store, _: archive_show.post(store, archive_id, *reader)), as_json, "date")
     if as_json:
         emit_json(found)
         return
@@ -655,8 +674,8 @@ def archive_thread_command(thread_id: int, as_address: str | None, include_confi
     """A thread as a tree: each post's id, date, sender and subject, replies indented under their parent."""
     reader = _reader(as_address, include_confidential, by)
     found = run(lambda store, _: archive_show.thread(store, thread_id, *reader))
-    found = timefmt.with_iso({**found, "tree": [timefmt.with_iso(row, "date") for row in found["tree"]]},
-                             "started", "last")
+    tree = [timefmt.for_output(row, as_json, "date") for row in found["tree"]]
+    found = timefmt.for_output({**found, "tree": tree}, as_json, "started", "last")
     if as_json:
         emit_json(found)
         return

@@ -54,15 +54,28 @@ class DeliverySettings:
     poll_interval: float = _help("seconds between looks at the outbound queue for work queued by other processes", 1.0)
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    level: str = _help("least important log lines written: DEBUG, INFO, WARNING or ERROR", "INFO")
+    file: str = _help("file the server appends its log to; empty means standard error", "")
+
+
 @dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    log: LogSettings = field(default_factory=LogSettings)
 
 
 SECTIONS: dict[str, type] = {f.name: f.type for f in dataclasses.fields(Settings)}
-_SECTION_TYPES = {"server": ServerSettings, "storage": StorageSettings, "delivery": DeliverySettings}
+_SECTION_TYPES = {"server": ServerSettings, "storage": StorageSettings, "delivery": DeliverySettings,
+                  "log": LogSettings}
+# Keys whose value must be one of a few words (case-insensitive), checked when the file is loaded.
+_CHOICES = {"log.level": LOG_LEVELS}
 
 
 def locate(path: str | os.PathLike | None) -> Path:
@@ -107,7 +120,18 @@ def _section(cls: type, name: str, table: dict, source: str) -> Any:
         if key not in fields:
             raise ConfigError(f"{source}: unknown key {key!r} in [{name}]")
         values[key] = _checked(fields[key], value, f"{source}: [{name}] {key}")
+        values[key] = _chosen(f"{name}.{key}", values[key], f"{source}: [{name}] {key}")
     return cls(**values)
+
+
+def _chosen(key: str, value: Any, where: str) -> Any:
+    """A value of a key with fixed choices, upper-cased; anything else refused with the choices named."""
+    choices = _CHOICES.get(key)
+    if choices is None:
+        return value
+    if value.upper() not in choices:
+        raise ConfigError(f"{where}: expected one of {', '.join(choices)}, got {value!r}")
+    return value.upper()
 
 
 def _checked(spec: dataclasses.Field, value: Any, where: str) -> Any:

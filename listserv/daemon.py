@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 import time
 from dataclasses import replace
 from typing import Callable
 
-from listserv import logscrub, periodic, pipeline, private_files
+from listserv import logscrub, logsetup, periodic, pipeline, private_files, runstate
 from listserv.config import Settings
 from listserv.delivery import maildir_path
 from listserv.delivery.worker import DeliveryWorker
@@ -67,10 +68,18 @@ class Daemon:
             await self.stop()
             where = f"{self.settings.server.host}:{self.settings.server.port}"
             raise CannotListen(f"cannot listen on {where}: {exc.strerror or exc}") from None
-        log.info(
-            "listening on %s:%d (%s)", self.settings.server.host, self.port,
-            "LMTP" if self.settings.server.lmtp else "SMTP",
-        )
+        protocol = "LMTP" if self.settings.server.lmtp else "SMTP"
+        log.info("listening on %s:%d (%s)", self.settings.server.host, self.port, protocol)
+        self._write_state(protocol)
+
+    def _write_state(self, protocol: str) -> None:
+        """Tell `listserv status` that this process serves the database, and where."""
+        state = runstate.RunState(os.getpid(), self.settings.server.host, self.port, protocol, time.time())
+        try:
+            runstate.write(self.settings.storage.database, state)
+        except OSError as exc:
+            where = runstate.path_for(self.settings.storage.database)
+            log.warning("cannot write %s (%s): `listserv status` will report the server as down", where, exc)
 
     def _warn_open_files(self) -> None:
         """One warning naming every file of posts that group or others can read (after the open: -wal, -shm)."""
@@ -92,6 +101,7 @@ class Daemon:
         self._stopping = True
         if self._server is not None:
             self._server.close()
+            runstate.remove(self.settings.storage.database, os.getpid())
         self._work.set()
         if self.scheduler is not None:
             self.scheduler.stop()
@@ -166,7 +176,6 @@ async def _run(settings: Settings) -> int:
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None, lmtp: bool | None = None) -> int:
     """Run the server until SIGTERM/SIGINT; returns the process exit code."""
-    private_files.restrict_umask()  # the database, its -wal/-shm and the outbox: owner-only
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
+    private_files.restrict_umask()  # the database, its -wal/-shm, the outbox and the log file: owner-only
+    logsetup.configure(settings.log)
     return asyncio.run(_run(with_overrides(settings, host, port, lmtp)))

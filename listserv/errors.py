@@ -20,6 +20,7 @@
     │   ├── CannotExport            the mbox file exists already or cannot be written
     │   ├── NotAllowed              confidential: not an entitled member, not a moderator
     │   ├── CannotListen            the listening address is taken or not ours
+    │   ├── CannotLog               the configured log file cannot be opened for writing
     │   └── IsListAddress           an address of a list on this server cannot be a member
     └── StoreError                exit 1 on the CLI; SMTP 451 4.3.0 at intake
         ├── StoreUnavailable        the database could not be opened or written
@@ -112,6 +113,10 @@ class NotAllowed(Refused):
 
 class CannotListen(Refused):
     """The server could not bind its listening socket."""
+
+
+class CannotLog(Refused):
+    """`[log] file` names a file the server cannot append to (missing directory, no permission)."""
 
 
 class IsListAddress(Refused):

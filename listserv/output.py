@@ -11,6 +11,8 @@ from typing import Iterable
 
 import click
 
+from listserv import timefmt
+
 
 def printable(text: str, keep: str = "") -> str:
     """Text safe for a terminal: a stranger's subject must not carry escape sequences to a moderator's screen."""
@@ -68,8 +70,16 @@ def emit_fields(obj: dict) -> None:
         click.echo(f"{key + ':':<{width + 1}} {cell(value)}")
 
 
-def emit_listing(rows: list[dict], as_json: bool, columns: Iterable[tuple[str, str]], empty: str) -> None:
-    """A listing as JSON (--json) or as a table: every `ls` command ends here."""
+def emit_listing(
+    rows: list[dict], as_json: bool, columns: Iterable[tuple[str, str]], empty: str, times: Iterable[str] = ()
+) -> None:
+    """A listing as JSON (--json) or as a table: every `ls` command ends here.
+
+    `times` names the fields holding unix times: UTC ISO 8601 in JSON, the
+    server's local time with its zone in the table (listserv.timefmt).
+    """
+    times = tuple(times)
+    rows = [timefmt.for_output(row, as_json, *times) for row in rows]
     if as_json:
         emit_json(rows)
     else:

@@ -9,19 +9,18 @@ mail coming back. It is queued with NAME-bounces@DOMAIN as envelope sender
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
-from listserv import notices
+from listserv import notices, timefmt
 from listserv.lists import MailingList
 
 
 def when(unix_time: float) -> str:
-    """A time as people read it in a notice, in UTC.
+    """A time as people read it in a notice: in UTC, whatever the server's zone (see listserv.timefmt).
 
     >>> when(1795753825.0)
     '2026-11-27 04:30 UTC'
     """
-    return datetime.fromtimestamp(unix_time, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return timefmt.in_utc(unix_time)
 
 
 def plain(mlist: MailingList, to: str, subject: str, lines: list[str]) -> bytes:

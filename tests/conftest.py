@@ -75,6 +75,23 @@ class Sink:
             await asyncio.sleep(0.02)
 
 
+@pytest.fixture(autouse=True)
+def time_zone(monkeypatch):
+    """People read times in the server's local zone: every test runs in UTC unless it asks for another.
+
+    Returns a function that switches this process (and the subprocesses it
+    starts, through TZ) to another zone, e.g. time_zone("Europe/Berlin").
+    """
+    def switch(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+
+    switch("UTC")
+    yield switch
+    monkeypatch.undo()
+    time.tzset()
+
+
 @pytest.fixture
 def sink():
     handler = Sink()

@@ -40,6 +40,8 @@ def test_shipped_file_loads_to_the_defaults():
         ("[server]\nlmtp = 1\n", "[server] lmtp: expected true or false"),
         ("[delivery]\nretry_schedule = [1, 'x']\n", "[delivery] retry_schedule: expected a list"),
         ("[storage]\ndatabase = 5\n", "[storage] database: expected a string"),
+        ('[log]\nlevel = "LOUD"\n', "[log] level: expected one of DEBUG, INFO, WARNING, ERROR, got 'LOUD'"),
+        ("[log]\nfile = 3\n", "[log] file: expected a string"),
         ("[server\n", "Expected ']'"),
     ],
 )
@@ -73,3 +75,11 @@ def test_to_toml_round_trips(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text(config.to_toml(settings))
     assert config.load(path) == settings
+
+
+def test_log_level_is_read_in_any_case(tmp_path):
+    """[log] level "warning" is the same as "WARNING"; the default is INFO to standard error."""
+    path = tmp_path / "c.toml"
+    path.write_text('[log]\nlevel = "warning"\n')
+    assert config.load(path).log == config.LogSettings(level="WARNING", file="")
+    assert config.Settings().log == config.LogSettings(level="INFO", file="")

@@ -10,22 +10,21 @@ to us and never to a person. None of them quotes a post.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
 from email import policy
 from email.message import EmailMessage, MIMEPart
 
-from listserv import notices
+from listserv import notices, timefmt
 from listserv.addresses import sub_address
 from listserv.lists import MailingList
 
 
 def when(unix_time: float) -> str:
-    """A time as people read it in a notice, in UTC.
+    """A time as people read it in a notice: in UTC, whatever the server's zone (see listserv.timefmt).
 
     >>> when(1795753825.0)
     '2026-11-27 04:30 UTC'
     """
-    return datetime.fromtimestamp(unix_time, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return timefmt.in_utc(unix_time)
 
 
 def _head(mlist: MailingList, to: str, subject: str, in_reply_to: str = "") -> EmailMessage:

@@ -22,6 +22,7 @@ import ipaddress
 import logging
 import re
 import socket
+import ssl
 
 import aiosmtplib
 from aiosmtplib import SMTPDataError, SMTPException, SMTPHeloError
@@ -294,8 +295,21 @@ def _is_loopback(host: str) -> bool:
 
 
 def _why(exc: BaseException) -> str:
-    """One line for last_error: the reply or the reason, never message content."""
+    """One line for last_error and the log: the reply or the reason an owner can act on, never message content.
+
+    aiosmtplib wraps the socket's error (refused, unreachable, TLS) in its own;
+    the socket's is the one that says what to fix.
+    """
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return f"{exc.code} {exc.message}".replace("\n", " ")
+    cause = exc.__cause__ if isinstance(exc, SMTPException) and exc.__cause__ is not None else exc
+    if isinstance(cause, ConnectionRefusedError):
+        return "connection refused (is the smarthost running and listening on that port?)"
+    if isinstance(cause, ssl.SSLError):
+        return f"TLS failed: {cause}".replace("\n", " ")
+    if isinstance(exc, aiosmtplib.SMTPTimeoutError):
+        return f"no answer within the timeout ({exc})".replace("\n", " ")
+    if isinstance(cause, OSError) and cause.strerror:
+        return cause.strerror
     text = str(exc).replace("\n", " ") or type(exc).__name__
     return text if text.startswith(type(exc).__name__) else f"{type(exc).__name__}: {text}"

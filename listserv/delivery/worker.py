@@ -15,10 +15,10 @@ import asyncio
 import contextlib
 import functools
 import logging
+import re
 import sqlite3
 import time
 import traceback
-from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
 
@@ -35,6 +35,7 @@ STOP_GRACE = 10.0  # seconds stop() lets tries in flight finish; cut-short ones 
 MIN_PAUSE = 0.05  # floor of the poll pause, so poll_interval = 0 cannot spin the loop
 RECORD_RETRY_MAX = 30.0  # longest pause between attempts to record a try the database refused
 NO_REPLY = (0, "the transport gave no reply for this recipient")
+ADDRESS = re.compile(r"<?[^\s<>@\"']+@[^\s<>@\"']+>?")  # an address in a reply text, with its brackets
 
 
 @dataclass(frozen=True)
@@ -144,21 +145,21 @@ class DeliveryWorker:
         task = asyncio.create_task(self._attempt(batch), name=f"delivery-batch-{batch['id']}")
         self._in_flight[batch["id"]] = task
         self._sending.add(batch["id"])
-        task.add_done_callback(functools.partial(self._finished, batch["id"]))
+        task.add_done_callback(functools.partial(self._finished, batch["id"], label(batch)))
 
-    def _finished(self, batch_id: int, task: asyncio.Task) -> None:
+    def _finished(self, batch_id: int, name: str, task: asyncio.Task) -> None:
         self._in_flight.pop(batch_id, None)
         self._sending.discard(batch_id)
         self._wakeup.set()
         if not task.cancelled() and task.exception() is not None:
-            log.error("batch %d: try ended with %s", batch_id, _where(task.exception()))
+            log.error("%s: try ended with %s", name, _where(task.exception()))
 
     async def _attempt(self, batch: dict) -> None:
         """One try of one batch, then its settlement; a fault in the try costs a retry, not the worker."""
         try:
             outcome = await self._try(batch)
         except Exception as exc:  # noqa: BLE001 - any bug here must leave the batch queued, not kill delivery
-            log.error("batch %d: try failed with %s; it will be retried", batch["id"], _where(exc))
+            log.error("%s: try failed with %s; it will be retried", label(batch), _where(exc))
             results = {rcpt: (0, f"internal error: {type(exc).__name__}") for rcpt in batch["recipients"]}
             outcome = judge(batch, results, self.clock(), self.settings)
         self._sending.discard(batch["id"])
@@ -168,7 +169,7 @@ class DeliveryWorker:
     async def _try(self, batch: dict) -> Outcome:
         content = await outbound.content(self.store.db, batch["outbound_message_id"])
         if content is None:
-            log.info("batch %d dropped: its message was withdrawn from the queue", batch["id"])
+            log.info("%s: dropped, its message was withdrawn from the queue", label(batch))
             return DROPPED
         recipients = list(dict.fromkeys(batch["recipients"]))
         try:
@@ -178,8 +179,9 @@ class DeliveryWorker:
                 results = await self.transport.send(batch["mail_from"], recipients, content)
         except TransportError as exc:
             results = {rcpt: (0, str(exc)) for rcpt in recipients}
-        outcome = judge(batch, results, self.clock(), self.settings)
-        _log_try(batch, results, outcome)
+        now = self.clock()
+        outcome = judge(batch, results, now, self.settings)
+        _log_try(batch, outcome, now)
         return outcome
 
     async def _record(self, batch: dict, outcome: Outcome) -> None:
@@ -194,7 +196,7 @@ class DeliveryWorker:
                 await self.store.write(_apply, batch, outcome)
                 return
             except (StoreError, sqlite3.Error, ValueError) as exc:  # ValueError: aiosqlite's closed connection
-                log.error("batch %d: cannot record the try (%s); retrying in %.1fs", batch["id"], _describe(exc), pause)
+                log.error("%s: cannot record the try (%s); retrying in %.1fs", label(batch), _describe(exc), pause)
             await asyncio.sleep(pause)
             pause = min(pause * 2, RECORD_RETRY_MAX)
 
@@ -251,15 +253,51 @@ def _one_line(text: str, limit: int = 500) -> str:
     return " ".join(text.split())[:limit]
 
 
-def _log_try(batch: dict, results: Results, outcome: Outcome) -> None:
-    """Counts and codes only: no addresses, subjects or bodies."""
-    codes = Counter(code for code, _ in results.values())
-    replies = " ".join(f"{code}x{n}" for code, n in sorted(codes.items()))
-    log.info(
-        "batch %d (message %d, try %d): replies %s; %d delivered, %d failed, %d waiting",
-        batch["id"], batch["outbound_message_id"], batch["attempts"] + 1, replies or "none",
-        outcome.delivered, len(outcome.failures), len(outcome.remaining),
-    )
+def label(batch: dict) -> str:
+    """Which list and which post a delivery line is about: 'team@example.org archive:12 (batch 3, try 1)'.
+
+    Copies that are not archived posts (notices, digests) are named by their
+    outbound message id instead.
+
+    >>> label({"list": "team@example.org", "archive_id": 12, "outbound_message_id": 7, "id": 3, "attempts": 0})
+    'team@example.org archive:12 (batch 3, try 1)'
+    >>> label({"list": None, "archive_id": None, "outbound_message_id": 7, "id": 3, "attempts": 2})
+    'no list outbound:7 (batch 3, try 3)'
+    """
+    what = f"archive:{batch['archive_id']}" if batch.get("archive_id") is not None else \
+        f"outbound:{batch['outbound_message_id']}"
+    return f"{batch.get('list') or 'no list'} {what} (batch {batch['id']}, try {batch['attempts'] + 1})"
+
+
+def _log_try(batch: dict, outcome: Outcome, now: float) -> None:
+    """INFO when everyone got the copy; else a WARNING with the smarthost's reply (or why it was not reached).
+
+    Counts, codes and reply texts only, never a subject or a body; addresses
+    in a reply are masked, since who receives a confidential thread is itself
+    a detail a pasted log need not carry (`queue ls` and the database keep
+    the whole reply).
+    """
+    parts = [f"{outcome.delivered} delivered"]
+    if outcome.failures:
+        _, code, text = outcome.failures[0]
+        reply = masked(f"{code} {text}" if code else text)
+        parts.append(f"{len(outcome.failures)} failed for good ({reply})")
+    if outcome.remaining:
+        parts.append(f"{len(outcome.remaining)} waiting: {masked(outcome.last_error)}; "
+                     f"next try in {max(0, round(outcome.next_attempt_at - now))}s")
+    level = logging.WARNING if outcome.failures or outcome.remaining else logging.INFO
+    log.log(level, "%s: %s", label(batch), ", ".join(parts))
+
+
+def masked(reply: str) -> str:
+    """A smarthost's reply with every email address replaced by <address>.
+
+    >>> masked("550 5.1.1 <bob@example.org>: Recipient address rejected")
+    '550 5.1.1 <address>: Recipient address rejected'
+    >>> masked("451 4.3.0 try later"), masked("mailbox ann@example.org full")
+    ('451 4.3.0 try later', 'mailbox <address> full')
+    """
+    return ADDRESS.sub("<address>", reply)
 
 
 def _describe(exc: BaseException) -> str:

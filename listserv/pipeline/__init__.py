@@ -30,7 +30,7 @@ from listserv.pipeline.rules import (
     administrivia, ambiguous_sender, duplicate, emergency, evaluate, leak_guard, loop, moderated, nonmember, size,
     unparseable,
 )
-from listserv.store import Store, audit, inbound, messages
+from listserv.store import Store, audit, health, inbound, marks, messages
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ POST = (
     decide,  # RULES
     decorate.decorate,  # accepted posts only: the bytes that go out
 )
+POST_ROLES = ("post", "confidential")  # the list addresses that take posts
 STAGES = {
     "post": POST,
     "confidential": POST,
@@ -199,6 +200,8 @@ async def _job(
     for data in plans:
         result = await DISPOSE[data.decision.action](db, settings, data)
         outcome.update({rcpt: result for rcpt in data.recipients})
+        if data.role in POST_ROLES:  # whatever its fate: `listserv status` shows when the list last heard
+            await marks.put(db, data.mlist.id, health.POST_MARK, data.received_at)
         if data.confidential:
             await confidential.conclude(db, settings, data, result)
     # Also empties the raw bytes: the content lives on only where the list's policy put it.

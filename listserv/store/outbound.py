@@ -54,14 +54,17 @@ async def enqueue(
 
 
 async def due(db: aiosqlite.Connection, now: float, exclude: Iterable[int] = (), limit: int = 100) -> list[dict]:
-    """Batches whose next attempt is due, oldest first, with what is needed to send them."""
+    """Batches whose next attempt is due, oldest first, with what is needed to send them
+    and what their log lines name (the list's address, the post's archive id)."""
     skip = list(exclude)
     # `id NOT IN (NULL)` is never true in SQL, so an empty exclusion must be an empty list, not NULL.
     marks = ", ".join("?" for _ in skip)
     rows = await many(
         db,
         "SELECT o.id, o.outbound_message_id, o.recipients, o.attempts, o.created_at,"
-        " m.mail_from, m.list_id, m.verp FROM outbound o JOIN outbound_messages m ON m.id = o.outbound_message_id"
+        " m.mail_from, m.list_id, m.verp, m.archive_id, l.address AS list"
+        " FROM outbound o JOIN outbound_messages m ON m.id = o.outbound_message_id"
+        " LEFT JOIN lists l ON l.id = m.list_id"
         f" WHERE o.next_attempt_at <= ? AND o.id NOT IN ({marks}) ORDER BY o.next_attempt_at, o.id LIMIT ?",
         (now, *skip, limit),
     )

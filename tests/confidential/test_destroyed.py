@@ -235,14 +235,15 @@ async def test_old_processed_inbound_rows_lose_their_raw_bytes_on_upgrade(tmp_pa
     monkeypatch.setattr(migrate, "migrations", lambda: [m for m in everything if m[0] < 7])
     old = await Store.open(path)
     done = await old.write(store_inbound.enqueue, "ann@example.org", [LIST], post(), "127.0.0.1")
-    waiting = await old.write(store_inbound.enqueue, "ann@example.org", [LIST], post(number=2), "127.0.0.1")
+    second = post(number=2)  # built once: its Date header is the current second
+    waiting = await old.write(store_inbound.enqueue, "ann@example.org", [LIST], second, "127.0.0.1")
     await old.write(lambda db: db.execute("UPDATE inbound SET processed_at = 1 WHERE id = ?", (done,)))
     await old.close()
     monkeypatch.setattr(migrate, "migrations", lambda: everything)
     upgraded = await Store.open(path)
     try:
         assert (await store_inbound.get(upgraded.db, done))["raw"] == b""
-        assert (await store_inbound.get(upgraded.db, waiting))["raw"] == post(number=2)
+        assert (await store_inbound.get(upgraded.db, waiting))["raw"] == second
     finally:
         await upgraded.close()
 
