@@ -48,7 +48,7 @@ def _tell(request: Request, address: str, content: bytes) -> None:
 
 async def join(request: Request, row: dict) -> Result:
     mlist, address = request.mlist, row["address"]
-    policy = mlist.get("subscription_policy")
+    policy = mlist.settings.subscription_policy
     if policy == "closed":
         return Result(f"{mlist.address} no longer takes subscriptions by email; nothing was changed.", True)
     if await membership.member_in(request.db, mlist.id, address) is not None:
@@ -61,7 +61,7 @@ async def join(request: Request, row: dict) -> Result:
         return Result(f"The request of {address} to join {mlist.address} already waits for a moderator.", True)
     _tell(request, address, mail.awaiting_approval(mlist, address))
     managers = await membership.managers_in(request.db, mlist.id)
-    if managers and mlist.settings.get("moderator_notices", True):  # the list's switch for mail to moderators
+    if managers and mlist.settings.moderator_notices:  # the list's switch for mail to moderators
         request.send(mail.approval_request(mlist, address, row["name"]), managers)
     return Result(
         f"Confirmed: the request of {address} to join {mlist.address} now waits for a moderator;"

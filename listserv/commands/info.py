@@ -18,7 +18,7 @@ async def run(request: Request, rest: str) -> Result:
     lines = [f"{mlist.address}: {mlist.description}" if mlist.description else mlist.address, ""]
     lines += [
         f"Only members may post, by writing to {mlist.address}.",
-        "To join: " + POLICIES[str(mlist.get("subscription_policy"))].format(**where),
+        "To join: " + POLICIES[mlist.settings.subscription_policy].format(**where),
         f"The list's owners: {where['owner']}",
     ]
     if request.member is not None:

@@ -35,8 +35,8 @@ ACTOR = "pipeline"
 async def classify(db: aiosqlite.Connection, data: MsgData) -> list[str]:
     """Why a message is confidential (marker names), [] when it is not: the envelope, the markers anywhere in
     it (markers.classify) and, failing those, the thread of any Message-ID it refers to."""
-    found = markers.examine(data.msg, data.raw, str(data.mlist.get("confidential_tag")),
-                            bool(data.mlist.get("all_confidential")))
+    found = markers.examine(data.msg, data.raw, data.mlist.settings.confidential_tag,
+                            data.mlist.settings.all_confidential)
     data.referenced = found.referenced  # kept with a held post, so a late re-marking finds it
     why = (["address"] if data.confidential else []) + found.markers
     if not why and await thread.in_thread(db, data.mlist.id, data.message_id, found.referenced):

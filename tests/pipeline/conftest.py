@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from email.utils import formatdate
 
 import pytest
 
 from listserv import lists
-from listserv.lists import LIST_SETTINGS, MailingList
+from listserv.list_settings import ListSettings
+from listserv.lists import MailingList
 from listserv.pipeline import parse, process
 from listserv.pipeline.msgdata import MsgData
 from listserv.store import inbound, members
@@ -32,9 +34,7 @@ def compose(
 
 def mailing_list(**settings) -> MailingList:
     """A list value for rule tests that need no store."""
-    resolved = {name: s.default for name, s in LIST_SETTINGS.items()}
-    resolved.update(settings)
-    return MailingList(1, TEAM, "Sentencing advocates", resolved)
+    return MailingList(1, TEAM, "Sentencing advocates", replace(ListSettings.from_stored({}), **settings))
 
 
 def msgdata(raw: bytes, mlist: MailingList | None = None, member: dict | None = None, **fields) -> MsgData:
