@@ -192,7 +192,7 @@ async def _disabled(db: aiosqlite.Connection, settings: Settings, mlist: Mailing
 async def _owners(db: aiosqlite.Connection, list_id: int) -> list[str]:
     """The owners, or the moderators when the list has no owner (as for -owner mail)."""
     found = await members.with_roles(db, list_id, ("owner",)) or await members.with_roles(db, list_id, ("moderator",))
-    return [row["address"] for row in found]
+    return [member.address for member in found]
 
 
 def member_notice(mlist: MailingList, address: str, score: float) -> bytes:
@@ -318,10 +318,10 @@ async def bouncing(store: Store, list_address: str, now: float | None = None) ->
     half_life = mlist.settings.bounce_decay_days
     state = {row["address"]: row for row in await store_bounces.scored(store.db, mlist.id)}
     found = []
-    for row in await membership.listing(store, mlist.address) if state else []:
-        bounce = state.get(row["address"])
+    for member in await membership.listing(store, mlist.address) if state else []:
+        bounce = state.get(member.address)
         score = decayed(bounce["bounce_score"], bounce["bounce_updated_at"], moment, half_life) if bounce else 0.0
         if score > 0:
-            found.append({**row, "bounce_score": round(score, 2), "bounce_last_at": bounce["bounce_last_at"],
+            found.append({**member.as_json(), "bounce_score": round(score, 2), "bounce_last_at": bounce["bounce_last_at"],
                           "bounce_disabled_at": bounce["bounce_disabled_at"]})
     return found

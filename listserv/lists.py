@@ -3,6 +3,11 @@
 A MailingList carries its settings typed (listserv.list_settings): the
 defaults of LIST_SETTINGS apply until `lists set` stores an override in the
 list's settings JSON.
+
+Creating, configuring and deleting a list each write an audit row in the
+same transaction, under the actor the caller names (`--by`, else cli:LOGIN).
+The row of a deletion names the list by address and belongs to no list, so it
+outlives the list's own rows.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from listserv.archive.compact import Compacted, compact
 from listserv.errors import BadSetting, ListExists, NoSuchList
 from listserv.list_settings import LIST_SETTINGS, NONMEMBER_ACTIONS, ListSettings  # re-exported: callers know them as lists.*
 from listserv.settings import Setting
-from listserv.store import Store, inbound
+from listserv.store import Store, audit, inbound
 from listserv.store import lists as store_lists
 
+# The audit actions of list administration (`audit ls --action ...`).
+CREATE, CONFIGURE, DELETE = "create-list", "set-list", "delete-list"
 # Not stored with the settings, but checked like one: it ends up in the List-Id of every post.
 DESCRIPTION = Setting("description", "", "one line describing the list, shown in List-Id")
 
@@ -55,7 +62,9 @@ def _resolved(row: dict) -> MailingList:
     return MailingList(row["id"], row["address"], row["description"], settings, row.get("members", 0))
 
 
-async def create(store: Store, address: str, description: str = "", nonmember_action: str = "hold") -> MailingList:
+async def create(
+    store: Store, address: str, description: str = "", nonmember_action: str = "hold", *, by: str = audit.UNNAMED,
+) -> MailingList:
     """Create a list; the address must be new and its name must not end like a sub-address."""
     norm = normalise(address)
     name = norm.partition("@")[0]
@@ -68,7 +77,8 @@ async def create(store: Store, address: str, description: str = "", nonmember_ac
     async def insert(db):
         if await store_lists.exists(db, norm):
             raise ListExists(f"list already exists: {norm}")
-        return await store_lists.create(db, norm, description, overrides)
+        list_id = await store_lists.create(db, norm, description, overrides)
+        await audit.record(db, by, CREATE, list_id, f"list:{norm}", f"nonmember_action = {nonmember_action}")
 
     await store.write(insert)
     return await get(store, norm)
@@ -105,15 +115,22 @@ async def all_lists(store: Store) -> list[MailingList]:
     return [_resolved(row) for row in await store_lists.all_lists(store.db)]
 
 
-async def set_setting(store: Store, address: str, key: str, value: str) -> MailingList:
-    """Change one setting (or the description); the value is checked against its type."""
+async def set_setting(store: Store, address: str, key: str, value: str, *, by: str = audit.UNNAMED) -> MailingList:
+    """Change one setting (or the description); the value is checked against its type. Audited."""
     mlist = await get(store, address)
     description, changed = mlist.description, mlist.settings
     if key == "description":
         description = DESCRIPTION.parse(value)
+        shown = description
     else:
         changed = changed.with_text(key, value)
-    await store.write(store_lists.update, mlist.id, description, changed.overrides())
+        shown = getattr(changed, key)
+
+    async def job(db) -> None:
+        await store_lists.update(db, mlist.id, description, changed.overrides())
+        await audit.record(db, by, CONFIGURE, mlist.id, f"list:{mlist.address}", f"{key} = {shown}")
+
+    await store.write(job)
     return await get(store, address)
 
 
@@ -128,17 +145,24 @@ class Deleted:
         return {"address": self.address, **self.space.as_json()}
 
 
-async def delete(store: Store, address: str) -> Deleted:
+async def delete(store: Store, address: str, *, by: str = audit.UNNAMED) -> Deleted:
     """Delete a list with its members, held posts, archive and queued copies, and give the space back.
 
     Destroyed means destroyed: the search index is merged (a deleted post's
     words stay in its pages until then), the file is compacted (VACUUM) and
     the write-ahead log emptied, so none of the list's text remains in any
-    file of the database, even while the daemon keeps running.
+    file of the database, even while the daemon keeps running. The audit
+    keeps who deleted which list, and how many members it had.
     """
     mlist = await get(store, address)
     before = store.size()
-    await store.write(store_lists.delete, mlist.id, await _inbound_of(store, mlist.address))
+    inbound_ids = await _inbound_of(store, mlist.address)
+
+    async def job(db) -> None:
+        await store_lists.delete(db, mlist.id, inbound_ids)
+        await audit.record(db, by, DELETE, None, f"list:{mlist.address}", f"{mlist.members} members")
+
+    await store.write(job)
     after = await compact(store)
     return Deleted(mlist.address, Compacted(before, after.bytes_after))
 

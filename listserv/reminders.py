@@ -27,7 +27,7 @@ MODERATORS = ("moderator", "owner")
 
 async def moderators(db: aiosqlite.Connection, list_id: int) -> list[str]:
     """Everyone who works the held queue of the list: moderators and owners."""
-    return [row["address"] for row in await members.with_roles(db, list_id, MODERATORS)]
+    return [member.address for member in await members.with_roles(db, list_id, MODERATORS)]
 
 
 def _subject(row: dict) -> str:

@@ -54,7 +54,8 @@ async def join(request: Request, row: dict) -> Result:
     if await membership.member_in(request.db, mlist.id, address) is not None:
         return Result(f"{address} is already a member of {mlist.address}.", True)
     if policy == "confirm":
-        await membership.join_in(request.db, mlist.id, address, row["name"], actor=address)
+        member = membership.new_member(address, membership.safe_name(row["name"]))
+        await membership.join_in(request.db, mlist.id, member, by=address, via="email")
         request.send(mail.welcome(mlist, address), [address])
         return Result(f"Confirmed: {address} is now a member of {mlist.address}.", True)
     if not await membership.apply_in(request.db, mlist.id, address, row["name"], row["created_at"], request.now):
@@ -71,7 +72,7 @@ async def join(request: Request, row: dict) -> Result:
 
 async def leave(request: Request, row: dict) -> Result:
     mlist, address = request.mlist, row["address"]
-    if not await membership.leave_in(request.db, mlist.id, address, actor=address):
+    if not await membership.leave_in(request.db, mlist.id, address, by=address, via="email"):
         return Result(f"{address} is not a member of {mlist.address} any more; nothing to do.", True)
     _tell(request, address, mail.goodbye(mlist, address))
     return Result(f"Confirmed: {address} is no longer a member of {mlist.address}.", True)

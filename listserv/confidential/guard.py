@@ -67,7 +67,7 @@ def _ours(address: str, list_address: str) -> bool:
 
 async def warn(db: aiosqlite.Connection, settings: Settings, data: MsgData, held: bool) -> None:
     """The reply-all leak guard's notice to the sender (a member, not a robot) and the moderators: addresses only."""
-    told = [row["address"] for row in await members.with_roles(db, data.mlist.id, ("moderator", "owner"))]
+    told = [member.address for member in await members.with_roles(db, data.mlist.id, ("moderator", "owner"))]
     if data.is_member and not notices.is_automated(data.mail_from, data.sender, _received_headers(data.raw)):
         told.insert(0, data.sender)
     told = list(dict.fromkeys(told))
