@@ -322,6 +322,7 @@ async def bouncing(store: Store, list_address: str, now: float | None = None) ->
         bounce = state.get(member.address)
         score = decayed(bounce["bounce_score"], bounce["bounce_updated_at"], moment, half_life) if bounce else 0.0
         if score > 0:
-            found.append({**member.as_json(), "bounce_score": round(score, 2), "bounce_last_at": bounce["bounce_last_at"],
+            found.append({**member.as_json(), "bounce_score": round(score, 2),
+                          "bounce_last_at": bounce["bounce_last_at"],
                           "bounce_disabled_at": bounce["bounce_disabled_at"]})
     return found

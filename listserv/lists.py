@@ -19,7 +19,8 @@ import aiosqlite
 from listserv.addresses import candidates, normalise
 from listserv.archive.compact import Compacted, compact
 from listserv.errors import BadSetting, ListExists, NoSuchList
-from listserv.list_settings import LIST_SETTINGS, NONMEMBER_ACTIONS, ListSettings  # re-exported: callers know them as lists.*
+# LIST_SETTINGS and NONMEMBER_ACTIONS are re-exported: callers know them as lists.*
+from listserv.list_settings import LIST_SETTINGS, NONMEMBER_ACTIONS, ListSettings
 from listserv.settings import Setting
 from listserv.store import Store, audit, inbound
 from listserv.store import lists as store_lists

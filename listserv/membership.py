@@ -141,14 +141,16 @@ async def join_in(db, list_id: int, member: dict, by: str, via: str = "") -> boo
 async def _join(db, list_id: int, member: dict, by: str, via: str) -> bool:
     """join_in() for rows whose address was checked against the lists already (an import checks them all once)."""
     added = await store_members.add(db, list_id, member)
-    await audit.record(db, by, JOIN, list_id, f"member:{member['address']}", _detail("added" if added else "already a member", via))
+    outcome = "added" if added else "already a member"
+    await audit.record(db, by, JOIN, list_id, f"member:{member['address']}", _detail(outcome, via))
     return added
 
 
 async def leave_in(db, list_id: int, address: str, by: str, via: str = "") -> bool:
     """Remove a member; False when not a member. Audited under `by`, either way."""
     removed = await store_members.remove(db, list_id, address)
-    await audit.record(db, by, LEAVE, list_id, f"member:{address}", _detail("removed" if removed else "not a member", via))
+    outcome = "removed" if removed else "not a member"
+    await audit.record(db, by, LEAVE, list_id, f"member:{address}", _detail(outcome, via))
     return removed
 
 
@@ -223,7 +225,9 @@ async def remove(store: Store, list_address: str, address: str, *, by: str = UNN
     return norm
 
 
-async def set_setting(store: Store, list_address: str, address: str, key: str, value: str, *, by: str = UNNAMED) -> Member:
+async def set_setting(
+    store: Store, list_address: str, address: str, key: str, value: str, *, by: str = UNNAMED,
+) -> Member:
     """Change one member setting (checked against MEMBER_SETTINGS); returns the updated member."""
     parse_setting(key, value)  # a bad key or value is refused before the address or the list is looked at
     norm = normalise(address)

@@ -38,7 +38,8 @@ def test_stored_overrides_win_and_unknown_names_are_ignored():
 
 def test_hand_edited_values_of_another_type_are_parsed_or_defaulted():
     """A value of the wrong type in the database is read as typed text when it parses, else as the default."""
-    settings = ListSettings.from_stored({"bounce_threshold": "3", "archive": "no", "verp": "maybe", "confirm_days": None})
+    stored = {"bounce_threshold": "3", "archive": "no", "verp": "maybe", "confirm_days": None}
+    settings = ListSettings.from_stored(stored)
     assert settings.bounce_threshold == 3 and settings.archive is False
     assert settings.verp is True and settings.confirm_days == 7
 

@@ -1,4 +1,4 @@
-"""Every administrative change made at the command line leaves one audit row, under --by or cli:LOGIN, shown by `audit ls`.
+"""Each administrative change made at the command line leaves one audit row (actor --by or cli:LOGIN) in `audit ls`.
 
 Refused changes (bad value, already a member, not a member) leave none.
 """
@@ -86,7 +86,8 @@ def test_import_audits_each_member_it_adds(listserv, login, tmp_path):
     csv = tmp_path / "people.csv"
     csv.write_text("address,name\nann@example.org,Ann\nbob@example.org,Bob\nnot an address,X\n", encoding="utf-8")
     result = listserv("members", "import", LIST, str(csv), "--by", "olga@example.org")
-    assert result.exit_code == 1 and result.stdout.endswith("imported 1, already members 1, repeated in file 0, invalid 1\n")
+    assert result.exit_code == 1
+    assert result.stdout.endswith("imported 1, already members 1, repeated in file 0, invalid 1\n")
     assert trail(listserv, LIST, "--action", "subscribe") == [
         (login, "subscribe", "member:bob@example.org", "added"),
         ("olga@example.org", "subscribe", "member:ann@example.org", "added (import)"),

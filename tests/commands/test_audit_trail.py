@@ -1,4 +1,4 @@
-"""Membership changed by email goes through the same audited operations as the CLI: one row each, the member as actor."""
+"""Membership changed by email goes through the CLI's audited operations: one row each, the member as actor."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ CAROL = "carol@example.com"
 
 
 async def _rows(store, action: str) -> list[tuple[str, str, str]]:
-    """(actor, object, detail) of the audit entries of one action on the team list, oldest first (what `audit ls` shows)."""
-    return [(row["actor"], row["object"], row["detail"]) for row in reversed(await audit.entries(store, TEAM, action=action))]
+    """(actor, object, detail) of the team list's audit entries of one action, oldest first (as `audit ls` has them)."""
+    found = await audit.entries(store, TEAM, action=action)
+    return [(row["actor"], row["object"], row["detail"]) for row in reversed(found)]
 
 
 async def _confirm(submit, take, sender: str, line: str) -> None:
