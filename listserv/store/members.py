@@ -34,6 +34,16 @@ class Member:
 
     @classmethod
     def from_row(cls, row: dict) -> Member:
+        """A members row as read from SQLite (flags 0/1) as a Member (flags True/False).
+
+        >>> row = {"address": "ann@example.org", "name": "Ann", "role": "member", "delivery": "digest",
+        ...        "moderated": 0, "confidential": 1, "receive_own": 1, "bounce_score": 0.0, "list_id": 3}
+        >>> member = Member.from_row(row)
+        >>> member.delivery, member.moderated, member.confidential
+        ('digest', False, True)
+        >>> sorted(member.as_json()) == sorted(COLUMNS)
+        True
+        """
         flags = {"moderated", "confidential", "receive_own"}
         return cls(**{c: bool(row[c]) if c in flags else row[c] for c in COLUMNS})
 
