@@ -120,6 +120,23 @@ def run(work: Work[T]) -> T:
 # A setting's value may start with "-" (a subject prefix, a negative number to be refused by its type).
 VALUE_MAY_START_WITH_DASH = {"ignore_unknown_options": True}
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+operator_option = click.option("--by", metavar="NAME", help="Who makes the change, for the audit log"
+                               " (default: cli:LOGIN, your login name).")
+
+
+def _operator(by: str | None) -> str:
+    """The actor of an administrative change in the audit log: --by as given, else cli:LOGIN.
+
+    The prefix tells a change made at the command line from one made by
+    email (the member's address) or by the daemon (pipeline, bounces ...).
+    """
+    if by is not None:
+        return _who(by)
+    try:
+        login = getpass.getuser()
+    except (OSError, KeyError, ImportError):  # no login name in this environment: the user id still says who
+        login = f"uid{os.getuid()}"
+    return f"cli:{login}"
 
 
 # ---- listserv ---------------------------------------------------------------------------
@@ -181,9 +198,11 @@ def lists_group() -> None:
 @click.option("--description", default="", help="One line shown in List-Id.")
 @click.option("--nonmember-action", type=click.Choice(lists.NONMEMBER_ACTIONS), default="hold", show_default=True,
               help="What happens to posts from non-members.")
-def lists_create(address: str, description: str, nonmember_action: str) -> None:
+@operator_option
+def lists_create(address: str, description: str, nonmember_action: str, by: str | None) -> None:
     """Create the list NAME@DOMAIN."""
-    created = run(lambda store, _: lists.create(store, address, description, nonmember_action))
+    who = _operator(by)
+    created = run(lambda store, _: lists.create(store, address, description, nonmember_action, by=who))
     click.echo(f"created {created.address}")
 
 
@@ -211,20 +230,24 @@ def lists_show(address: str, as_json: bool) -> None:
 @click.argument("address", metavar="NAME@DOMAIN")
 @click.argument("key")
 @click.argument("value")
-def lists_set(address: str, key: str, value: str) -> None:
+@operator_option
+def lists_set(address: str, key: str, value: str, by: str | None) -> None:
     """Change one list setting (see `lists show` for the keys)."""
-    changed = run(lambda store, _: lists.set_setting(store, address, key, value))
+    who = _operator(by)
+    changed = run(lambda store, _: lists.set_setting(store, address, key, value, by=who))
     click.echo(f"{changed.address}: {key} = {cell(changed.as_json()[key])}")
 
 
 @lists_group.command("delete")
 @click.argument("address", metavar="NAME@DOMAIN")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@operator_option
 @json_option
-def lists_delete(address: str, yes: bool, as_json: bool) -> None:
+def lists_delete(address: str, yes: bool, by: str | None, as_json: bool) -> None:
     """Delete a list with its members, held posts, archive and queued copies, compact the database and say
     how much space came back (asks first unless --yes)."""
-    deleted = run(lambda store, _: _delete_list(store, address, yes))
+    who = _operator(by)
+    deleted = run(lambda store, _: _delete_list(store, address, yes, who))
     if as_json:
         emit_json(deleted.as_json())
         return
@@ -237,12 +260,12 @@ def _space(space: Compacted) -> str:
             f" ({output.size(space.bytes_freed)} given back)")
 
 
-async def _delete_list(store: Store, address: str, yes: bool) -> lists.Deleted:
+async def _delete_list(store: Store, address: str, yes: bool, by: str) -> lists.Deleted:
     """Say what goes with the list (its members count) before asking, since nothing brings it back."""
     mlist = await lists.get(store, address)
     if not yes and not _confirmed(f"Delete {mlist.address} with its {mlist.members} members, held posts and archive?"):
         raise Refused(f"not deleted: {mlist.address} (answer y, or pass --yes)")
-    return await lists.delete(store, mlist.address)
+    return await lists.delete(store, mlist.address, by=by)
 
 
 def _confirmed(question: str) -> bool:
@@ -271,22 +294,26 @@ def members_group() -> None:
 @click.option("--confidential/--no-confidential", default=True, show_default=True,
               help="Whether the member receives and finds confidential posts.")
 @click.option("--moderated", is_flag=True, help="Hold this member's posts for a moderator.")
+@operator_option
 def members_add(list_address: str, address: str, name: str, role: str, delivery: str,
-                confidential: bool, moderated: bool) -> None:
+                confidential: bool, moderated: bool, by: str | None) -> None:
     """Add ADDRESS to LIST."""
+    who = _operator(by)
     added = run(lambda store, _: membership.add(
-        store, list_address, address, name, role, delivery, confidential, moderated))
-    click.echo(f"added {added['address']} to {list_address.strip().casefold()} as {added['role']}")
+        store, list_address, address, name, role, delivery, confidential, moderated, by=who))
+    click.echo(f"added {added.address} to {list_address.strip().casefold()} as {added.role}")
 
 
 @members_group.command("import")
 @click.argument("list_address", metavar="LIST")
 @click.argument("csv_file", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
+@operator_option
 @click.pass_context
-def members_import(ctx: click.Context, list_address: str, csv_file: str) -> None:
+def members_import(ctx: click.Context, list_address: str, csv_file: str, by: str | None) -> None:
     """Add the members in a CSV file of address,name[,role] rows (a header row is skipped)."""
+    who = _operator(by)
     rows = membership.read_csv(csv_file)
-    report = run(lambda store, _: _import(store, list_address, rows))
+    report = run(lambda store, _: _import(store, list_address, rows, who))
     for line in report.repeated:
         click.echo(printable(line))
     for line in report.invalid:
@@ -296,11 +323,11 @@ def members_import(ctx: click.Context, list_address: str, csv_file: str) -> None
         ctx.exit(1)
 
 
-async def _import(store: Store, list_address: str, rows: list) -> membership.ImportReport:
+async def _import(store: Store, list_address: str, rows: list, by: str) -> membership.ImportReport:
     """import_rows() behind a progress bar on stderr, so stdout carries only the report."""
     await lists.get(store, list_address)  # an unknown list fails before the progress bar shows
     with click.progressbar(length=len(rows), label=f"importing {len(rows)} rows", file=sys.stderr) as bar:
-        return await membership.import_rows(store, list_address, rows, progress=bar.update)
+        return await membership.import_rows(store, list_address, rows, progress=bar.update, by=by)
 
 
 @members_group.command("ls")
@@ -315,15 +342,17 @@ def members_ls(list_address: str, bouncing: bool, as_json: bool) -> None:
         emit_listing(found, as_json, BOUNCING_COLUMNS, "no bouncing members", times=BOUNCE_TIMES)
         return
     found = run(lambda store, _: membership.listing(store, list_address))
-    emit_listing(found, as_json, MEMBER_COLUMNS, "no members")
+    emit_listing([member.as_json() for member in found], as_json, MEMBER_COLUMNS, "no members")
 
 
 @members_group.command("remove")
 @click.argument("list_address", metavar="LIST")
 @click.argument("address")
-def members_remove(list_address: str, address: str) -> None:
+@operator_option
+def members_remove(list_address: str, address: str, by: str | None) -> None:
     """Remove ADDRESS from LIST."""
-    removed = run(lambda store, _: membership.remove(store, list_address, address))
+    who = _operator(by)
+    removed = run(lambda store, _: membership.remove(store, list_address, address, by=who))
     click.echo(f"removed {removed} from {list_address.strip().casefold()}")
 
 
@@ -333,10 +362,12 @@ def members_remove(list_address: str, address: str) -> None:
 @click.argument("address")
 @click.argument("key")
 @click.argument("value")
-def members_set(list_address: str, address: str, key: str, value: str) -> None:
+@operator_option
+def members_set(list_address: str, address: str, key: str, value: str, by: str | None) -> None:
     """Change one member setting (the help text above lists the keys from MEMBER_SETTINGS)."""
-    changed = run(lambda store, _: membership.set_setting(store, list_address, address, key, value))
-    click.echo(f"{changed['address']} on {list_address.strip().casefold()}: {key} = {cell(changed[key])}")
+    who = _operator(by)
+    changed = run(lambda store, _: membership.set_setting(store, list_address, address, key, value, by=who))
+    click.echo(f"{changed.address} on {list_address.strip().casefold()}: {key} = {cell(changed.as_json()[key])}")
 
 
 # Requests to join by email that the applicant confirmed (subscription_policy moderate) wait here.
@@ -362,7 +393,7 @@ def members_approve(list_address: str, address: str, by: str | None) -> None:
     """Make a waiting applicant a member of LIST; they are welcomed by mail."""
     who = _who(by)
     added = run(lambda store, loaded: membership.approve(store, loaded, list_address, address, who))
-    click.echo(f"approved {added['address']} on {list_address.strip().casefold()}")
+    click.echo(f"approved {added.address} on {list_address.strip().casefold()}")
 
 
 @members_group.command("deny")

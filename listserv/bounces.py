@@ -167,11 +167,11 @@ async def record(db: aiosqlite.Connection, settings: Settings, mlist: MailingLis
         return "not a member"
     if row["bounce_last_at"] is not None and same_day(row["bounce_last_at"], now):
         return "already counted today"
-    half_life = int(mlist.get("bounce_decay_days"))
+    half_life = mlist.settings.bounce_decay_days
     score = decayed(row["bounce_score"], row["bounce_updated_at"], now, half_life) + PERMANENT
     await store_bounces.set_score(db, mlist.id, address, score, now, now)
     await audit.record(db, ACTOR, "bounce", mlist.id, f"member:{address}", f"{source}; score {score:.2f}")
-    threshold = int(mlist.get("bounce_threshold"))
+    threshold = mlist.settings.bounce_threshold
     if threshold and score >= threshold and await store_bounces.disable(db, mlist.id, address, now):
         await _disabled(db, settings, mlist, address, score, row["delivery"], source)
         return "disabled"
@@ -192,7 +192,7 @@ async def _disabled(db: aiosqlite.Connection, settings: Settings, mlist: Mailing
 async def _owners(db: aiosqlite.Connection, list_id: int) -> list[str]:
     """The owners, or the moderators when the list has no owner (as for -owner mail)."""
     found = await members.with_roles(db, list_id, ("owner",)) or await members.with_roles(db, list_id, ("moderator",))
-    return [row["address"] for row in found]
+    return [member.address for member in found]
 
 
 def member_notice(mlist: MailingList, address: str, score: float) -> bytes:
@@ -202,7 +202,7 @@ def member_notice(mlist: MailingList, address: str, score: float) -> bytes:
         f"Mail from {mlist.address} to you ({address}) has been bouncing, so the list has",
         "stopped sending you posts. You are still a member.",
         "",
-        f"Bounce score: {score:.1f} (delivery stops at {mlist.get('bounce_threshold')}).",
+        f"Bounce score: {score:.1f} (delivery stops at {mlist.settings.bounce_threshold}).",
         "",
         f"When your mailbox works again, send a message to {request}",
         "containing the line",
@@ -220,7 +220,7 @@ def owner_notice(mlist: MailingList, address: str, score: float, was: str, sourc
         f"Mail to {address}, a member of {mlist.address}, has been bouncing.",
         f"Their delivery was '{was}' and is now 'nomail'; they stay a member.",
         "",
-        f"Bounce score: {score:.1f} (threshold {mlist.get('bounce_threshold')}); last bounce: {source}.",
+        f"Bounce score: {score:.1f} (threshold {mlist.settings.bounce_threshold}); last bounce: {source}.",
         "",
         "To deliver to them again:",
         f"    listserv members set {mlist.address} {address} delivery {was}",
@@ -295,7 +295,7 @@ async def decay_scores(store: Store, settings: Settings, now: float) -> int:
     """Periodic job: bring stored scores up to date (hourly), so listings show what decay has left."""
     changed = 0
     for mlist in await lists.all_lists(store):
-        half_life = int(mlist.get("bounce_decay_days"))
+        half_life = mlist.settings.bounce_decay_days
         rows = [
             (decayed(r["bounce_score"], r["bounce_updated_at"], now, half_life), now, r["address"])
             for r in await store_bounces.scored(store.db, mlist.id)
@@ -315,13 +315,14 @@ async def bouncing(store: Store, list_address: str, now: float | None = None) ->
     """
     mlist = await lists.get(store, list_address)
     moment = time.time() if now is None else now
-    half_life = int(mlist.get("bounce_decay_days"))
+    half_life = mlist.settings.bounce_decay_days
     state = {row["address"]: row for row in await store_bounces.scored(store.db, mlist.id)}
     found = []
-    for row in await membership.listing(store, mlist.address) if state else []:
-        bounce = state.get(row["address"])
+    for member in await membership.listing(store, mlist.address) if state else []:
+        bounce = state.get(member.address)
         score = decayed(bounce["bounce_score"], bounce["bounce_updated_at"], moment, half_life) if bounce else 0.0
         if score > 0:
-            found.append({**row, "bounce_score": round(score, 2), "bounce_last_at": bounce["bounce_last_at"],
+            found.append({**member.as_json(), "bounce_score": round(score, 2),
+                          "bounce_last_at": bounce["bounce_last_at"],
                           "bounce_disabled_at": bounce["bounce_disabled_at"]})
     return found

@@ -61,7 +61,7 @@ def looks_like_token(text: str) -> bool:
 
 def days_valid(mlist: MailingList) -> int:
     """The list's confirm_days; 0 would make a token useless on arrival, so it counts as 1."""
-    return max(1, int(mlist.get("confirm_days") or 0))
+    return max(1, mlist.settings.confirm_days)
 
 
 def _mac(secret: bytes, nonce: str, list_address: str, action: str, address: str, expires_at: float) -> str:

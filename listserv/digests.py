@@ -185,7 +185,7 @@ async def send_issue(db: aiosqlite.Connection, settings: Settings, mlist: Mailin
     content = build(mlist, volume, number, posts)
     queued = await outbound.enqueue(
         db, mlist.id, sub_address(mlist.address, "bounces"), content, recipients,
-        settings.delivery.max_recipients, verp=bool(mlist.get("verp")),
+        settings.delivery.max_recipients, verp=mlist.settings.verp,
     )
     await store_digests.remove(db, [post["id"] for post in posts])
     found = Issue(mlist.address, volume, number, len(posts), len(recipients))
@@ -231,10 +231,10 @@ def scheduled_moment(digest_time: str, now: float) -> float | None:
 
 def is_due(mlist: MailingList, waiting: dict, size: int, now: float) -> bool:
     """Whether a list's pending digest goes now: past the size threshold, or a daily time since its oldest post."""
-    threshold = int(mlist.get("digest_size_threshold")) * 1024
+    threshold = mlist.settings.digest_size_threshold * 1024
     if threshold and size >= threshold:
         return True
-    moment = scheduled_moment(str(mlist.get("digest_time")), now)
+    moment = scheduled_moment(mlist.settings.digest_time, now)
     return moment is not None and waiting["oldest"] < moment
 
 

@@ -39,7 +39,7 @@ async def expire_held(store: Store, settings: Settings, now: float) -> int:
     """Periodic job: discard every expired held non-member post; returns how many."""
     discarded = 0
     for mlist in await lists.all_lists(store):
-        days = int(mlist.get("hold_expiry_days"))
+        days = mlist.settings.hold_expiry_days
         if not days:
             continue
         old = [row for row in await held.waiting_since(store.db, now - days * DAY, mlist.id) if expires(row)]

@@ -1,12 +1,17 @@
 """List administration shared by the CLI and email commands: create, inspect, configure, delete.
 
-LIST_SETTINGS is the one table of per-list settings: its defaults apply until
-`lists set` stores an override in the list's settings JSON.
+A MailingList carries its settings typed (listserv.list_settings): the
+defaults of LIST_SETTINGS apply until `lists set` stores an override in the
+list's settings JSON.
+
+Creating, configuring and deleting a list each write an audit row in the
+same transaction, under the actor the caller names (`--by`, else cli:LOGIN).
+The row of a deletion names the list by address and belongs to no list, so it
+outlives the list's own rows.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import aiosqlite
@@ -14,73 +19,16 @@ import aiosqlite
 from listserv.addresses import candidates, normalise
 from listserv.archive.compact import Compacted, compact
 from listserv.errors import BadSetting, ListExists, NoSuchList
-from listserv.settings import Setting, lookup, table
-from listserv.store import Store, inbound
+# LIST_SETTINGS and NONMEMBER_ACTIONS are re-exported: callers know them as lists.*
+from listserv.list_settings import LIST_SETTINGS, NONMEMBER_ACTIONS, ListSettings
+from listserv.settings import Setting
+from listserv.store import Store, audit, inbound
 from listserv.store import lists as store_lists
 
-NONMEMBER_ACTIONS = ("hold", "reject", "discard", "accept")
-SUBSCRIPTION_POLICIES = ("confirm", "moderate", "closed")
+# The audit actions of list administration (`audit ls --action ...`).
+CREATE, CONFIGURE, DELETE = "create-list", "set-list", "delete-list"
 # Not stored with the settings, but checked like one: it ends up in the List-Id of every post.
 DESCRIPTION = Setting("description", "", "one line describing the list, shown in List-Id")
-
-
-class TimeOfDay(Setting):
-    """A setting that takes a time of day as HH:MM (24-hour clock), or empty for none."""
-
-    def parse(self, text: str) -> object:
-        """'7:05' -> '07:05'; '' stays ''; anything else is BadSetting naming the setting.
-
-        >>> TimeOfDay("t", "", "").parse(" 7:05 "), TimeOfDay("t", "", "").parse("")
-        ('07:05', '')
-        >>> TimeOfDay("t", "", "").parse("24:00")
-        Traceback (most recent call last):
-        ...
-        listserv.errors.BadSetting: t: expected a time of day as HH:MM (00:00 to 23:59) or empty, got '24:00'
-        """
-        value = str(text).strip()
-        if not value:
-            return ""
-        found = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", value)
-        if found is None:
-            raise BadSetting(f"{self.name}: expected a time of day as HH:MM (00:00 to 23:59) or empty, got {value!r}")
-        return f"{int(found[1]):02d}:{found[2]}"
-
-LIST_SETTINGS = table(
-    Setting("nonmember_action", "hold", "what happens to posts from non-members", NONMEMBER_ACTIONS),
-    Setting("subject_prefix", "[{name}]", "prefix added to subjects; {name} is the list's name; empty for none"),
-    Setting("emergency_moderation", False, "hold every post, members' included, for a moderator"),
-    Setting("max_message_size", 0, "hold posts larger than this many bytes for a moderator; 0 for no limit"),
-    Setting("reply_goes_to_list", False, "set Reply-To to the list on every post"),
-    Setting("archive", True, "keep accepted posts in the archive"),
-    Setting("notify_rejected_nonmembers", False, "tell a non-member why their post was rejected (off: no backscatter)"),
-    Setting(
-        "subscription_policy", "moderate",
-        "subscribing by email to NAME-request@: confirm (the address confirms, then joins), moderate (confirms,"
-        " then a moderator approves: `members pending/approve/deny`), closed (only administrators add members)",
-        SUBSCRIPTION_POLICIES,
-    ),
-    Setting("confirm_days", 7, "days a subscribe/unsubscribe confirmation stays valid (at least 1)"),
-    Setting("digest_size_threshold", 30, "send the digest as soon as its posts pass this many kilobytes (0: no size trigger)"),
-    TimeOfDay("digest_time", "12:00", "send pending digests daily at this time, HH:MM server local time (empty: no daily send)"),
-    Setting("verp", True, "give each copy its own envelope sender NAME-bounces+LOCAL=DOMAIN@DOMAIN so a bounce names the member"),
-    Setting("verp_interval_hours", 24, "with verp on, VERP a post only when none was VERP'd in this many hours (0: every post)"),
-    Setting("bounce_threshold", 5, "bounce score at which a member's delivery is set to nomail and they are told (0: never)"),
-    Setting("bounce_decay_days", 7, "days in which a bounce score halves (0: scores never decay)"),
-    Setting("hold_expiry_days", 14, "discard held non-member posts after this many days (0: keep until a moderator decides)"),
-    Setting("moderator_notices", True, "mail the moderators when a post is held, and a daily reminder of what waits"),
-    # Confidential threads (listserv.pipeline.confidential, listserv.archive.access/retention; README explains them).
-    Setting("confidential_tag", "[CONFIDENTIAL]", "subject tag that marks a post confidential (any case); ensured on"
-            " every confidential copy; empty: no tag marking"),
-    Setting("all_confidential", False, "treat every thread on the list as confidential"),
-    Setting("confidential_archive", "restricted", "restricted (stored; found only by entitled members and audited"
-            " moderators) or none (only the thread map and date are kept)", ("restricted", "none")),
-    Setting("confidential_retention_days", 0, "purge the stored text of confidential posts after this many days"
-            " (0: keep)"),
-    Setting("confidential_notice", "Confidential thread: do not forward outside the list.",
-            "line added at the top of the text of every confidential copy (empty: none)"),
-    Setting("leak_guard", "notify", "a confidential post naming addresses outside the list in To/Cc: notify (deliver"
-            " without them, tell the sender and moderators) or hold (for a moderator, and tell them)", ("notify", "hold")),
-)
 
 
 @dataclass(frozen=True)
@@ -90,7 +38,7 @@ class MailingList:
     id: int
     address: str
     description: str
-    settings: dict
+    settings: ListSettings
     members: int = 0
 
     @property
@@ -101,24 +49,23 @@ class MailingList:
     def domain(self) -> str:
         return self.address.partition("@")[2]
 
-    def get(self, key: str) -> object:
-        return self.settings[key]
-
     @property
     def subject_prefix(self) -> str:
-        return str(self.settings["subject_prefix"]).replace("{name}", self.name)
+        return self.settings.subject_prefix.replace("{name}", self.name)
 
     def as_json(self) -> dict:
-        return {"address": self.address, "description": self.description, "members": self.members, **self.settings}
+        return {"address": self.address, "description": self.description, "members": self.members,
+                **self.settings.as_dict()}
 
 
 def _resolved(row: dict) -> MailingList:
-    settings = {name: s.default for name, s in LIST_SETTINGS.items()}
-    settings.update({k: v for k, v in row["settings"].items() if k in LIST_SETTINGS})
+    settings = ListSettings.from_stored(row["settings"])
     return MailingList(row["id"], row["address"], row["description"], settings, row.get("members", 0))
 
 
-async def create(store: Store, address: str, description: str = "", nonmember_action: str = "hold") -> MailingList:
+async def create(
+    store: Store, address: str, description: str = "", nonmember_action: str = "hold", *, by: str = audit.UNNAMED,
+) -> MailingList:
     """Create a list; the address must be new and its name must not end like a sub-address."""
     norm = normalise(address)
     name = norm.partition("@")[0]
@@ -131,7 +78,8 @@ async def create(store: Store, address: str, description: str = "", nonmember_ac
     async def insert(db):
         if await store_lists.exists(db, norm):
             raise ListExists(f"list already exists: {norm}")
-        return await store_lists.create(db, norm, description, overrides)
+        list_id = await store_lists.create(db, norm, description, overrides)
+        await audit.record(db, by, CREATE, list_id, f"list:{norm}", f"nonmember_action = {nonmember_action}")
 
     await store.write(insert)
     return await get(store, norm)
@@ -168,16 +116,22 @@ async def all_lists(store: Store) -> list[MailingList]:
     return [_resolved(row) for row in await store_lists.all_lists(store.db)]
 
 
-async def set_setting(store: Store, address: str, key: str, value: str) -> MailingList:
-    """Change one setting (or the description); the value is checked against its type."""
+async def set_setting(store: Store, address: str, key: str, value: str, *, by: str = audit.UNNAMED) -> MailingList:
+    """Change one setting (or the description); the value is checked against its type. Audited."""
     mlist = await get(store, address)
-    description, overrides = mlist.description, dict(mlist.settings)
+    description, changed = mlist.description, mlist.settings
     if key == "description":
         description = DESCRIPTION.parse(value)
+        shown = description
     else:
-        overrides[key] = lookup(LIST_SETTINGS, key, "list").parse(value)
-    stored = {k: v for k, v in overrides.items() if v != LIST_SETTINGS[k].default}
-    await store.write(store_lists.update, mlist.id, description, stored)
+        changed = changed.with_text(key, value)
+        shown = getattr(changed, key)
+
+    async def job(db) -> None:
+        await store_lists.update(db, mlist.id, description, changed.overrides())
+        await audit.record(db, by, CONFIGURE, mlist.id, f"list:{mlist.address}", f"{key} = {shown}")
+
+    await store.write(job)
     return await get(store, address)
 
 
@@ -192,17 +146,24 @@ class Deleted:
         return {"address": self.address, **self.space.as_json()}
 
 
-async def delete(store: Store, address: str) -> Deleted:
+async def delete(store: Store, address: str, *, by: str = audit.UNNAMED) -> Deleted:
     """Delete a list with its members, held posts, archive and queued copies, and give the space back.
 
     Destroyed means destroyed: the search index is merged (a deleted post's
     words stay in its pages until then), the file is compacted (VACUUM) and
     the write-ahead log emptied, so none of the list's text remains in any
-    file of the database, even while the daemon keeps running.
+    file of the database, even while the daemon keeps running. The audit
+    keeps who deleted which list, and how many members it had.
     """
     mlist = await get(store, address)
     before = store.size()
-    await store.write(store_lists.delete, mlist.id, await _inbound_of(store, mlist.address))
+    inbound_ids = await _inbound_of(store, mlist.address)
+
+    async def job(db) -> None:
+        await store_lists.delete(db, mlist.id, inbound_ids)
+        await audit.record(db, by, DELETE, None, f"list:{mlist.address}", f"{mlist.members} members")
+
+    await store.write(job)
     after = await compact(store)
     return Deleted(mlist.address, Compacted(before, after.bytes_after))
 

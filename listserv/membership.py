@@ -1,5 +1,11 @@
 """Member administration shared by the CLI and email commands: add, import, list, change, remove, approve.
 
+Every change of membership goes through one of three audited operations,
+join_in, leave_in and change_in, each taking the actor (`--by` or the login
+name on the CLI, the member's own address by email) and writing its audit row
+in the same transaction as the change; the CLI, the email commands and
+anything later call them rather than the store.
+
 MEMBER_SETTINGS is the one table of what `members set` may change; every value
 an administrator types goes through it, so a bad key or value is refused with
 one line naming it. Addresses are validated and case-folded (no DNS) before
@@ -30,6 +36,8 @@ from listserv.store import Store, audit
 from listserv.store import lists as store_lists
 from listserv.store import members as store_members
 from listserv.store import pending as store_pending
+from listserv.store.audit import UNNAMED
+from listserv.store.members import Member
 
 ROLES = ("member", "moderator", "owner")
 DELIVERIES = ("regular", "digest", "nomail")
@@ -42,7 +50,8 @@ MEMBER_SETTINGS = table(
     Setting("confidential", True, "entitled to receive and find confidential posts"),
     Setting("receive_own", True, "get a copy of one's own posts"),
 )
-_FLAGS = ("moderated", "confidential", "receive_own")
+# The audit actions of the three membership operations (`audit ls --action ...`).
+JOIN, LEAVE, CHANGE = "subscribe", "unsubscribe", "set-member"
 _HEADER_WORDS = ("address", "email")
 _CONTROL = ("Cc", "Zl", "Zp")
 
@@ -92,11 +101,6 @@ def new_member(
     }
 
 
-def _public(row: dict) -> dict:
-    """A member row as callers see it: flags as booleans rather than SQLite's 0/1."""
-    return {**row, **{flag: bool(row[flag]) for flag in _FLAGS}}
-
-
 async def _require_list(db, list_id: int, list_address: str) -> None:
     """Inside the write: the list may have been deleted since we looked it up."""
     if await store_lists.get_by_id(db, list_id) is None:
@@ -122,40 +126,79 @@ async def check_not_list_in(db, address: str) -> None:
     refuse_list_address(address, await list_addresses_in(db))
 
 
-async def _insert(db, list_id: int, list_address: str, member: dict) -> bool:
-    """Write job: one member, unless the list is gone or the address is a list's; False when already a member."""
-    await _require_list(db, list_id, list_address)
+# ---- the three audited operations, inside the caller's transaction ----
+
+
+async def join_in(db, list_id: int, member: dict, by: str, via: str = "") -> bool:
+    """Add a checked member row (new_member); False when already a member. Audited under `by`, either way.
+
+    via says by which path (import, approval ...) for the audit detail.
+    """
     await check_not_list_in(db, member["address"])
-    return await store_members.add(db, list_id, member)
+    return await _join(db, list_id, member, by, via)
 
 
-async def _insert_many(db, list_id: int, list_address: str, members: list[dict]) -> list[str]:
-    """Write job: every member in one transaction, unless the list is gone; returns those already there."""
-    await _require_list(db, list_id, list_address)
-    return await store_members.add_many(db, list_id, members)
+async def _join(db, list_id: int, member: dict, by: str, via: str) -> bool:
+    """join_in() for rows whose address was checked against the lists already (an import checks them all once)."""
+    added = await store_members.add(db, list_id, member)
+    outcome = "added" if added else "already a member"
+    await audit.record(db, by, JOIN, list_id, f"member:{member['address']}", _detail(outcome, via))
+    return added
+
+
+async def leave_in(db, list_id: int, address: str, by: str, via: str = "") -> bool:
+    """Remove a member; False when not a member. Audited under `by`, either way."""
+    removed = await store_members.remove(db, list_id, address)
+    outcome = "removed" if removed else "not a member"
+    await audit.record(db, by, LEAVE, list_id, f"member:{address}", _detail(outcome, via))
+    return removed
+
+
+async def change_in(db, list_id: int, address: str, key: str, value: str, by: str, via: str = "") -> Member:
+    """Change one member setting (checked against MEMBER_SETTINGS first, so nothing is half done); audited.
+
+    NoSuchMember (and no audit row: nothing changed) when the address is not a member.
+    """
+    parsed = parse_setting(key, value)
+    if not await store_members.update(db, list_id, address, key, parsed):
+        raise NoSuchMember(f"{address} is not a member")
+    await audit.record(db, by, CHANGE, list_id, f"member:{address}", _detail(f"{key} = {parsed}", via))
+    return await store_members.get(db, list_id, address)
+
+
+def _detail(what: str, via: str) -> str:
+    return f"{what} ({via})" if via else what
+
+
+# ---- administrators (CLI): each a write of its own ----
 
 
 async def add(
     store: Store, list_address: str, address: str, name: str = "", role: str = "member",
-    delivery: str = "regular", confidential: bool = True, moderated: bool = False,
-) -> dict:
+    delivery: str = "regular", confidential: bool = True, moderated: bool = False, *, by: str = UNNAMED,
+) -> Member:
     """Add one member; MemberExists rather than silently changing an existing member's settings."""
     member = new_member(address, name, role, delivery, confidential, moderated)
     mlist = await lists.get(store, list_address)
-    if not await store.write(_insert, mlist.id, mlist.address, member):
-        raise MemberExists(f"{member['address']} is already a member of {mlist.address}")
+    await store.write(_insert, mlist.id, mlist.address, member, by)
     return await get(store, mlist.address, member["address"])
 
 
-async def find(store: Store, list_address: str, address: str) -> dict | None:
+async def _insert(db, list_id: int, list_address: str, member: dict, by: str = UNNAMED) -> None:
+    """Write job of add(): NoSuchList when the list went meanwhile, MemberExists (and no audit row) when there."""
+    await _require_list(db, list_id, list_address)
+    if not await join_in(db, list_id, member, by):
+        raise MemberExists(f"{member['address']} is already a member of {list_address}")
+
+
+async def find(store: Store, list_address: str, address: str) -> Member | None:
     """The member, or None; BadAddress for an unusable address, NoSuchList for an unknown list."""
     norm = normalise(address)
     mlist = await lists.get(store, list_address)
-    row = await store_members.get(store.db, mlist.id, norm)
-    return _public(row) if row else None
+    return await store_members.get(store.db, mlist.id, norm)
 
 
-async def get(store: Store, list_address: str, address: str) -> dict:
+async def get(store: Store, list_address: str, address: str) -> Member:
     """The member, or NoSuchMember naming the address and the list."""
     found = await find(store, list_address, address)
     if found is None:
@@ -163,48 +206,64 @@ async def get(store: Store, list_address: str, address: str) -> dict:
     return found
 
 
-async def listing(store: Store, list_address: str) -> list[dict]:
+async def listing(store: Store, list_address: str) -> list[Member]:
     """Every member of the list, by address: address, name, role, delivery, flags, bounce_score."""
     mlist = await lists.get(store, list_address)
-    return [_public(row) for row in await store_members.all_members(store.db, mlist.id)]
+    return await store_members.all_members(store.db, mlist.id)
 
 
-async def remove(store: Store, list_address: str, address: str) -> str:
+async def remove(store: Store, list_address: str, address: str, *, by: str = UNNAMED) -> str:
     """Remove one member and return the normalised address; NoSuchMember when it is not on the list."""
     norm = normalise(address)
     mlist = await lists.get(store, list_address)
-    if not await store.write(store_members.remove, mlist.id, norm):
-        raise NoSuchMember(f"{norm} is not a member of {mlist.address}")
+
+    async def job(db) -> None:
+        if not await leave_in(db, mlist.id, norm, by):
+            raise NoSuchMember(f"{norm} is not a member of {mlist.address}")
+
+    await store.write(job)
     return norm
 
 
-async def set_setting(store: Store, list_address: str, address: str, key: str, value: str) -> dict:
+async def set_setting(
+    store: Store, list_address: str, address: str, key: str, value: str, *, by: str = UNNAMED,
+) -> Member:
     """Change one member setting (checked against MEMBER_SETTINGS); returns the updated member."""
-    parsed = parse_setting(key, value)
+    parse_setting(key, value)  # a bad key or value is refused before the address or the list is looked at
     norm = normalise(address)
     mlist = await lists.get(store, list_address)
-    if not await store.write(store_members.update, mlist.id, norm, key, parsed):
-        raise NoSuchMember(f"{norm} is not a member of {mlist.address}")
-    return await get(store, mlist.address, norm)
+
+    async def job(db) -> Member:
+        try:
+            return await change_in(db, mlist.id, norm, key, value, by)
+        except NoSuchMember:
+            raise NoSuchMember(f"{norm} is not a member of {mlist.address}") from None
+
+    return await store.write(job)
 
 
 async def import_rows(
     store: Store, list_address: str, rows: Iterable[tuple[int, list[str]]],
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, *, by: str = UNNAMED,
 ) -> ImportReport:
     """Add (line number, [address, name, role]) rows in one write; bad rows are reported, not fatal.
 
     A row that repeats an earlier address in the file is reported and skipped
     (the first one wins); an address that is already a member is counted and
     left unchanged, so re-running an import never doubles or overwrites anyone.
+    Each row joins through the audited operation, in one transaction.
     """
     mlist = await lists.get(store, list_address)
     report = ImportReport()
     members = _checked_rows(rows, report, progress, await list_addresses_in(store.db))
-    existing = await store.write(_insert_many, mlist.id, mlist.address, members)
-    report.existing = list(existing)
-    already = set(existing)
-    report.imported = [m["address"] for m in members if m["address"] not in already]
+
+    async def job(db) -> None:
+        await _require_list(db, mlist.id, mlist.address)
+        for member in members:
+            added = await _join(db, mlist.id, member, by, "import")
+            (report.imported if added else report.existing).append(member["address"])
+
+    await store.write(job)
     return report
 
 
@@ -295,43 +354,19 @@ def safe_name(text: str) -> str:
         return ""
 
 
-async def member_in(db, list_id: int, address: str) -> dict | None:
-    """The member row (flags as booleans), or None, read on the transaction's own connection."""
-    row = await store_members.get(db, list_id, address)
-    return _public(row) if row else None
+async def member_in(db, list_id: int, address: str) -> Member | None:
+    """The member, or None, read on the transaction's own connection."""
+    return await store_members.get(db, list_id, address)
 
 
-async def roster_in(db, list_id: int) -> list[dict]:
+async def roster_in(db, list_id: int) -> list[Member]:
     """Every member of the list by address (for `who`)."""
-    return [_public(row) for row in await store_members.all_members(db, list_id)]
+    return await store_members.all_members(db, list_id)
 
 
 async def managers_in(db, list_id: int) -> list[str]:
     """The owners' and moderators' addresses: who decides subscription requests."""
-    return [row["address"] for row in await store_members.with_roles(db, list_id, ("owner", "moderator"))]
-
-
-async def join_in(db, list_id: int, address: str, name: str, actor: str) -> bool:
-    """Add a regular member with the default settings; False when already a member. Audited."""
-    await check_not_list_in(db, address)
-    added = await store_members.add(db, list_id, new_member(address, safe_name(name)))
-    await audit.record(db, actor, "subscribe", list_id, f"member:{address}", "added" if added else "already a member")
-    return added
-
-
-async def leave_in(db, list_id: int, address: str, actor: str) -> bool:
-    """Remove a member; False when not a member. Audited."""
-    removed = await store_members.remove(db, list_id, address)
-    await audit.record(db, actor, "unsubscribe", list_id, f"member:{address}", "removed" if removed else "not a member")
-    return removed
-
-
-async def set_in(db, list_id: int, address: str, key: str, value: str) -> dict:
-    """Change one member setting (checked against MEMBER_SETTINGS first, so nothing is half done)."""
-    parsed = parse_setting(key, value)
-    if not await store_members.update(db, list_id, address, key, parsed):
-        raise NoSuchMember(f"{address} is not a member")
-    return await member_in(db, list_id, address)
+    return [member.address for member in await store_members.with_roles(db, list_id, ("owner", "moderator"))]
 
 
 async def application_in(db, list_id: int, address: str) -> dict | None:
@@ -370,8 +405,7 @@ async def _decide(store: Store, settings: Settings, list_address: str, address: 
         if row is None or not await store_pending.decide(db, row["id"], decision, by, time.time(), reason):
             raise NoSuchRequest(f"no subscription request from {norm} waits on {mlist.address}")
         if decision == "approved":
-            await check_not_list_in(db, norm)
-            await store_members.add(db, mlist.id, new_member(norm, safe_name(row["name"])))
+            await join_in(db, mlist.id, new_member(norm, safe_name(row["name"])), by, "request approved")
             notice = mail.welcome(mlist, norm)
         else:
             notice = mail.denied(mlist, norm, reason)
@@ -383,7 +417,7 @@ async def _decide(store: Store, settings: Settings, list_address: str, address: 
     return await store.write(job)
 
 
-async def approve(store: Store, settings: Settings, list_address: str, address: str, by: str) -> dict:
+async def approve(store: Store, settings: Settings, list_address: str, address: str, by: str) -> Member:
     """Make a waiting applicant a member and welcome them by mail; NoSuchRequest when nothing waits."""
     norm = await _decide(store, settings, list_address, address, by, "approved")
     return await get(store, list_address, norm)

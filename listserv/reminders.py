@@ -27,7 +27,7 @@ MODERATORS = ("moderator", "owner")
 
 async def moderators(db: aiosqlite.Connection, list_id: int) -> list[str]:
     """Everyone who works the held queue of the list: moderators and owners."""
-    return [row["address"] for row in await members.with_roles(db, list_id, MODERATORS)]
+    return [member.address for member in await members.with_roles(db, list_id, MODERATORS)]
 
 
 def _subject(row: dict) -> str:
@@ -65,7 +65,7 @@ def held_notice(mlist: MailingList, held_id: int, row: dict) -> bytes:
     ]
     lines += [f"    - {reason['rule']}: {reason['text']}" for reason in row.get("reasons", [])]
     lines += ["", "To decide, run on the list server:"] + commands(held_id, row.get("role", "post"))
-    expiry = int(mlist.get("hold_expiry_days"))
+    expiry = mlist.settings.hold_expiry_days
     if expiry:
         lines += ["", f"Posts from non-members that nobody decides on are discarded after {expiry} days."]
     what = "confidential post" if row.get("confidential") else "post"
@@ -75,7 +75,7 @@ def held_notice(mlist: MailingList, held_id: int, row: dict) -> bytes:
 
 async def notify(db: aiosqlite.Connection, settings: Settings, mlist: MailingList, held_id: int, row: dict) -> bool:
     """Queue the one notice for a post just held, inside the hold's transaction; False when nobody gets one."""
-    if not mlist.get("moderator_notices"):
+    if not mlist.settings.moderator_notices:
         return False
     to = await moderators(db, mlist.id)
     if not to:
@@ -103,7 +103,7 @@ async def remind(store: Store, settings: Settings, now: float) -> int:
     """Periodic job: per list, at most once a day, remind the moderators of posts waiting over a day."""
     sent = 0
     for mlist in await lists.all_lists(store):
-        if not mlist.get("moderator_notices"):
+        if not mlist.settings.moderator_notices:
             continue
         last = await marks.get(store.db, mlist.id, "reminder")
         if last is not None and 0 <= now - last < DAY:

@@ -54,16 +54,16 @@ async def reader(
         raise UsageError("give either --as ADDRESS or --include-confidential --by MODERATOR, not both")
     if moderator:
         address = normalise(moderator)
-        row = await members.get(store.db, mlist.id, address)
-        if row is None or row["role"] not in MODERATING:
+        member = await members.get(store.db, mlist.id, address)
+        if member is None or member.role not in MODERATING:
             raise NotAllowed(f"{address} is not a moderator or owner of {mlist.address}")
         return Reader(True, address)
     if as_address:
         address = normalise(as_address)
-        row = await members.get(store.db, mlist.id, address)
-        if row is None:
+        member = await members.get(store.db, mlist.id, address)
+        if member is None:
             raise NoSuchMember(f"{address} is not a member of {mlist.address}")
-        return Reader(bool(row["confidential"]), by or address, address)
+        return Reader(member.confidential, by or address, address)
     return Reader()
 
 
@@ -125,8 +125,8 @@ async def _record(db: aiosqlite.Connection, who: Reader, list_id: int, archive_i
 
 async def entitled(db: aiosqlite.Connection, list_id: int, address: str) -> bool:
     """True when address is a member of the list entitled to confidential posts (email commands, exports)."""
-    row = await members.get(db, list_id, address)
-    return row is not None and bool(row["confidential"])
+    member = await members.get(db, list_id, address)
+    return member is not None and member.confidential
 
 
 # ---- held posts: a moderator sees a confidential one's content only on purpose ----

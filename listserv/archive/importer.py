@@ -101,18 +101,16 @@ async def import_mbox(
     the confidential copies that replace queued copies of re-marked posts.
     """
     mlist = await lists.get(store, list_address)
-    settings = mlist.settings
     context = Context(
         subject_prefix=mlist.subject_prefix, domain=mlist.domain, now=time.time(),
-        confidential_tag=str(settings.get("confidential_tag", "[CONFIDENTIAL]")),
-        all_confidential=bool(settings.get("all_confidential", False)),
+        confidential_tag=mlist.settings.confidential_tag, all_confidential=mlist.settings.all_confidential,
     )
     workers = workers if workers is not None else (os.cpu_count() or 1)
     started = time.monotonic()
     with _opened(path) as stream:
         mbox.check(stream, str(path))
         size = os.fstat(stream.fileno()).st_size
-        run = _Run(store, mlist.id, context, progress, strip=mlist.get("confidential_archive") == "none",
+        run = _Run(store, mlist.id, context, progress, strip=mlist.settings.confidential_archive == "none",
                    batch_size=batch_size)
         if workers > 1 and size >= SMALL:
             await run.with_pool(stream, workers)

@@ -44,16 +44,16 @@ MARK = "confidential-purge"  # list_marks: when the list was last purged (the da
 def cutoff(mlist: MailingList, now: float) -> float | None:
     """Confidential posts received before this unix time lose their text; None: the list keeps them.
 
-    >>> from listserv.lists import LIST_SETTINGS
-    >>> settings = {name: s.default for name, s in LIST_SETTINGS.items()}
-    >>> cutoff(MailingList(1, "t@x.org", "", {**settings, "confidential_retention_days": 2}), 10 * DAY) / DAY
+    >>> from listserv.list_settings import ListSettings
+    >>> kept_two_days = ListSettings.from_stored({"confidential_retention_days": 2})
+    >>> cutoff(MailingList(1, "t@x.org", "", kept_two_days), 10 * DAY) / DAY
     8.0
-    >>> cutoff(MailingList(1, "t@x.org", "", settings), 10 * DAY) is None
+    >>> cutoff(MailingList(1, "t@x.org", "", ListSettings.from_stored({})), 10 * DAY) is None
     True
     """
-    if mlist.get("confidential_archive") == "none":
+    if mlist.settings.confidential_archive == "none":
         return now
-    days = int(mlist.get("confidential_retention_days"))
+    days = mlist.settings.confidential_retention_days
     return now - days * DAY if days > 0 else None
 
 

@@ -48,20 +48,21 @@ def _tell(request: Request, address: str, content: bytes) -> None:
 
 async def join(request: Request, row: dict) -> Result:
     mlist, address = request.mlist, row["address"]
-    policy = mlist.get("subscription_policy")
+    policy = mlist.settings.subscription_policy
     if policy == "closed":
         return Result(f"{mlist.address} no longer takes subscriptions by email; nothing was changed.", True)
     if await membership.member_in(request.db, mlist.id, address) is not None:
         return Result(f"{address} is already a member of {mlist.address}.", True)
     if policy == "confirm":
-        await membership.join_in(request.db, mlist.id, address, row["name"], actor=address)
+        member = membership.new_member(address, membership.safe_name(row["name"]))
+        await membership.join_in(request.db, mlist.id, member, by=address, via="email")
         request.send(mail.welcome(mlist, address), [address])
         return Result(f"Confirmed: {address} is now a member of {mlist.address}.", True)
     if not await membership.apply_in(request.db, mlist.id, address, row["name"], row["created_at"], request.now):
         return Result(f"The request of {address} to join {mlist.address} already waits for a moderator.", True)
     _tell(request, address, mail.awaiting_approval(mlist, address))
     managers = await membership.managers_in(request.db, mlist.id)
-    if managers and mlist.settings.get("moderator_notices", True):  # the list's switch for mail to moderators
+    if managers and mlist.settings.moderator_notices:  # the list's switch for mail to moderators
         request.send(mail.approval_request(mlist, address, row["name"]), managers)
     return Result(
         f"Confirmed: the request of {address} to join {mlist.address} now waits for a moderator;"
@@ -71,7 +72,7 @@ async def join(request: Request, row: dict) -> Result:
 
 async def leave(request: Request, row: dict) -> Result:
     mlist, address = request.mlist, row["address"]
-    if not await membership.leave_in(request.db, mlist.id, address, actor=address):
+    if not await membership.leave_in(request.db, mlist.id, address, by=address, via="email"):
         return Result(f"{address} is not a member of {mlist.address} any more; nothing to do.", True)
     _tell(request, address, mail.goodbye(mlist, address))
     return Result(f"Confirmed: {address} is no longer a member of {mlist.address}.", True)

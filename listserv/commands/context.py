@@ -10,6 +10,7 @@ from listserv.addresses import normalise
 from listserv.config import Settings
 from listserv.errors import BadAddress
 from listserv.lists import MailingList
+from listserv.store.members import Member
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Request:
     mlist: MailingList
     sender: str  # From: address, normalised; '' when unusable (then nobody gets a reply)
     sender_name: str  # From: display name, the name a self-subscription is made with
-    member: dict | None  # the sender's membership (membership.member_in), None for a non-member
+    member: Member | None  # the sender's membership (membership.member_in), None for a non-member
     now: float  # the message's arrival time: tokens are issued and judged by it, so a redo judges alike
     mail: list[tuple[bytes, list[str]]] = field(default_factory=list)  # notices to queue besides the reply
 
@@ -41,7 +42,7 @@ class Request:
     @property
     def entitled(self) -> bool:
         """May see confidential posts in search and get: a member entitled to confidential posts."""
-        return bool(self.member and self.member["confidential"])
+        return self.member is not None and self.member.confidential
 
     def send(self, content: bytes, to: list[str]) -> None:
         """Queue a notice with the reply, in the same transaction (a confirmation request, a welcome ...)."""

@@ -18,11 +18,11 @@ async def run(request: Request, rest: str) -> Result:
     lines = [f"{mlist.address}: {mlist.description}" if mlist.description else mlist.address, ""]
     lines += [
         f"Only members may post, by writing to {mlist.address}.",
-        "To join: " + POLICIES[str(mlist.get("subscription_policy"))].format(**where),
+        "To join: " + POLICIES[mlist.settings.subscription_policy].format(**where),
         f"The list's owners: {where['owner']}",
     ]
     if request.member is not None:
         member = request.member
-        own = "on" if member["receive_own"] else "off"
-        lines += ["", f"You are a member ({member['role']}): delivery {member['delivery']}, own posts {own}."]
+        own = "on" if member.receive_own else "off"
+        lines += ["", f"You are a member ({member.role}): delivery {member.delivery}, own posts {own}."]
     return Result("\n".join(lines), for_stranger=True)

@@ -19,8 +19,9 @@ async def run(request: Request, rest: str) -> Result:
     key, value = KEYS[words[0].casefold()], words[1]
     if key == "receive_own":
         value = str(OWNPOSTS.parse(value) == "on")  # BadSetting names what ownposts takes
-    member = await membership.set_in(request.db, request.mlist.id, request.sender, key, value)
+    member = await membership.change_in(request.db, request.mlist.id, request.sender, key, value,
+                                         by=request.sender, via="email")
     if key == "delivery":
-        return Result(f"Your delivery is now {member['delivery']}.")
-    own = "now get" if member["receive_own"] else "no longer get"
+        return Result(f"Your delivery is now {member.delivery}.")
+    own = "now get" if member.receive_own else "no longer get"
     return Result(f"You will {own} a copy of your own posts.")

@@ -38,14 +38,14 @@ async def ask(request: Request, action: str, address: str, name: str = "") -> Re
     token, expires_at = await confirm.issue(
         request.db, request.mlist, action, address, request.now, name=name, requested_by=request.sender
     )
-    moderated = request.mlist.get("subscription_policy") == "moderate"
+    moderated = request.mlist.settings.subscription_policy == "moderate"
     request.send(mail.confirmation(request.mlist, address, action, token, expires_at, moderated), [address])
     return None
 
 
 async def run(request: Request, rest: str) -> Result:
     mlist = request.mlist
-    if mlist.get("subscription_policy") == "closed":
+    if mlist.settings.subscription_policy == "closed":
         owner = sub_address(mlist.address, "owner")
         return Result(f"{mlist.address} does not take subscriptions by email; write to its owners at {owner}.", True)
     address = request.target(rest)

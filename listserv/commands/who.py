@@ -9,11 +9,11 @@ MANAGERS = ("owner", "moderator")
 
 
 async def run(request: Request, rest: str) -> Result:
-    if request.member is None or request.member["role"] not in MANAGERS:
+    if request.member is None or request.member.role not in MANAGERS:
         return Result(f"Only the owners and moderators of {request.mlist.address} may see who its members are.")
     roster = await membership.roster_in(request.db, request.mlist.id)
     lines = [f"{len(roster)} members of {request.mlist.address}:"]
     for member in roster:
-        name = f" ({member['name']})" if member["name"] else ""
-        lines.append(f"  {member['address']}{name}  {member['role']}, {member['delivery']}")
+        name = f" ({member.name})" if member.name else ""
+        lines.append(f"  {member.address}{name}  {member.role}, {member.delivery}")
     return Result("\n".join(lines))

@@ -77,7 +77,7 @@ def headers(mlist: MailingList, new: list[tuple[str, str | None]], outside: list
     subject = next((value for name, value in new if name.lower() == "subject"), "") or ""
     kept = [(name, value) for name, value in new if name.lower() not in replaced]
     kept += [
-        ("Subject", tagged(subject, str(mlist.get("confidential_tag")))),
+        ("Subject", tagged(subject, mlist.settings.confidential_tag)),
         ("Sensitivity", SENSITIVITY),
         ("Reply-To", sub_address(mlist.address, "confidential")),
     ]

@@ -35,8 +35,8 @@ ACTOR = "pipeline"
 async def classify(db: aiosqlite.Connection, data: MsgData) -> list[str]:
     """Why a message is confidential (marker names), [] when it is not: the envelope, the markers anywhere in
     it (markers.classify) and, failing those, the thread of any Message-ID it refers to."""
-    found = markers.examine(data.msg, data.raw, str(data.mlist.get("confidential_tag")),
-                            bool(data.mlist.get("all_confidential")))
+    found = markers.examine(data.msg, data.raw, data.mlist.settings.confidential_tag,
+                            data.mlist.settings.all_confidential)
     data.referenced = found.referenced  # kept with a held post, so a late re-marking finds it
     why = (["address"] if data.confidential else []) + found.markers
     if not why and await thread.in_thread(db, data.mlist.id, data.message_id, found.referenced):
@@ -67,7 +67,7 @@ def _ours(address: str, list_address: str) -> bool:
 
 async def warn(db: aiosqlite.Connection, settings: Settings, data: MsgData, held: bool) -> None:
     """The reply-all leak guard's notice to the sender (a member, not a robot) and the moderators: addresses only."""
-    told = [row["address"] for row in await members.with_roles(db, data.mlist.id, ("moderator", "owner"))]
+    told = [member.address for member in await members.with_roles(db, data.mlist.id, ("moderator", "owner"))]
     if data.is_member and not notices.is_automated(data.mail_from, data.sender, _received_headers(data.raw)):
         told.insert(0, data.sender)
     told = list(dict.fromkeys(told))

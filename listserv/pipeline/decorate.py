@@ -94,7 +94,7 @@ def made_message_id(data: MsgData) -> str:
 def _new_headers(data: MsgData, made_id: bool) -> list[tuple[str, str]]:
     mlist = data.mlist
     extra = [("Subject", prefixed(data.subject, mlist.subject_prefix))]
-    if mlist.get("reply_goes_to_list"):
+    if mlist.settings.reply_goes_to_list:
         extra.append(("Reply-To", mlist.address))
     if made_id:
         extra.append(("Message-ID", f"<{data.message_id}>"))
@@ -124,7 +124,7 @@ async def decorate(store: Store, data: MsgData) -> None:
     edited = None if data.confidential and confidential_copy.sealed(data.msg) else _from_message(data, new)
     data.content = edited or _from_bytes(data.raw, new, data.confidential)
     if data.confidential:
-        data.content = confidential_copy.with_notice(data.content, str(data.mlist.get("confidential_notice")))
+        data.content = confidential_copy.with_notice(data.content, data.mlist.settings.confidential_notice)
 
 
 def _from_message(data: MsgData, new: list[tuple[str, str | None]]) -> bytes | None:

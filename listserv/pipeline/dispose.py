@@ -56,7 +56,7 @@ def may_notify(data: MsgData) -> bool:
     """No backscatter: tell members, or strangers only where the list asks for it; never robots."""
     if not data.sender or notices.is_automated(data.mail_from, data.sender, data.msg):
         return False
-    return data.is_member or bool(data.mlist.get("notify_rejected_nonmembers"))
+    return data.is_member or data.mlist.settings.notify_rejected_nonmembers
 
 
 async def reject(db: aiosqlite.Connection, settings: Settings, data: MsgData) -> str:

@@ -20,7 +20,7 @@ async def owners(db: aiosqlite.Connection, list_id: int) -> list[str]:
     for role in ("owner", "moderator"):
         found = await members.with_roles(db, list_id, (role,))
         if found:
-            return [row["address"] for row in found]
+            return [member.address for member in found]
     return []
 
 

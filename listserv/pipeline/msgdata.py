@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
 from listserv.lists import MailingList
+from listserv.store.members import Member
 
 if TYPE_CHECKING:  # the annotation only: the pipeline need not load the command parser to define MsgData
     from listserv.commands.parser import Commands
@@ -76,7 +77,7 @@ class MsgData:
     sender: str = ""  # From: address normalised, '' when missing or unusable
     sender_name: str = ""  # From: display name
     sender_problem: str = ""  # why the From: names no one sender (message.from_mailbox); '' when it does or is missing
-    member: dict | None = None  # the sender's members row on this list, None for a non-member
+    member: Member | None = None  # the sender's members row on this list, None for a non-member
     subject: str = ""  # decoded Subject:, one line
     message_id: str = ""  # Message-ID without brackets; decorate fills it in when missing
     body_text: str = ""  # readable text of the body (message.body_text), for rules and the archive

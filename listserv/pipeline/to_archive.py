@@ -37,9 +37,9 @@ async def to_archive(db: aiosqlite.Connection, settings: Settings, data: MsgData
     post under confidential_archive none) the post still enters the thread map,
     without its subject or any text: a later reply must find its thread.
     """
-    if not data.mlist.get("archive"):
+    if not data.mlist.settings.archive:
         return await _thread_only(db, data)
-    if data.confidential and data.mlist.get("confidential_archive") == "none":
+    if data.confidential and data.mlist.settings.confidential_archive == "none":
         # no raw, subject or body: only its Message-ID and date, kept by confidential.remember(), and the thread map
         return await _thread_only(db, data)
     row = {**fields(data), **index_fields(data.msg, data.body_text)}

@@ -46,9 +46,9 @@ async def use_verp(db: aiosqlite.Connection, mlist: MailingList, now: float) -> 
     go out in batches and their bounces are read by flufl.bounce (Mailman's
     compromise, VERP_DELIVERY_INTERVAL, by time instead of by count).
     """
-    if not mlist.get("verp"):
+    if not mlist.settings.verp:
         return False
-    interval = int(mlist.get("verp_interval_hours")) * 3600
+    interval = mlist.settings.verp_interval_hours * 3600
     last = await marks.get(db, mlist.id, "verp")
     if interval and last is not None and 0 <= now - last < interval:
         return False

@@ -12,6 +12,10 @@ import aiosqlite
 
 from listserv.store.rows import insert, many
 
+# The actor of a change made through the package by a caller that named nobody (a script, a test). The CLI
+# names its operator (--by, else cli:LOGIN), the email commands the member, the daemon's own work its part.
+UNNAMED = "unnamed"
+
 
 async def record(
     db: aiosqlite.Connection, actor: str, action: str, list_id: int | None, obj: str = "", detail: str = ""

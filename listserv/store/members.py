@@ -1,8 +1,14 @@
-"""The members table. Source of truth: who belongs to which list, and how they receive it."""
+"""The members table. Source of truth: who belongs to which list, and how they receive it.
+
+Reads come back as Member values, typed once here (SQLite's 0/1 flags as
+booleans), so no caller looks a member up by string key.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from dataclasses import dataclass
 from typing import Iterable
 
 import aiosqlite
@@ -11,6 +17,39 @@ from listserv.store.rows import change, many, one
 
 COLUMNS = ("address", "name", "role", "delivery", "moderated", "confidential", "receive_own", "bounce_score")
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM members"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One member of one list, as stored: the fields of `members ls --json`, one per column of COLUMNS."""
+
+    address: str  # normalised and case-folded: one person is one member
+    name: str  # display name, '' when none
+    role: str  # member, moderator or owner
+    delivery: str  # regular, digest or nomail
+    moderated: bool  # their posts are held for a moderator
+    confidential: bool  # entitled to receive and find confidential posts
+    receive_own: bool  # gets a copy of their own posts
+    bounce_score: float  # as last stored (listserv.bounces decays it when read for display)
+
+    @classmethod
+    def from_row(cls, row: dict) -> Member:
+        """A members row as read from SQLite (flags 0/1) as a Member (flags True/False).
+
+        >>> row = {"address": "ann@example.org", "name": "Ann", "role": "member", "delivery": "digest",
+        ...        "moderated": 0, "confidential": 1, "receive_own": 1, "bounce_score": 0.0, "list_id": 3}
+        >>> member = Member.from_row(row)
+        >>> member.delivery, member.moderated, member.confidential
+        ('digest', False, True)
+        >>> sorted(member.as_json()) == sorted(COLUMNS)
+        True
+        """
+        flags = {"moderated", "confidential", "receive_own"}
+        return cls(**{c: bool(row[c]) if c in flags else row[c] for c in COLUMNS})
+
+    def as_json(self) -> dict:
+        """Every field by its column name, for `members ls --json` and the table."""
+        return dataclasses.asdict(self)
 
 
 async def add(db: aiosqlite.Connection, list_id: int, member: dict) -> bool:
@@ -32,17 +71,19 @@ async def add_many(db: aiosqlite.Connection, list_id: int, members: Iterable[dic
     return existing
 
 
-async def get(db: aiosqlite.Connection, list_id: int, address: str) -> dict | None:
-    return await one(db, _SELECT + " WHERE list_id = ? AND address = ?", (list_id, address))
+async def get(db: aiosqlite.Connection, list_id: int, address: str) -> Member | None:
+    row = await one(db, _SELECT + " WHERE list_id = ? AND address = ?", (list_id, address))
+    return Member.from_row(row) if row else None
 
 
-async def all_members(db: aiosqlite.Connection, list_id: int) -> list[dict]:
-    return await many(db, _SELECT + " WHERE list_id = ? ORDER BY address", (list_id,))
+async def all_members(db: aiosqlite.Connection, list_id: int) -> list[Member]:
+    return [Member.from_row(row) for row in await many(db, _SELECT + " WHERE list_id = ? ORDER BY address", (list_id,))]
 
 
-async def with_roles(db: aiosqlite.Connection, list_id: int, roles: tuple[str, ...]) -> list[dict]:
+async def with_roles(db: aiosqlite.Connection, list_id: int, roles: tuple[str, ...]) -> list[Member]:
     marks = ", ".join("?" for _ in roles)
-    return await many(db, _SELECT + f" WHERE list_id = ? AND role IN ({marks}) ORDER BY address", (list_id, *roles))
+    sql = _SELECT + f" WHERE list_id = ? AND role IN ({marks}) ORDER BY address"
+    return [Member.from_row(row) for row in await many(db, sql, (list_id, *roles))]
 
 
 async def update(db: aiosqlite.Connection, list_id: int, address: str, key: str, value: object) -> bool:

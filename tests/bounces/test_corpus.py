@@ -51,7 +51,7 @@ async def test_each_bounce_through_the_pipeline_counts_its_members(store, settin
         await store.write(members.add, team.id, {"address": address})
     outcome = await submit(store, settings, sample(name), rcpts=(BOUNCES,), mail_from="")
     word = outcome[BOUNCES]
-    scores = {a: (await members.get(store.db, team.id, a))["bounce_score"] for a in permanent | temporary}
+    scores = {a: (await members.get(store.db, team.id, a)).bounce_score for a in permanent | temporary}
     if permanent:
         assert word == "recorded" and all(scores[a] == 1.0 for a in permanent)
     elif temporary:  # warnings are not counted

@@ -26,7 +26,7 @@ I am away until Monday.
 
 
 async def _score(store, team, address: str) -> float:
-    return (await members.get(store.db, team.id, address))["bounce_score"]
+    return (await members.get(store.db, team.id, address)).bounce_score
 
 
 async def test_a_verp_bounce_counts_for_the_member_it_names(store, settings, team):
@@ -116,5 +116,5 @@ async def test_past_the_threshold_by_bounce_mail(store, settings, team):
     await lists.set_setting(store, LIST, "bounce_threshold", "1")
     outcome = await submit(store, settings, UNREADABLE, rcpts=(VERP_BOB,), mail_from="")
     assert outcome == {VERP_BOB: "recorded"}
-    assert (await members.get(store.db, team.id, "bob@example.org"))["delivery"] == "nomail"
+    assert (await members.get(store.db, team.id, "bob@example.org")).delivery == "nomail"
     assert sorted(r for q in await queued(store) for r in q["recipients"]) == ["bob@example.org", "olga@example.org"]

@@ -19,8 +19,8 @@ async def team(store):
 async def test_add_returns_the_stored_member(store, team):
     """add() normalises the address, applies defaults and returns the member as stored, flags as booleans."""
     added = await membership.add(store, team, " Ann@Example.org ", name=" Ann ", role="OWNER")
-    assert added["address"] == "ann@example.org" and added["name"] == "Ann" and added["role"] == "owner"
-    assert added["confidential"] is True and added["moderated"] is False and added["receive_own"] is True
+    assert added.address == "ann@example.org" and added.name == "Ann" and added.role == "owner"
+    assert added.confidential is True and added.moderated is False and added.receive_own is True
 
 
 async def test_add_checks_everything_before_touching_the_store(store):
@@ -38,7 +38,7 @@ async def test_add_twice_raises_member_exists(store, team):
     await membership.add(store, team, "ann@example.org", role="owner")
     with pytest.raises(MemberExists):
         await membership.add(store, team, "ANN@example.org")
-    assert (await membership.get(store, team, "ann@example.org"))["role"] == "owner"
+    assert (await membership.get(store, team, "ann@example.org")).role == "owner"
 
 
 async def test_find_get_remove(store, team):
@@ -56,8 +56,8 @@ async def test_set_setting_returns_the_updated_member(store, team):
     """set_setting() stores the typed value and returns the member as it now is."""
     await membership.add(store, team, "ann@example.org")
     changed = await membership.set_setting(store, team, "ann@example.org", "receive_own", "no")
-    assert changed["receive_own"] is False
-    assert (await membership.listing(store, team))[0]["receive_own"] is False
+    assert changed.receive_own is False
+    assert (await membership.listing(store, team))[0].receive_own is False
 
 
 def test_member_settings_cover_every_changeable_column():

@@ -23,7 +23,7 @@ async def test_set_delivery_changes_the_members_delivery(store, team, submit, ta
     """set delivery regular|digest|nomail changes the member's delivery and says so."""
     await membership.set_setting(store, TEAM, BOB, "delivery", "digest" if value == "regular" else "regular")
     assert f"Your delivery is now {value}." in await _reply(submit, take, f"set delivery {value}")
-    assert (await membership.get(store, TEAM, BOB))["delivery"] == value
+    assert (await membership.get(store, TEAM, BOB)).delivery == value
 
 
 @pytest.mark.parametrize("value, own", [("off", False), ("on", True), ("OFF", False)])
@@ -32,7 +32,7 @@ async def test_set_ownposts_changes_receive_own(store, team, submit, take, value
     await membership.set_setting(store, TEAM, BOB, "receive_own", str(not own))
     text = await _reply(submit, take, f"set ownposts {value}")
     assert ("now get" if own else "no longer get") in text
-    assert (await membership.get(store, TEAM, BOB))["receive_own"] is own
+    assert (await membership.get(store, TEAM, BOB)).receive_own is own
 
 
 @pytest.mark.parametrize("line, words", [
@@ -53,7 +53,7 @@ async def test_one_bad_command_does_not_undo_the_others(store, team, submit, tak
     text = await _reply(submit, take, "set delivery digest\nset delivery weekly\nset ownposts off")
     assert "now digest" in text and "got 'weekly'" in text and "no longer get" in text
     member = await membership.get(store, TEAM, BOB)
-    assert member["delivery"] == "digest" and member["receive_own"] is False
+    assert member.delivery == "digest" and member.receive_own is False
 
 
 async def test_who_is_refused_for_a_plain_member(store, team, submit, take):

@@ -36,7 +36,7 @@ async def test_approve_makes_a_member_and_welcomes_them(store, settings, team, s
     """approve: Carol becomes a regular member, is welcomed by mail, leaves the queue; audited under the moderator."""
     await _applied(submit, take)
     member = await membership.approve(store, settings, TEAM, "Carol@Example.com", by="mod@example.org")
-    assert (member["address"], member["name"], member["role"]) == (CAROL, "Carol Diaz", "member")
+    assert (member.address, member.name, member.role) == (CAROL, "Carol Diaz", "member")
     [(welcome, to, _)] = await take()
     assert to == [CAROL] and "You are now a member of the mailing list team@example.org" in text_of(welcome)
     assert await membership.pending(store, TEAM) == []

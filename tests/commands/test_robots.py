@@ -28,7 +28,7 @@ async def test_robot_mail_gets_no_reply_and_changes_nothing(store, team, submit,
     raw = command_mail(sender=sender, body="help\nset delivery nomail", headers=headers)
     assert await submit(raw, mail_from=mail_from) == {REQUEST: "discarded"}
     assert await take() == []
-    assert (await membership.get(store, TEAM, "ann@example.org"))["delivery"] == "regular"
+    assert (await membership.get(store, TEAM, "ann@example.org")).delivery == "regular"
     assert "automated" in (await audit.entries(store.db, team.id))[0]["detail"]
 
 

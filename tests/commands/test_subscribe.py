@@ -63,7 +63,7 @@ async def test_policy_confirm_joins_at_once_with_a_welcome(store, team, submit, 
     assert to == [CAROL] and "You are now a member" in text_of(welcome)
     assert "is now a member" in text_of(reply)
     member = await membership.get(store, TEAM, CAROL)
-    assert (member["name"], member["role"], member["delivery"], member["confidential"]) == (
+    assert (member.name, member.role, member.delivery, member.confidential) == (
         "Carol Diaz", "member", "regular", True)
     assert (await audit.entries(store.db, team.id))[0]["action"] == "subscribe"
 

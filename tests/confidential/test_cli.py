@@ -49,7 +49,7 @@ async def test_audit_ls_lists_and_refuses(store, team, submit, cli):
     await _hold_secret(submit)
     await cli("held", "show", "1", "--body", "--by", "olga@example.org")
     rows = json.loads((await cli("audit", "ls", TEAM, "--json")).output)
-    assert [row["action"] for row in rows] == ["read-confidential", "hold"]
+    assert [row["action"] for row in rows] == ["read-confidential", "hold", "create-list"]
     assert set(rows[0]) == {"id", "at", "actor", "action", "list", "object", "detail"}
     assert rows[0]["at"].endswith("Z")
     table = (await cli("audit", "ls", "--limit", "1")).output

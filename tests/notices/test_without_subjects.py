@@ -6,10 +6,11 @@ import email
 from email import policy
 
 from listserv import notices, owner_mail
-from listserv.lists import LIST_SETTINGS, MailingList
+from listserv.list_settings import ListSettings
+from listserv.lists import MailingList
 
 SUBJECT = "Re: Quillfeather hearing"
-MLIST = MailingList(1, "team@example.org", "", {name: s.default for name, s in LIST_SETTINGS.items()})
+MLIST = MailingList(1, "team@example.org", "", ListSettings.from_stored({}))
 
 
 def _text(content: bytes) -> str:

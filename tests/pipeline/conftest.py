@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from email.utils import formatdate
 
 import pytest
 
 from listserv import lists
-from listserv.lists import LIST_SETTINGS, MailingList
+from listserv.list_settings import ListSettings
+from listserv.lists import MailingList
 from listserv.pipeline import parse, process
 from listserv.pipeline.msgdata import MsgData
 from listserv.store import inbound, members
+from listserv.store.members import Member
 
 TEAM = "team@example.org"
 
@@ -32,12 +35,17 @@ def compose(
 
 def mailing_list(**settings) -> MailingList:
     """A list value for rule tests that need no store."""
-    resolved = {name: s.default for name, s in LIST_SETTINGS.items()}
-    resolved.update(settings)
-    return MailingList(1, TEAM, "Sentencing advocates", resolved)
+    return MailingList(1, TEAM, "Sentencing advocates", replace(ListSettings.from_stored({}), **settings))
 
 
-def msgdata(raw: bytes, mlist: MailingList | None = None, member: dict | None = None, **fields) -> MsgData:
+def member(**fields) -> Member:
+    """Ann as a regular member, with fields changed, for rule tests that need no store."""
+    defaults = {"address": "ann@example.org", "name": "Ann", "role": "member", "delivery": "regular",
+                "moderated": False, "confidential": True, "receive_own": True, "bounce_score": 0.0}
+    return Member(**{**defaults, **fields})
+
+
+def msgdata(raw: bytes, mlist: MailingList | None = None, member: Member | None = None, **fields) -> MsgData:
     """MsgData as parse and route would fill it, for testing rules and decorate on their own."""
     msg, defects = parse.parse(raw)
     data = MsgData(

@@ -6,6 +6,6 @@ from listserv.pipeline.msgdata import MsgData, Reason
 
 
 def emergency(data: MsgData) -> Reason | None:
-    if not data.mlist.get("emergency_moderation"):
+    if not data.mlist.settings.emergency_moderation:
         return None
     return Reason("emergency", f"{data.mlist.address} is under emergency moderation: every post is held")

@@ -24,4 +24,4 @@ def leak_guard(data: MsgData) -> Reason | None:
 
 def action(data: MsgData) -> str:
     """hold when the list's leak_guard is hold; otherwise the post is not held for this (accept)."""
-    return HOLD if data.mlist.get("leak_guard") == "hold" else ACCEPT
+    return HOLD if data.mlist.settings.leak_guard == "hold" else ACCEPT

@@ -6,6 +6,6 @@ from listserv.pipeline.msgdata import MsgData, Reason
 
 
 def moderated(data: MsgData) -> Reason | None:
-    if data.member is None or not data.member.get("moderated"):
+    if data.member is None or not data.member.moderated:
         return None
     return Reason("moderated", f"{data.sender} is a moderated member of {data.mlist.address}")

@@ -17,4 +17,4 @@ def nonmember(data: MsgData) -> Reason | None:
 
 def action(data: MsgData) -> str:
     """hold, reject, discard or accept, as the list is set."""
-    return str(data.mlist.get("nonmember_action"))
+    return data.mlist.settings.nonmember_action

@@ -6,7 +6,7 @@ from listserv.pipeline.msgdata import MsgData, Reason
 
 
 def size(data: MsgData) -> Reason | None:
-    limit = int(data.mlist.get("max_message_size") or 0)
+    limit = data.mlist.settings.max_message_size
     if limit <= 0 or len(data.raw) <= limit:
         return None
     return Reason("size", f"the message is {len(data.raw)} bytes, larger than the list's limit of {limit}")

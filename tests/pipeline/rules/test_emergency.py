@@ -2,12 +2,12 @@
 
 from listserv.pipeline.rules.emergency import emergency
 
-from ..conftest import compose, mailing_list, msgdata
+from ..conftest import compose, mailing_list, member, msgdata
 
 
 def test_emergency_moderation_holds_members_too():
     """With emergency_moderation on, even a member's post gets the reason."""
-    data = msgdata(compose(), mailing_list(emergency_moderation=True), member={"moderated": 0})
+    data = msgdata(compose(), mailing_list(emergency_moderation=True), member=member())
     assert emergency(data).rule == "emergency"
 
 

@@ -4,7 +4,7 @@ from listserv.pipeline import RULES
 from listserv.pipeline.msgdata import Reason
 from listserv.pipeline.rules import evaluate
 
-from ..conftest import compose, mailing_list, msgdata
+from ..conftest import compose, mailing_list, member, msgdata
 
 
 def _fires(name):
@@ -39,8 +39,7 @@ def test_failing_rule_holds_naming_it():
 
 def test_real_table_accepts_a_member_and_holds_with_every_reason():
     """The shipped RULES accept a member's post and hold a stranger's oversize post with both reasons."""
-    member = {"address": "ann@example.org", "moderated": 0}
-    assert evaluate(msgdata(compose(), member=member), RULES).action == "accept"
+    assert evaluate(msgdata(compose(), member=member()), RULES).action == "accept"
     stranger = msgdata(compose(sender="x@elsewhere.example", body="y" * 300), mailing_list(max_message_size=100))
     decision = evaluate(stranger, RULES)
     assert decision.action == "hold" and [r.rule for r in decision.reasons] == ["nonmember", "size"]

@@ -2,7 +2,7 @@
 
 from listserv.pipeline.rules import nonmember
 
-from ..conftest import compose, mailing_list, msgdata
+from ..conftest import compose, mailing_list, member, msgdata
 
 
 def test_stranger_fires_with_the_address():
@@ -13,7 +13,7 @@ def test_stranger_fires_with_the_address():
 
 def test_member_passes():
     """A member's post passes."""
-    assert nonmember.nonmember(msgdata(compose(), member={"address": "ann@example.org"})) is None
+    assert nonmember.nonmember(msgdata(compose(), member=member())) is None
 
 
 def test_missing_sender_is_left_to_unparseable():
