@@ -42,7 +42,7 @@ class _IntakeProtocol:
     that is a fifth of intake's CPU.
     """
 
-    line_length_limit = 1 << 16  # the stream's buffer; read_data takes longer lines in pieces
+    line_length_limit = 1 << 15  # the stream's buffer; read_data takes longer lines in pieces
     sessions: Sessions  # shared by every connection of one listener (protocol_factory sets these three)
     spool_dir: str | None
     spool_above: int

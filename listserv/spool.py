@@ -46,11 +46,11 @@ class Spool:
         return (end == 0 and self.received == 0) or self.kept[end - 2 : end] == b"\r\n"
 
     def spill(self) -> None:
-        """Past the threshold, move all of `kept` but its last bytes to the file.
+        """Past the threshold, and from then on after every read, move all of `kept` but its last bytes to the file.
 
         The cut never splits a CRLF, so every "CRLF dot" is whole on one side.
         """
-        if len(self.kept) <= self.above:
+        if self.file is None and len(self.kept) <= self.above:
             return
         cut = len(self.kept) - 2
         if self.kept[cut - 1 : cut] == b"\r":
@@ -61,7 +61,7 @@ class Spool:
             self.file = tempfile.TemporaryFile(dir=self.directory, prefix="listserv-data-")
         self.file.write(self._unstuffed(bytes(self.kept[:cut])))
         self.received += cut
-        del self.kept[:cut]
+        self.kept = bytearray(self.kept[cut:])  # a new small buffer: `del` would keep the big one allocated
 
     def drop(self) -> None:
         """Over the size limit: forget what came so far but the tail that may begin the end marker."""
