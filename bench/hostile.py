@@ -126,6 +126,7 @@ async def flood(port: int, pid: int, sessions: int, megabytes: int) -> dict[str,
         writer.close()
     await asyncio.sleep(3.0)
     figures["after"] = rss_mb(pid)
+    figures["pipeline"] = sum(rss_mb(int(child)) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
     return figures
 
 
@@ -145,6 +146,7 @@ def memory(sessions: int, megabytes: int) -> None:
     print(f"daemon_peak_rss_{sessions}x{megabytes}mb_unfinished_mb {figures['peak']:.1f} MB", flush=True)
     print(f"daemon_rss_after_close_mb {figures['after']:.1f} MB", flush=True)
     print(f"hostile_data_sent_mb {figures['sent_mb']:.0f} MB", flush=True)
+    print(f"pipeline_process_rss_mb {figures['pipeline']:.1f} MB", flush=True)
 
 
 def _config(workdir: Path, sink_port: int, port: int, server_extra: str) -> Path:
