@@ -1,4 +1,4 @@
-"""Hostile mail against the daemon: greeting latency under a 100,000-part post, memory under 200 unfinished 9 MB sessions.
+"""Hostile mail: greeting latency under a 100,000-part post; memory under 200 unfinished 9 MB sessions.
 
 Usage: python bench/hostile.py [--only greeting,memory] [--sessions 200] [--mb 9]
 Prints one line per figure, `name value unit` (see bench/README.md). Every
@@ -40,12 +40,19 @@ async def command(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, li
     return await reader.readline()
 
 
-async def send_raw(port: int, raw: bytes) -> bytes:
-    """One SMTP transaction; returns the reply to the final dot."""
+async def open_data(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A session from the greeting to the 354 after DATA, ready for the message."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     await reader.readline()
-    for line in (b"HELO bench\r\n", f"MAIL FROM:<{SENDER}>\r\n".encode(), f"RCPT TO:<{LIST}>\r\n".encode(), b"DATA\r\n"):
+    for line in (b"HELO bench\r\n", f"MAIL FROM:<{SENDER}>\r\n".encode(), f"RCPT TO:<{LIST}>\r\n".encode()):
         await command(reader, writer, line)
+    await command(reader, writer, b"DATA\r\n")
+    return reader, writer
+
+
+async def send_raw(port: int, raw: bytes) -> bytes:
+    """One SMTP transaction; returns the reply to the final dot."""
+    reader, writer = await open_data(port)
     reply = await command(reader, writer, raw.replace(b"\r\n.", b"\r\n..") + b".\r\n")
     writer.close()
     return reply
@@ -98,10 +105,7 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
 
 async def unfinished_session(port: int, megabytes: int, sent: list[int]) -> tuple:
     """A session that sends `megabytes` of DATA and never the final dot; returns its open writer."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    await reader.readline()
-    for line in (b"HELO bench\r\n", f"MAIL FROM:<{SENDER}>\r\n".encode(), f"RCPT TO:<{LIST}>\r\n".encode(), b"DATA\r\n"):
-        await command(reader, writer, line)
+    reader, writer = await open_data(port)
     chunk = (b"x" * 78 + b"\r\n") * 800  # 64,000 bytes, no line that is a lone dot
     for _ in range(megabytes * 1_000_000 // len(chunk)):
         writer.write(chunk)
@@ -126,7 +130,8 @@ async def flood(port: int, pid: int, sessions: int, megabytes: int) -> dict[str,
         writer.close()
     await asyncio.sleep(3.0)
     figures["after"] = rss_mb(pid)
-    figures["pipeline"] = sum(rss_mb(int(child)) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    figures["pipeline"] = sum(rss_mb(int(child)) for child in children)
     return figures
 
 

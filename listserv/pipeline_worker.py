@@ -152,11 +152,11 @@ async def _read_settings(reader: asyncio.StreamReader) -> Settings:
     return config.from_dict(tomllib.loads((await reader.readexactly(size)).decode()), source="the daemon")
 
 
-async def _listen(reader: asyncio.StreamReader, loop_: PipelineLoop) -> None:
+async def _listen(reader: asyncio.StreamReader, pipeline_loop: PipelineLoop) -> None:
     """Wake the loop on every byte from the daemon; stop it at end of file."""
     while await reader.read(4096):
-        loop_.work.set()
-    loop_.stop()
+        pipeline_loop.work.set()
+    pipeline_loop.stop()
 
 
 def _tell(line: bytes) -> None:
@@ -170,10 +170,10 @@ async def child_main() -> None:
     settings = await _read_settings(reader)
     store = await Store.open(settings.storage.database)
     try:
-        loop_ = PipelineLoop(store, settings, lambda: _tell(DELIVER))
-        listener = asyncio.create_task(_listen(reader, loop_))
+        pipeline_loop = PipelineLoop(store, settings, lambda: _tell(DELIVER))
+        listener = asyncio.create_task(_listen(reader, pipeline_loop))
         _tell(READY)
-        await loop_.run()
+        await pipeline_loop.run()
         listener.cancel()
     finally:
         await store.close()

@@ -20,7 +20,8 @@ import aiosqlite
 from listserv.config import Settings
 from listserv.errors import StoreError
 from listserv.pipeline import (
-    bounce, confidential, decorate, dispose, forward, parse, prescan, requests, route, to_archive, to_digest, to_outbound,
+    bounce, confidential, decorate, dispose, forward, parse, prescan, requests, route, to_archive, to_digest,
+    to_outbound,
 )
 from listserv.pipeline.msgdata import (
     ACCEPT, BOUNCE, COMMAND, DISCARD, FORWARD, HOLD, REJECT, Decision, MsgData, Reason, fault,

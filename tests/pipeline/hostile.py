@@ -19,7 +19,8 @@ def nested(depth: int, subject: str = "Deep") -> bytes:
     head = compose(subject=subject, body="", headers=(
         ("MIME-Version", "1.0"), ("Content-Type", 'multipart/mixed; boundary="b0"'),
     ))
-    opening = b"".join(b'--b%d\nContent-Type: multipart/mixed; boundary="b%d"\n\n' % (n, n + 1) for n in range(depth - 1))
+    level = b'--b%d\nContent-Type: multipart/mixed; boundary="b%d"\n\n'
+    opening = b"".join(level % (n, n + 1) for n in range(depth - 1))
     bottom = b"--b%d\nContent-Type: text/plain\n\nthe bottom\n" % (depth - 1)
     closing = b"".join(b"--b%d--\n" % n for n in reversed(range(depth)))
     return head + opening + bottom + closing

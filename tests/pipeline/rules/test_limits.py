@@ -86,7 +86,8 @@ async def test_member_post_over_a_cap_is_held_not_sent(store, team, submit_cappe
     [row] = await held.waiting(store.db)
     assert [r["rule"] for r in row["reasons"]] == ["limits"] and row["subject"] == "Many parts"
     assert row["sender"] == "ann@example.org"
-    assert await messages.for_list(store.db, team.id) == [] and await outbound.due(store.db, now=1e12, exclude=[-1]) == []
+    assert await messages.for_list(store.db, team.id) == []
+    assert await outbound.due(store.db, now=1e12, exclude=[-1]) == []
 
 
 async def test_huge_header_block_is_held_by_limits_alone(store, team, submit_capped):
