@@ -47,6 +47,24 @@ def test_boundaries_never_used_or_quoted_in_text_do_not_count():
     assert prescan.scan(raw).parts == 1 and prescan.scan(raw).depth == 0
 
 
+@pytest.mark.parametrize("declaration", [
+    "boundary=cut", 'BOUNDARY = "cut"', "boundary*=us-ascii''cut", 'boundary*0="cu"; boundary*1="t"',
+    "boundary*0*=utf-8''c%75; boundary*1=t", "boundary=(a comment)cut",
+], ids=["token", "upper-case", "rfc2231", "continued", "continued-encoded", "unread"])
+def test_every_way_of_declaring_the_boundary_is_counted(declaration):
+    """The stdlib reads each of these as 7 parts (checked here), and so does the scan, whatever escapes its reading."""
+    head = compose(body="", headers=(("Content-Type", f"multipart/mixed; {declaration}"),))
+    raw = head + b"".join(b"--cut\nContent-Type: text/plain\n\npart %d\n" % n for n in range(6)) + b"--cut--\n"
+    assert len(list(parse.parse(raw)[0].walk())) == 7
+    assert prescan.scan(raw).parts == 7
+
+
+def test_many_distinct_dash_lines_are_not_parts():
+    """A pasted SQL script, 5,000 '-- comment' lines, is one part: only a repeated delimiter line counts."""
+    raw = compose(body="".join(f"-- step {n}\nselect {n};\n" for n in range(5000)))
+    assert prescan.scan(raw).parts == 1
+
+
 def test_siblings_closed_implicitly_do_not_deepen():
     """Sibling multiparts whose closing line is missing end at the parent's next delimiter: depth stays 2."""
     head = compose(body="", headers=(("Content-Type", 'multipart/mixed; boundary="top"'),))
