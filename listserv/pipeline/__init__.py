@@ -108,22 +108,25 @@ DISPOSE = {
 }
 
 
-async def process(store: Store, settings: Settings, item: dict) -> dict[str, str]:
+async def process(store: Store, settings: Settings, item: dict, overdue: str = "") -> dict[str, str]:
     """Decide and commit everything for one inbound row; returns {recipient: outcome}.
 
     Raises only StoreError (retry later); anything wrong with the message ends held.
+    `overdue`: why its processing was stopped once (listserv.pipeline_worker); it is then held unparsed.
     """
-    return await settle(store, settings, item, await plan(store, item, parse.caps(settings.server)))
+    return await settle(store, settings, item, await plan(store, item, parse.caps(settings.server), overdue))
 
 
-async def plan(store: Store, item: dict, caps: prescan.Caps = prescan.Caps()) -> tuple[list[MsgData], list[str]]:
+async def plan(
+    store: Store, item: dict, caps: prescan.Caps = prescan.Caps(), overdue: str = ""
+) -> tuple[list[MsgData], list[str]]:
     """The first half of process(): reads and CPU only, nothing written. Returns (plans, unknown recipients).
 
     The daemon plans the next message while the writer commits this one.
     """
     try:
         routes, unknown = await route.route(store, item["rcpt_tos"])
-        plans = [await prepare(store, item, found, caps) for found in routes]
+        plans = [await prepare(store, item, found, caps, overdue) for found in routes]
     except sqlite3.Error as exc:
         raise StoreError(f"reading the store for inbound {item['id']} failed: {exc}") from None
     for rcpt in unknown:
@@ -143,9 +146,11 @@ async def settle(
     return outcome
 
 
-async def prepare(store: Store, item: dict, found: route.Route, caps: prescan.Caps = prescan.Caps()) -> MsgData:
+async def prepare(
+    store: Store, item: dict, found: route.Route, caps: prescan.Caps = prescan.Caps(), overdue: str = ""
+) -> MsgData:
     """Run the stages of one list address; a stage that fails holds the post, naming stage and error."""
-    msg, defects, over = parse.parse_within(item["raw"], caps)  # parsed per list: decorate edits its own copy
+    msg, defects, over = parse.parse_within(item["raw"], caps, overdue)  # parsed per list: decorate edits its own copy
     data = MsgData(
         mlist=found.mlist, role=found.role, raw=item["raw"], msg=msg, inbound_id=item["id"],
         received_at=item["received_at"], mail_from=item["mail_from"], recipients=found.recipients,

@@ -33,10 +33,13 @@ def parse(raw: bytes) -> tuple[EmailMessage | None, list[str]]:
     return msg, message.defects(msg)
 
 
-def parse_within(raw: bytes, limits: prescan.Caps) -> tuple[EmailMessage | None, list[str], str]:
-    """parse() for a message within the caps; else its headers only (none if they are over) and the caps passed."""
+def parse_within(raw: bytes, limits: prescan.Caps, overdue: str = "") -> tuple[EmailMessage | None, list[str], str]:
+    """parse() for a message within the caps; else its headers only (none if they are over) and the caps passed.
+
+    `overdue` is the reason when processing this message once took too long: its headers only, too.
+    """
     shape = prescan.scan(raw)
-    passed = prescan.over(shape, limits)
+    passed = overdue or prescan.over(shape, limits)
     if not passed:
         return (*parse(raw), "")
     if limits.max_header_bytes and shape.header_bytes > limits.max_header_bytes:

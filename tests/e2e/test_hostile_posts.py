@@ -129,3 +129,38 @@ async def test_one_session_more_than_max_sessions_gets_421(smtp_settings, cli):
         writer.close()
     finally:
         await daemon.stop()
+
+
+def slow_to_parse(params: int = 60_000) -> bytes:
+    """A post within every cap whose one part has a Content-Type folded over `params` lines: the stdlib
+    parses that header in quadratic time (tens of seconds), the kind of cost no cap foresees."""
+    folded = b"".join(b"\r\n x%d=y;" % n for n in range(params))
+    return (
+        f"From: ann@example.org\r\nTo: {LIST}\r\nSubject: Slow\r\nMessage-ID: <slow@example.org>\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
+    ).encode() + b"--b\r\nContent-Type: text/plain;" + folded + b"\r\n\r\nhello\r\n--b--\r\n"
+
+
+async def test_a_post_that_takes_too_long_is_stopped_and_held(smtp_settings, sink, cli):
+    """Over max_processing_seconds the pipeline process is replaced; the post is held unparsed; the next one goes out."""
+    from dataclasses import replace
+
+    from listserv.daemon import Daemon
+
+    await make_list(cli)
+    daemon = Daemon(replace(smtp_settings, server=replace(smtp_settings.server, max_processing_seconds=2)))
+    await daemon.start()
+    try:
+        first = daemon.pipeline.pid
+        await send(daemon.port, slow_to_parse(), "ann@example.org")
+        [row] = await wait_held(cli, 1, timeout=30)
+        assert row["reasons"] == [
+            {"rule": "limits", "text": "limits: processing took more than 2 s and was stopped"}
+        ] and row["subject"] == "Slow"
+        assert daemon.pipeline.pid != first
+        await send(daemon.port, message("ann@example.org", "Next one"), "ann@example.org")
+        await sink.wait_for(lambda: all(
+            any(b"Next one" in raw for raw in sink.copies_for(member)) for member in MEMBERS
+        ), timeout=20)
+    finally:
+        await daemon.stop()
