@@ -144,7 +144,7 @@ async def _rejection_notice(store: Store, mlist: MailingList, row: dict, reason:
     sender = row["sender"]
     if not sender:
         return None
-    msg, _ = parse.parse(await held.raw(store.db, row["id"]) or b"")
+    msg = parse.parse_head(await held.raw(store.db, row["id"]) or b"")  # a notice needs headers, not 100,000 parts
     if notices.is_automated(row["mail_from"], sender, msg):
         return None
     if not notify and await members.get(store.db, mlist.id, sender) is None:

@@ -44,10 +44,15 @@ def parse_within(raw: bytes, limits: prescan.Caps, overdue: str = "") -> tuple[E
         return (*parse(raw), "")
     if limits.max_header_bytes and shape.header_bytes > limits.max_header_bytes:
         return None, [], passed
+    return parse_head(raw), [], passed
+
+
+def parse_head(raw: bytes) -> EmailMessage | None:
+    """The header block alone (message.parse_headers); None if even that fails, as parse() would say."""
     try:
-        return message.parse_headers(raw), [], passed
-    except Exception as exc:  # as parse(): the limits rule holds it whatever the headers say
-        return None, [f"parse: {type(exc).__name__}"], passed
+        return message.parse_headers(raw)
+    except Exception:  # as parse(): a message is kept whatever its headers are
+        return None
 
 
 async def read_headers(store: Store, data: MsgData) -> None:

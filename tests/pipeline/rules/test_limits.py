@@ -134,3 +134,13 @@ async def test_held_over_a_cap_is_shown_and_approved(store, team, submit_capped,
     [archived] = await messages.for_list(store.db, team.id)
     assert archived["subject"] == "Many parts"
     assert len(await outbound.due(store.db, now=1e12, exclude=[-1])) == 1
+
+
+async def test_rejecting_a_post_over_a_cap_tells_the_member(store, team, submit_capped, small_caps):
+    """held reject of a post over a cap queues the member's notice, read from its headers alone."""
+    await submit_capped(many_parts(6))
+    [row] = await held.waiting(store.db)
+    await moderation.reject(store, small_caps, row["id"], "mod@example.org", reason="too many attachments")
+    [batch] = await outbound.due(store.db, now=1e12, exclude=[-1])
+    assert batch["recipients"] == ["ann@example.org"]
+    assert b"too many attachments" in await outbound.content(store.db, batch["outbound_message_id"])
