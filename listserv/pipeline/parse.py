@@ -38,7 +38,7 @@ def parse_within(raw: bytes, limits: prescan.Caps, overdue: str = "") -> tuple[E
 
     `overdue` is the reason when processing this message once took too long: its headers only, too.
     """
-    shape = prescan.scan(raw)
+    shape = prescan.scan(raw, limits)
     passed = overdue or prescan.over(shape, limits)
     if not passed:
         return (*parse(raw), "")

@@ -26,6 +26,16 @@ def nested(depth: int, subject: str = "Deep") -> bytes:
     return head + opening + bottom + closing
 
 
+def big_part_header(size: int) -> bytes:
+    """A two-part post whose second part's Content-Type is folded over more than `size` bytes."""
+    folded = "".join(f"\n x{n}=y;" for n in range(size // 8 + 1))
+    head = compose(subject="Big part header", body="", headers=(
+        ("MIME-Version", "1.0"), ("Content-Type", 'multipart/mixed; boundary="cut"'),
+    ))
+    parts = f"--cut\nContent-Type: text/plain\n\nfirst\n--cut\nContent-Type: text/plain;{folded}\n\nsecond\n--cut--\n"
+    return head + parts.encode()
+
+
 def big_header(size: int, subject: str = "Big header") -> bytes:
     """A post whose header block is over `size` bytes: many X-Filler lines."""
     lines = tuple(("X-Filler", "f" * 70) for _ in range(size // 80 + 1))

@@ -10,7 +10,7 @@ from listserv.pipeline.rules.limits import limits
 from listserv.store import held, messages, outbound
 
 from ..conftest import TEAM, compose, msgdata
-from ..hostile import big_header, many_parts, nested
+from ..hostile import big_header, big_part_header, many_parts, nested
 
 
 @pytest.fixture
@@ -79,7 +79,9 @@ def test_siblings_closed_implicitly_do_not_deepen():
     (nested(3), None),
     (nested(4), "limits: multipart nesting 4 deep, more than 3"),
     (big_header(5000), "a header block of"),
-], ids=["parts-at-cap", "parts-over", "depth-at-cap", "depth-over", "header-over"])
+    (big_part_header(3000), None),
+    (big_part_header(5000), "limits: a part's header block of more than 4096 bytes"),
+], ids=["parts-in", "parts-over", "depth-in", "depth-over", "header-over", "part-header-in", "part-header-over"])
 def test_the_rule_names_the_cap(raw, text):
     """Within every cap the rule is silent; over one, its reason names the measure and the cap."""
     over = parse.parse_within(raw, prescan.Caps(5, 3, 4096))[2]
@@ -96,6 +98,8 @@ def test_a_post_over_a_cap_gets_only_its_headers_parsed():
     assert over and defects == [] and not msg.is_multipart() and msg["Subject"] == "Many parts"
     msg, _, over = parse.parse_within(big_header(5000), prescan.Caps(max_header_bytes=4096))
     assert msg is None and "header block" in over
+    msg, _, over = parse.parse_within(big_part_header(5000), prescan.Caps(max_header_bytes=4096))
+    assert msg["Subject"] == "Big part header" and "part's header block" in over
 
 
 async def test_member_post_over_a_cap_is_held_not_sent(store, team, submit_capped):
