@@ -39,7 +39,7 @@ class ServerSettings:
     spool_above: int = _help("bytes of DATA held in memory per session; the rest goes to a temp file", 262144)
     max_parts: int = _help("MIME parts a message may hold; more: held unparsed, reason 'limits' (0: no cap)", 1000)
     max_depth: int = _help("multipart nesting levels a message may hold; deeper: held unparsed (0: no cap)", 20)
-    max_header_bytes: int = _help("bytes of a header block, the message's or a part's; larger: held (0: no cap)", 262144)
+    max_header_bytes: int = _help("bytes of any header block, the message's or a part's; more: held (0: no cap)", 262144)
     max_processing_seconds: int = _help("seconds the pipeline may spend on one message; then it is held unparsed", 120)
 
 
