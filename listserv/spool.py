@@ -77,6 +77,12 @@ class Spool:
         return self.file.read() + tail
 
     def _unstuffed(self, piece: bytes) -> bytes:
+        r"""Remove the dot RFC 5321 4.5.2 added to every line that starts with one, across pieces.
+
+        >>> spool = Spool(None, 0)
+        >>> spool._unstuffed(b"..hidden\r\nplain\r\n"), spool._unstuffed(b"..\r\n")
+        (b'.hidden\r\nplain\r\n', b'.\r\n')
+        """
         if self.line_start and piece.startswith(b"."):
             piece = piece[1:]
             self.line_start = False
@@ -109,14 +115,3 @@ async def read_data(
         if too_big or (limit and spool.size - 3 > limit):
             return None
         return spool.content()
-
-
-def unstuff(data: bytes) -> bytes:
-    r"""Remove the dot RFC 5321 4.5.2 added to every line that starts with one.
-
-    >>> unstuff(b"..hidden\r\nplain\r\n..\r\n")
-    b'.hidden\r\nplain\r\n.\r\n'
-    """
-    if data.startswith(b"."):
-        data = data[1:]
-    return data.replace(b"\r\n.", b"\r\n")
