@@ -41,7 +41,8 @@ from listserv.store import Store, inbound
 log = logging.getLogger(__name__)
 BATCH = 50  # inbound rows looked up at once; their bodies are read one by one
 RESTART_AFTER = 1.0  # seconds before a child that died is replaced
-STOP_WAIT = 30.0  # seconds the daemon waits for the child to finish its message on stop
+READY_WAIT = 30.0  # seconds the daemon's start waits for the child to open the store
+STOP_WAIT = 10.0  # seconds the daemon waits on stop for the child to finish its message (else redone on start)
 READY, DELIVER, START, DONE, OVERDUE, WAKE = b"ready\n", b"deliver\n", b"start ", b"done ", b"overdue ", b"w\n"
 # Outcomes after which delivery has work: held (the moderators' notice); recorded (a bounce may have
 # stopped a member's delivery and told them); processed (the reply and notices of email commands).
@@ -69,7 +70,7 @@ class PipelineProcess:
         """Start the child and wait until it has opened the store (or died trying: it is then restarted)."""
         self._task = asyncio.create_task(self._supervise(), name="pipeline-process")
         ready = asyncio.create_task(self._ready.wait())
-        await asyncio.wait((ready, self._task), timeout=STOP_WAIT, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait((ready, self._task), timeout=READY_WAIT, return_when=asyncio.FIRST_COMPLETED)
         ready.cancel()
 
     def wake(self) -> None:

@@ -168,3 +168,27 @@ async def test_a_post_that_takes_too_long_is_stopped_and_held(smtp_settings, sin
         ), timeout=20)
     finally:
         await daemon.stop()
+
+
+async def test_stop_does_not_wait_forever_for_a_slow_message(smtp_settings, cli, monkeypatch):
+    """stop() waits STOP_WAIT for the message in hand, then kills the pipeline process; the message stays queued."""
+    from dataclasses import replace
+
+    from listserv import pipeline_worker
+    from listserv.daemon import Daemon
+    from listserv.store import Store, inbound
+
+    monkeypatch.setattr(pipeline_worker, "STOP_WAIT", 1.0)
+    await make_list(cli)
+    daemon = Daemon(replace(smtp_settings, server=replace(smtp_settings.server, max_header_bytes=0)))
+    await daemon.start()
+    child = daemon.pipeline.pid
+    await send(daemon.port, slow_to_parse(), "ann@example.org")
+    await asyncio.sleep(0.5)  # the pipeline process is parsing it
+    await asyncio.wait_for(daemon.stop(), 10)
+    assert not Path(f"/proc/{child}").exists() or "Z" in _state(child)
+    store = await Store.open(smtp_settings.storage.database)
+    try:
+        assert await inbound.count_pending(store.db) == 1
+    finally:
+        await store.close()
