@@ -34,6 +34,13 @@ class ServerSettings:
     max_message_size: int = _help("largest accepted message in bytes; larger gets 552 5.3.4", 10485760)
     hostname: str = _help("name the server greets with; empty means the machine's name", "")
     max_recipients: int = _help("RCPT TO commands accepted per incoming transaction", 100)
+    max_sessions: int = _help("concurrent SMTP sessions; more get 421 4.7.0", 200)
+    idle_timeout: int = _help("seconds a session may stay silent before it is closed (421 4.4.2)", 300)
+    spool_above: int = _help("bytes of DATA held in memory per session; the rest goes to a temp file", 262144)
+    max_parts: int = _help("MIME parts a message may hold; more: held unparsed, reason 'limits' (0: no cap)", 1000)
+    max_depth: int = _help("multipart nesting levels a message may hold; deeper: held unparsed (0: no cap)", 20)
+    max_header_bytes: int = _help("bytes of any header block, the message's or a part's; more: held (0: no cap)", 262144)
+    max_processing_seconds: int = _help("seconds the pipeline may spend on one message; then it is held unparsed", 120)
 
 
 @dataclass(frozen=True)

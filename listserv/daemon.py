@@ -1,9 +1,11 @@
-"""Wires intake, the pipeline worker and delivery into one process; signals; redo on start.
+"""Wires intake, the pipeline process and delivery together; signals; redo on start.
 
-On start every inbound row without its effects committed is processed again
-(the pipeline is idempotent per row) and every outbound batch is due again,
-so a kill -9 loses nothing that was acknowledged. A scheduler runs the
-periodic jobs (listserv.periodic: digests, reminders, expiry, bounces).
+Intake, delivery and the periodic jobs (listserv.periodic: digests,
+reminders, expiry, bounces) share this process's event loop; the pipeline runs
+in a child process (listserv.pipeline_worker), so no message's parsing can
+delay a greeting. On start every inbound row without its effects committed is
+processed again (the pipeline is idempotent per row) and every outbound batch
+is due again, so a kill -9 loses nothing that was acknowledged.
 """
 
 from __future__ import annotations
@@ -17,17 +19,16 @@ import time
 from dataclasses import replace
 from typing import Callable
 
-from listserv import logscrub, logsetup, periodic, pipeline, private_files, runstate
+from listserv import logscrub, logsetup, periodic, private_files, runstate
 from listserv.config import Settings
 from listserv.delivery import maildir_path
 from listserv.delivery.worker import DeliveryWorker
-from listserv.errors import CannotListen, StoreError
+from listserv.errors import CannotListen
 from listserv.intake import IntakeHandler, protocol_factory
+from listserv.pipeline_worker import PipelineProcess
 from listserv.store import Store
-from listserv.store import inbound
 
 log = logging.getLogger(__name__)
-BATCH = 50  # inbound rows looked up at once; their bodies are read one by one
 
 
 class Daemon:
@@ -40,9 +41,8 @@ class Daemon:
         self.store: Store | None = None
         self.delivery: DeliveryWorker | None = None
         self.scheduler: periodic.Scheduler | None = None
+        self.pipeline: PipelineProcess | None = None
         self._server: asyncio.base_events.Server | None = None
-        self._work = asyncio.Event()
-        self._stopping = False
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -52,11 +52,11 @@ class Daemon:
         self.delivery = DeliveryWorker(self.store, self.settings)
         self.scheduler = periodic.Scheduler(self.store, self.settings, self.clock, self.tick, self.delivery.wake)
         self._tasks = [
-            asyncio.create_task(self._pipeline_loop(), name="pipeline"),
             asyncio.create_task(self.delivery.run(), name="delivery"),
             asyncio.create_task(self.scheduler.run(), name="periodic"),
         ]
-        handler = IntakeHandler(self.store, self.settings, on_enqueued=self._work.set)
+        self.pipeline = PipelineProcess(self.settings, on_deliver=self.delivery.wake)
+        handler = IntakeHandler(self.store, self.settings, on_enqueued=self.pipeline.wake)
         hostname = self.settings.server.hostname or socket.getfqdn()
         try:
             self._server = await asyncio.get_running_loop().create_server(
@@ -68,6 +68,7 @@ class Daemon:
             await self.stop()
             where = f"{self.settings.server.host}:{self.settings.server.port}"
             raise CannotListen(f"cannot listen on {where}: {exc.strerror or exc}") from None
+        await self.pipeline.start()  # after listening: a daemon that cannot listen starts no child
         protocol = "LMTP" if self.settings.server.lmtp else "SMTP"
         log.info("listening on %s:%d (%s)", self.settings.server.host, self.port, protocol)
         self._write_state(protocol)
@@ -98,13 +99,13 @@ class Daemon:
 
     async def stop(self) -> None:
         """Stop listening, let the message in the pipeline finish, stop delivery, close the store."""
-        self._stopping = True
         if self._server is not None:
             self._server.close()
             runstate.remove(self.settings.storage.database, os.getpid())
-        self._work.set()
         if self.scheduler is not None:
             self.scheduler.stop()
+        if self.pipeline is not None:
+            await self.pipeline.stop()
         if self.delivery is not None:
             await self.delivery.stop()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -114,38 +115,6 @@ class Daemon:
             await self.store.close()
         if self._server is not None:  # a daemon that never listened has nothing to report
             log.info("stopped")
-
-    async def _pipeline_loop(self) -> None:
-        """Process inbound rows in arrival order; a store failure backs off and retries the row."""
-        while not self._stopping:
-            self._work.clear()
-            try:
-                done = await self._process_pending()
-            except StoreError as exc:
-                log.error("pipeline paused, store failed: %s", exc)
-                await asyncio.sleep(1.0)
-                continue
-            if not done and not self._stopping:
-                try:
-                    await asyncio.wait_for(self._work.wait(), timeout=1.0)
-                except asyncio.TimeoutError:
-                    pass
-
-    async def _process_pending(self) -> int:
-        ids = await inbound.pending_ids(self.store.db, limit=BATCH)
-        for inbound_id in ids:
-            if self._stopping:
-                break
-            row = await inbound.get(self.store.db, inbound_id)
-            if row is None or row["processed_at"] is not None:
-                continue
-            outcome = await pipeline.process(self.store, self.settings, row)
-            # held: the moderators' notice; recorded: a bounce may have stopped a member's delivery and told them.
-            # processed: the reply and notices of email commands.
-            woken = ("accepted", "forwarded", "rejected", "held", "recorded", "processed")
-            if any(result in woken for result in outcome.values()):
-                self.delivery.wake()
-        return len(ids)
 
 
 def with_overrides(settings: Settings, host: str | None, port: int | None, lmtp: bool | None) -> Settings:

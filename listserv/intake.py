@@ -4,7 +4,8 @@ Nothing is parsed here. A MAIL FROM or RCPT TO holding a NUL or another
 control character gets a 501; RCPT is checked against the list addresses; the size
 limit is aiosmtpd's; DATA is acknowledged only once the raw bytes and the
 envelope are committed to the inbound queue. A failure of ours is a 451 so the
-sending MTA keeps the message and retries.
+sending MTA keeps the message and retries. What a session may cost is bounded:
+at most max_sessions at once, idle ones closed, big DATA spooled to disk.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from pathlib import Path
 from typing import Callable
 
 from aiosmtpd.lmtp import LMTP
@@ -20,6 +22,8 @@ from aiosmtpd.smtp import MISSING, SMTP, Envelope, Session
 from listserv import lists, replies
 from listserv.addresses import candidates, has_control
 from listserv.config import Settings
+from listserv.sessions import Sessions
+from listserv.spool import read_data
 from listserv.store import Store
 from listserv.store import inbound
 
@@ -39,7 +43,37 @@ class _IntakeProtocol:
     that is a fifth of intake's CPU.
     """
 
-    line_length_limit = 1 << 20
+    line_length_limit = 1 << 15  # the stream's buffer; read_data takes longer lines in pieces
+    sessions: Sessions  # shared by every connection of one listener (protocol_factory sets these three)
+    spool_dir: str | None
+    spool_above: int
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Greet with 421 and hang up when max_sessions are open already; nothing else is read."""
+        self._counted = self.sessions.enter()
+        if not self._counted:
+            log.warning("refused a session: %d open already", self.sessions.open)
+            transport.write(f"{replies.S421_TOO_MANY_SESSIONS}\r\n".encode())
+            transport.close()
+            return
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if not self._counted:  # refused at connection_made: aiosmtpd never started
+            return
+        self.sessions.leave()
+        super().connection_lost(error)
+
+    def data_received(self, data: bytes) -> None:
+        """Any bytes restart the idle timer: a big message sent slowly is not cut off (aiosmtpd times per command)."""
+        self._reset_timeout()
+        super().data_received(data)
+
+    def _timeout_cb(self) -> None:
+        """An idle session is told why before it is closed (aiosmtpd just closes)."""
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(f"{replies.S421_IDLE_TIMEOUT}\r\n".encode())
+        super()._timeout_cb()
 
     async def smtp_MAIL(self, arg: str) -> None:
         """A sender path with a NUL or another control character is refused before aiosmtpd reads it."""
@@ -72,7 +106,7 @@ class _IntakeProtocol:
             await self.push("501 Syntax: DATA")
             return
         await self.push("354 End data with <CR><LF>.<CR><LF>")
-        content = await read_data(self._reader, self.data_size_limit)
+        content = await read_data(self._reader, self.data_size_limit, self.spool_dir, self.spool_above)
         if content is None:
             self._set_post_data_state()
             await self.push(replies.S552_TOO_BIG)
@@ -81,37 +115,6 @@ class _IntakeProtocol:
         status = await self._call_handler_hook("DATA")
         self._set_post_data_state()
         await self.push("250 OK" if status is MISSING else status)
-
-
-async def read_data(reader: asyncio.StreamReader, limit: int | None) -> bytes | None:
-    """The message after DATA, dot-unstuffed; None when it passed `limit` (read to its end anyway)."""
-    kept = bytearray()
-    too_big = False
-    while True:
-        try:
-            kept += await reader.readuntil(b".\r\n")
-        except asyncio.LimitOverrunError as exc:  # a long stretch without ".<CRLF>": take it and go on
-            kept += await reader.readexactly(exc.consumed)
-        end = len(kept) - 3
-        if kept.endswith(b".\r\n") and (end == 0 or kept[end - 2 : end] == b"\r\n"):
-            break
-        if limit and len(kept) > limit + 2:
-            too_big = True
-            del kept[:-2]  # keep the tail: the terminator may begin in it
-    if too_big or (limit and end > limit):
-        return None
-    return unstuff(bytes(kept[:end]))
-
-
-def unstuff(data: bytes) -> bytes:
-    r"""Remove the dot RFC 5321 4.5.2 added to every line that starts with one.
-
-    >>> unstuff(b"..hidden\r\nplain\r\n..\r\n")
-    b'.hidden\r\nplain\r\n.\r\n'
-    """
-    if data.startswith(b"."):
-        data = data[1:]
-    return data.replace(b"\r\n.", b"\r\n")
 
 
 class ListSMTP(_IntakeProtocol, SMTP):
@@ -214,14 +217,20 @@ def protocol_factory(handler: IntakeHandler, settings: Settings, hostname: str) 
     """What asyncio's create_server needs: a new SMTP (or LMTP) protocol per connection."""
     cls = ListLMTP if settings.server.lmtp else ListSMTP
 
+    sessions = Sessions(settings.server.max_sessions)
+    spool_dir = str(Path(settings.storage.database).resolve().parent)
+
     def make() -> SMTP:
-        return cls(
+        protocol = cls(
             handler,
             data_size_limit=settings.server.max_message_size,
             enable_SMTPUTF8=True,
             decode_data=False,
             hostname=hostname,
             ident="listserv",
+            timeout=max(settings.server.idle_timeout, 1),
         )
+        protocol.sessions, protocol.spool_dir, protocol.spool_above = sessions, spool_dir, settings.server.spool_above
+        return protocol
 
     return make

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import email
 import email.header
+import email.parser
 import email.utils
 import html
 import re
@@ -34,6 +35,17 @@ def parse(raw: bytes) -> EmailMessage:
     if raw.startswith(b"From "):
         raw = raw.partition(b"\n")[2]
     return email.message_from_bytes(raw, policy=policy.default)
+
+
+def parse_headers(raw: bytes) -> EmailMessage:
+    """The header block alone, parsed as parse() would; the body is left as one unparsed string.
+
+    >>> parse_headers(b"Subject: hi\\nContent-Type: multipart/mixed; boundary=b\\n\\n--b\\n")["Subject"]
+    'hi'
+    """
+    if raw.startswith(b"From "):
+        raw = raw.partition(b"\n")[2]
+    return email.parser.BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
 
 
 def one_line(text: str) -> str:

@@ -14,7 +14,7 @@ from listserv.confidential import guard
 from listserv.config import Settings
 from listserv.errors import AlreadyDecided, NoSuchHeld, Refused
 from listserv.lists import MailingList
-from listserv.pipeline import decorate, deliver, forward, parse
+from listserv.pipeline import decorate, deliver, forward, parse, prescan
 from listserv.pipeline.msgdata import ACCEPT, Decision, MsgData
 from listserv.pipeline.route import POST_ROLES
 from listserv.store import Store, audit, held, members, messages
@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 SUMMARY = ("id", "list", "sender", "subject", "reasons", "received_at", "confidential", "role")
 DECISION = ("decision", "decided_by", "decided_at", "decision_reason")
+SHOW_RAW_BYTES = 65536  # of a post held over a cap, `held show` prints this much of the raw body
+SHOW_HEADER_BYTES = 1 << 20  # and parses its headers only up to this size
 
 
 async def waiting(store: Store, list_address: str | None = None) -> list[dict]:
@@ -35,11 +37,21 @@ async def show(store: Store, held_id: int) -> dict:
     """One held post with its decision, its headers and its readable text, for a moderator."""
     row = await _row(store, held_id)
     raw = await held.raw(store.db, held_id) or b""
+    if any(reason["rule"] == "limits" for reason in row["reasons"]):
+        return {k: row[k] for k in SUMMARY + DECISION} | _unparsed(raw)
     msg, _ = parse.parse(raw)
     found = {k: row[k] for k in SUMMARY + DECISION}
     found["headers"] = message.headers(msg) if msg is not None else []
     found["text"] = message.body_text(msg) if msg is not None else raw.decode("utf-8", "replace")
     return found
+
+
+def _unparsed(raw: bytes) -> dict:
+    """Headers and the start of the raw body of a post held over a cap: showing it must not cost the full parse."""
+    within = prescan.header_bytes(raw) <= SHOW_HEADER_BYTES
+    headers = message.headers(message.parse_headers(raw)) if within else []
+    body = raw[prescan.header_bytes(raw) :][:SHOW_RAW_BYTES].decode("utf-8", "replace")
+    return {"headers": headers, "text": f"(over a cap, not parsed; the first {SHOW_RAW_BYTES} bytes as sent)\n{body}"}
 
 
 async def _row(store: Store, held_id: int) -> dict:
@@ -140,7 +152,7 @@ async def _rejection_notice(store: Store, mlist: MailingList, row: dict, reason:
     sender = row["sender"]
     if not sender:
         return None
-    msg, _ = parse.parse(await held.raw(store.db, row["id"]) or b"")
+    msg = parse.parse_head(await held.raw(store.db, row["id"]) or b"")  # a notice needs headers, not 100,000 parts
     if notices.is_automated(row["mail_from"], sender, msg):
         return None
     if not notify and await members.get(store.db, mlist.id, sender) is None:

@@ -7,6 +7,8 @@ reply can be found by grepping for its number.
 S250_OK = "250 2.0.0 OK: queued"
 S250_RCPT_OK = "250 2.1.5 OK"
 S250_SENDER_OK = "250 2.1.0 OK"
+S421_TOO_MANY_SESSIONS = "421 4.7.0 Too many sessions open, try again later"
+S421_IDLE_TIMEOUT = "421 4.4.2 Idle too long, closing the session"
 S451_TRY_AGAIN = "451 4.3.0 Temporary failure storing the message, try again later"
 S452_TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients in one transaction"
 S501_BAD_ADDRESS = "501 5.1.3 Bad recipient address syntax"

@@ -21,14 +21,15 @@ from listserv.confidential import markers
 from listserv.config import Settings
 from listserv.errors import StoreError
 from listserv.pipeline import (
-    bounce, confidential, decorate, dispose, forward, parse, requests, route, to_archive, to_digest, to_outbound,
+    bounce, confidential, decorate, dispose, forward, parse, prescan, requests, route, to_archive, to_digest,
+    to_outbound,
 )
 from listserv.pipeline.msgdata import (
     ACCEPT, BOUNCE, COMMAND, DISCARD, FORWARD, HOLD, REJECT, Decision, MsgData, Reason, fault,
 )
 from listserv.pipeline.rules import (
-    administrivia, ambiguous_sender, duplicate, emergency, evaluate, leak_guard, loop, moderated, nonmember, size,
-    unparseable,
+    administrivia, ambiguous_sender, duplicate, emergency, evaluate, leak_guard, limits, loop, moderated, nonmember,
+    size, unparseable,
 )
 from listserv.store import Store, audit, health, inbound, marks, messages
 
@@ -42,6 +43,7 @@ RULES = (
     (ambiguous_sender.ambiguous_sender, HOLD),  # before nonmember: a From: naming no one sender is nobody's post
     (nonmember.nonmember, nonmember.action),  # the list's nonmember_action: hold/reject/discard/accept
     (unparseable.unparseable, HOLD),  # no parse or no From: at all: kept, never dropped
+    (limits.limits, HOLD),  # over a cap on parts, nesting or header bytes: held unparsed, never dropped
     (emergency.emergency, HOLD),
     (moderated.moderated, HOLD),
     (size.size, HOLD),
@@ -110,22 +112,25 @@ DISPOSE = {
 }
 
 
-async def process(store: Store, settings: Settings, item: dict) -> dict[str, str]:
+async def process(store: Store, settings: Settings, item: dict, overdue: str = "") -> dict[str, str]:
     """Decide and commit everything for one inbound row; returns {recipient: outcome}.
 
     Raises only StoreError (retry later); anything wrong with the message ends held.
+    `overdue`: why its processing was stopped once (listserv.pipeline_worker); it is then held unparsed.
     """
-    return await settle(store, settings, item, await plan(store, item))
+    return await settle(store, settings, item, await plan(store, item, parse.caps(settings.server), overdue))
 
 
-async def plan(store: Store, item: dict) -> tuple[list[MsgData], list[str]]:
+async def plan(
+    store: Store, item: dict, caps: prescan.Caps = prescan.Caps(), overdue: str = ""
+) -> tuple[list[MsgData], list[str]]:
     """The first half of process(): reads and CPU only, nothing written. Returns (plans, unknown recipients).
 
     The daemon plans the next message while the writer commits this one.
     """
     try:
         routes, unknown = await route.route(store, item["rcpt_tos"])
-        plans = [await prepare(store, item, found) for found in routes]
+        plans = [await prepare(store, item, found, caps, overdue) for found in routes]
     except sqlite3.Error as exc:
         raise StoreError(f"reading the store for inbound {item['id']} failed: {exc}") from None
     for rcpt in unknown:
@@ -145,13 +150,15 @@ async def settle(
     return outcome
 
 
-async def prepare(store: Store, item: dict, found: route.Route) -> MsgData:
+async def prepare(
+    store: Store, item: dict, found: route.Route, caps: prescan.Caps = prescan.Caps(), overdue: str = ""
+) -> MsgData:
     """Run the stages of one list address; a stage that fails holds the post, naming stage and error."""
-    msg, defects = parse.parse(item["raw"])  # parsed per list: decorate edits its own copy
+    msg, defects, over = parse.parse_within(item["raw"], caps, overdue)  # parsed per list: decorate edits its own copy
     data = MsgData(
         mlist=found.mlist, role=found.role, raw=item["raw"], msg=msg, inbound_id=item["id"],
         received_at=item["received_at"], mail_from=item["mail_from"], recipients=found.recipients,
-        defects=defects, confidential=markers.envelope_confidential(item["rcpt_tos"]),
+        defects=defects, limits=over, confidential=markers.envelope_confidential(item["rcpt_tos"]),
     )
     for stage in STAGES[found.role]:
         try:

@@ -27,8 +27,15 @@ log = logging.getLogger(__name__)
 
 
 async def plan(store: Store, data: MsgData) -> None:
-    """The stage: decide what this message to -bounces is and what happens to it."""
-    found = bounces.scan(data.raw, data.recipients)
+    """The stage: decide what this message to -bounces is and what happens to it.
+
+    A message over a cap (data.limits) is read from its envelope alone: the
+    bounce parser would do the very parse the cap is there to avoid.
+    """
+    if data.limits:
+        found = bounces.Scan(verp=bounces.verp_addresses(data.recipients), parser_failed=True)
+    else:
+        found = bounces.scan(data.raw, data.recipients)
     if not (found.permanent or found.temporary) and _auto_reply(data):
         data.decision = _drop("an automatic reply (Auto-Submitted), not a bounce: not counted")
         return

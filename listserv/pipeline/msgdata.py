@@ -82,6 +82,7 @@ class MsgData:
     message_id: str = ""  # Message-ID without brackets; decorate fills it in when missing
     body_text: str = ""  # readable text of the body (message.body_text), for rules and the archive
     defects: list[str] = field(default_factory=list)  # parser defect names, plus 'parse: <Error>' on failure
+    limits: str = ""  # the caps the raw message passes (prescan.over); then only its headers were parsed
     already_archived: bool = False  # this Message-ID is in this list's archive already
     confidential: bool = False  # belongs to a confidential thread (set by listserv.pipeline.confidential.mark)
     outside: list[str] = field(default_factory=list)  # confidential post: To/Cc addresses outside the list (leak guard)

@@ -118,3 +118,17 @@ async def test_past_the_threshold_by_bounce_mail(store, settings, team):
     assert outcome == {VERP_BOB: "recorded"}
     assert (await members.get(store.db, team.id, "bob@example.org")).delivery == "nomail"
     assert sorted(r for q in await queued(store) for r in q["recipients"]) == ["bob@example.org", "olga@example.org"]
+
+
+def _many_parts(count: int) -> bytes:
+    head = b'From: postmaster@mx.example.net\nTo: team-bounces@example.org\nSubject: failure\n' \
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\n\n'
+    return head + b"--b\nContent-Type: text/plain\n\nx\n" * count + b"--b--\n"
+
+
+async def test_a_bounce_over_a_cap_is_read_from_its_envelope_only(store, settings, team):
+    """1,500 parts to bob's VERP address count for bob; to the plain -bounces address they go to the owners."""
+    outcome = await submit(store, settings, _many_parts(1500), rcpts=(VERP_BOB,), mail_from="")
+    assert outcome == {VERP_BOB: "recorded"} and await _score(store, team, "bob@example.org") == 1.0
+    outcome = await submit(store, settings, _many_parts(1500), rcpts=(BOUNCES,), mail_from="")
+    assert outcome == {BOUNCES: "forwarded"}

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from listserv.intake import read_data
+from listserv.spool import read_data
 
 
 async def read(stream: bytes, limit: int | None = 10_000, reader_limit: int = 1 << 20) -> tuple[bytes | None, bytes]:

@@ -259,8 +259,8 @@ async def test_list_deleted_mid_flight_is_retried_then_settled(store, settings, 
     """If even the hold cannot be written (its list vanished), process raises StoreError; the retry settles it."""
     original = pipeline.prepare
 
-    async def prepare_then_delete(store, item, found):
-        data = await original(store, item, found)
+    async def prepare_then_delete(store, item, found, *rest):
+        data = await original(store, item, found, *rest)
         await lists.delete(store, TEAM)
         return data
 

@@ -18,6 +18,8 @@ def _defects(data: MsgData) -> str:
 
 
 def unparseable(data: MsgData) -> Reason | None:
+    if data.msg is None and data.limits:  # its headers were too big to read: the limits rule says so
+        return None
     if data.msg is None:
         return Reason("unparseable", f"the message could not be parsed{_defects(data)}")
     if data.sender or data.sender_problem:
