@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import os
+import shlex
 import sys
 import time
 from typing import Any, Awaitable, Callable, TypeVar
@@ -22,7 +23,7 @@ from typing import Any, Awaitable, Callable, TypeVar
 import click
 
 from listserv import (
-    __version__, audit, bounces, config, digests, lists, logscrub, membership, moderation, output, private_files,
+    __version__, audit, bounces, config, digests, init_config, lists, logscrub, membership, moderation, output, private_files,
     queue, timefmt,
 )
 from listserv.archive import access, exporter, importer, retention
@@ -145,6 +146,20 @@ def serve(host: str | None, port: int | None, lmtp: bool | None) -> None:
     from listserv.daemon import serve as run_daemon  # the daemon's imports are only needed here
 
     click.get_current_context().exit(run_daemon(settings(), host, port, lmtp))
+
+
+@main.command("init")
+@click.argument("directory", metavar="[DIR]", default=".", type=click.Path(file_okay=False))
+def init_command(directory: str) -> None:
+    """Write DIR/config/listserv.toml (commented, paths inside DIR) and create DIR/archives for the database.
+
+    An existing configuration is never overwritten. Run the other commands in DIR, or point
+    --config or $LISTSERV_CONFIG at the file."""
+    made = init_config.init(directory)
+    click.echo(f"wrote {made.config}")
+    click.echo(f"created {made.data} (owner-only) for the database and the outbox")
+    click.echo(f"next: cd {shlex.quote(str(made.config.parent.parent))} && listserv serve"
+               f"  (from elsewhere: export LISTSERV_CONFIG={shlex.quote(str(made.config))})")
 
 
 # ---- lists ------------------------------------------------------------------------------
@@ -551,7 +566,8 @@ def audit_group() -> None:
 
 @audit_group.command("ls")
 @click.argument("list_address", metavar="[LIST]", required=False)
-@click.option("--action", metavar="ACTION", help="Only this action, e.g. read-confidential, approve, purge.")
+@click.option("--action", metavar="ACTION", type=click.Choice(sorted(audit.ACTIONS), case_sensitive=False),
+              help="Only entries of this action: " + ", ".join(sorted(audit.ACTIONS)) + ".")
 @click.option("--limit", type=int, default=100, show_default=True, help="At most this many entries, newest first.")
 @json_option
 def audit_ls(list_address: str | None, action: str | None, limit: int, as_json: bool) -> None:

@@ -14,13 +14,13 @@ import signal
 import socket
 import time
 from dataclasses import replace
-from typing import Callable
+from typing import Awaitable, Callable
 
 from listserv import logscrub, periodic, pipeline, private_files
 from listserv.config import Settings
 from listserv.delivery import maildir_path
 from listserv.delivery.worker import DeliveryWorker
-from listserv.errors import CannotListen, StoreError
+from listserv.errors import CannotListen, CannotStart, ListservError, StoreError
 from listserv.intake import IntakeHandler, protocol_factory
 from listserv.store import Store
 from listserv.store import inbound
@@ -45,16 +45,35 @@ class Daemon:
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
+        """Open the store, start the workers and listen; on any failure undo it all, then raise.
+
+        A half-started daemon must not outlive its error: an open store keeps
+        aiosqlite's threads (and with them the process) alive, so whatever
+        started is stopped before the exception leaves.
+        """
         logscrub.install()  # before the first query or SMTP line: libraries log content at DEBUG otherwise
         self.store = await Store.open(self.settings.storage.database, self.settings.storage.checkpoint_wait)
-        self._warn_open_files()
-        self.delivery = DeliveryWorker(self.store, self.settings)
-        self.scheduler = periodic.Scheduler(self.store, self.settings, self.clock, self.tick, self.delivery.wake)
-        self._tasks = [
-            asyncio.create_task(self._pipeline_loop(), name="pipeline"),
-            asyncio.create_task(self.delivery.run(), name="delivery"),
-            asyncio.create_task(self.scheduler.run(), name="periodic"),
-        ]
+        try:
+            self._warn_open_files()
+            self.delivery = DeliveryWorker(self.store, self.settings)
+            self.scheduler = periodic.Scheduler(self.store, self.settings, self.clock, self.tick, self.delivery.wake)
+            # Listen before any worker runs: a second server on the same database (its port taken) must not
+            # deliver or process anything before it fails.
+            await self._listen()
+            self._tasks = [
+                asyncio.create_task(self._pipeline_loop(), name="pipeline"),
+                asyncio.create_task(self.delivery.run(), name="delivery"),
+                asyncio.create_task(self.scheduler.run(), name="periodic"),
+            ]
+        except BaseException:
+            await self.stop()
+            raise
+        log.info(
+            "listening on %s:%d (%s)", self.settings.server.host, self.port,
+            "LMTP" if self.settings.server.lmtp else "SMTP",
+        )
+
+    async def _listen(self) -> None:
         handler = IntakeHandler(self.store, self.settings, on_enqueued=self._work.set)
         hostname = self.settings.server.hostname or socket.getfqdn()
         try:
@@ -63,14 +82,17 @@ class Daemon:
                 host=self.settings.server.host,
                 port=self.settings.server.port,
             )
-        except OSError as exc:
-            await self.stop()
+        except (OSError, OverflowError) as exc:  # OverflowError: a port past 65535 set in code, not the file
             where = f"{self.settings.server.host}:{self.settings.server.port}"
-            raise CannotListen(f"cannot listen on {where}: {exc.strerror or exc}") from None
-        log.info(
-            "listening on %s:%d (%s)", self.settings.server.host, self.port,
-            "LMTP" if self.settings.server.lmtp else "SMTP",
-        )
+            raise CannotListen(f"cannot listen on {where}: {getattr(exc, 'strerror', None) or exc}") from None
+
+    async def stopped_by_fault(self) -> BaseException | None:
+        """Wait until a worker task ends on its own; return its exception (a worker only ends at stop())."""
+        done, _ = await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+        task = done.pop()
+        if task.cancelled():
+            return asyncio.CancelledError(task.get_name())
+        return task.exception() or CannotStart(f"the {task.get_name()} worker ended unexpectedly")
 
     def _warn_open_files(self) -> None:
         """One warning naming every file of posts that group or others can read (after the open: -wal, -shm)."""
@@ -153,15 +175,39 @@ def with_overrides(settings: Settings, host: str | None, port: int | None, lmtp:
 async def _run(settings: Settings) -> int:
     daemon = Daemon(settings)
     await daemon.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    print(f"listserv: serving on {settings.server.host}:{daemon.port}", flush=True)
-    await stop.wait()
-    log.info("signal received, shutting down")
-    await daemon.stop()
+    try:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        print(f"listserv: serving on {settings.server.host}:{daemon.port}", flush=True)
+        fault = await _first_of(stop.wait(), daemon.stopped_by_fault())
+        if not isinstance(fault, BaseException):
+            log.info("signal received, shutting down")
+    finally:
+        await daemon.stop()  # also when a worker failed: nothing may keep the process alive
+    if isinstance(fault, BaseException):
+        raise _as_error(fault)
     return 0
+
+
+async def _first_of(*waits: Awaitable) -> object:
+    """The result of whichever wait finishes first; the others are cancelled."""
+    tasks = [asyncio.ensure_future(wait) for wait in waits]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        return done.pop().result()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _as_error(fault: BaseException) -> ListservError:
+    """A worker's fault as the one-line error `serve` exits with (1); its text may hold no content."""
+    if isinstance(fault, ListservError):
+        return fault
+    return CannotStart(f"the server stopped: a worker failed with {type(fault).__name__}")
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None, lmtp: bool | None = None) -> int:
