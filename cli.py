@@ -564,14 +564,19 @@ def audit_group() -> None:
     """The audit log: decisions, purges, and every read of a confidential post."""
 
 
-@audit_group.command("ls")
+# \b keeps click from re-wrapping the table (it would split "approve-member" at its hyphen).
+AUDIT_LS_HELP = "Audit entries, newest first (all lists, or LIST).\n\n\b\nACTION is one of:\n" + "\n".join(
+    f"  {name:<18} {meaning}" for name, meaning in sorted(audit.ACTIONS.items()))
+
+
+@audit_group.command("ls", help=AUDIT_LS_HELP)
 @click.argument("list_address", metavar="[LIST]", required=False)
 @click.option("--action", metavar="ACTION", type=click.Choice(sorted(audit.ACTIONS), case_sensitive=False),
-              help="Only entries of this action: " + ", ".join(sorted(audit.ACTIONS)) + ".")
+              help="Only entries of this action (see the list above).")
 @click.option("--limit", type=int, default=100, show_default=True, help="At most this many entries, newest first.")
 @json_option
 def audit_ls(list_address: str | None, action: str | None, limit: int, as_json: bool) -> None:
-    """Audit entries, newest first (all lists, or LIST)."""
+    """Audit entries, newest first (the help text is AUDIT_LS_HELP, built from audit.ACTIONS)."""
     found = run(lambda store, _: audit.entries(store, list_address, limit, action))
     emit_listing([timefmt.with_iso(row, "at") for row in found], as_json, AUDIT_COLUMNS, "no audit entries")
 

@@ -135,7 +135,7 @@ class Settings:
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
 
-SECTIONS: dict[str, type] = {f.name: f.type for f in dataclasses.fields(Settings)}
+SECTIONS: dict[str, type] = {f.name: f.default_factory for f in dataclasses.fields(Settings)}  # table -> dataclass
 _SECTION_TYPES = {"server": ServerSettings, "storage": StorageSettings, "delivery": DeliverySettings}
 
 

@@ -74,6 +74,8 @@ def init(directory: str | os.PathLike) -> Initialised:
             private_files.make_dir(directory)
         except OSError as exc:
             raise CannotInitialise(f"cannot create {directory}: {exc.strerror or exc}") from None
+        if not directory.is_dir():  # make_dir leaves whatever exists alone, a file too
+            raise CannotInitialise(f"cannot create {directory}: something that is not a directory is in the way")
     try:
         descriptor = private_files.open_new(target)
     except FileExistsError:  # made by someone else in the meantime

@@ -43,8 +43,9 @@ async def connect(path: str | Path) -> aiosqlite.Connection:
     """
     where = Path(path)
     if not where.parent.is_dir():
+        state = "is not a directory" if where.parent.exists() else "does not exist"
         raise StoreUnavailable(
-            f"the database directory {where.parent.absolute()} does not exist: create it (mkdir -m 700),"
+            f"the database directory {where.parent.absolute()} {state}: create it (mkdir -m 700),"
             " or fix [storage] database in the configuration"
         )
     try:
