@@ -13,6 +13,7 @@ import logging
 import signal
 import socket
 import time
+import traceback
 from dataclasses import replace
 from typing import Awaitable, Callable
 
@@ -86,13 +87,16 @@ class Daemon:
             where = f"{self.settings.server.host}:{self.settings.server.port}"
             raise CannotListen(f"cannot listen on {where}: {getattr(exc, 'strerror', None) or exc}") from None
 
-    async def stopped_by_fault(self) -> BaseException | None:
-        """Wait until a worker task ends on its own; return its exception (a worker only ends at stop())."""
+    async def stopped_by_fault(self) -> ListservError:
+        """Wait until a worker task ends on its own (a worker only ends at stop()); the error to exit with."""
         done, _ = await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
         task = done.pop()
-        if task.cancelled():
-            return asyncio.CancelledError(task.get_name())
-        return task.exception() or CannotStart(f"the {task.get_name()} worker ended unexpectedly")
+        fault = None if task.cancelled() else task.exception()
+        if isinstance(fault, ListservError):
+            return fault
+        if fault is None:
+            return CannotStart(f"the server stopped: its {task.get_name()} worker ended unexpectedly")
+        return CannotStart(f"the server stopped: its {task.get_name()} worker failed with {_where(fault)}")
 
     def _warn_open_files(self) -> None:
         """One warning naming every file of posts that group or others can read (after the open: -wal, -shm)."""
@@ -182,12 +186,12 @@ async def _run(settings: Settings) -> int:
             loop.add_signal_handler(signum, stop.set)
         print(f"listserv: serving on {settings.server.host}:{daemon.port}", flush=True)
         fault = await _first_of(stop.wait(), daemon.stopped_by_fault())
-        if not isinstance(fault, BaseException):
+        if not isinstance(fault, ListservError):
             log.info("signal received, shutting down")
     finally:
         await daemon.stop()  # also when a worker failed: nothing may keep the process alive
-    if isinstance(fault, BaseException):
-        raise _as_error(fault)
+    if isinstance(fault, ListservError):
+        raise fault
     return 0
 
 
@@ -203,11 +207,12 @@ async def _first_of(*waits: Awaitable) -> object:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _as_error(fault: BaseException) -> ListservError:
-    """A worker's fault as the one-line error `serve` exits with (1); its text may hold no content."""
-    if isinstance(fault, ListservError):
-        return fault
-    return CannotStart(f"the server stopped: a worker failed with {type(fault).__name__}")
+def _where(exc: BaseException) -> str:
+    """The exception's type and innermost frame: enough to find the bug, without its text (may hold content)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return type(exc).__name__
+    return f"{type(exc).__name__} at {frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}"
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None, lmtp: bool | None = None) -> int:
