@@ -23,8 +23,8 @@ from typing import Any, Awaitable, Callable, TypeVar
 import click
 
 from listserv import (
-    __version__, audit, bounces, config, digests, init_config, lists, logscrub, membership, moderation, output, private_files,
-    queue, timefmt,
+    __version__, audit, bounces, config, digests, init_config, lists, logscrub, membership, moderation, output,
+    private_files, queue, timefmt,
 )
 from listserv.archive import access, exporter, importer, retention
 from listserv.archive import search as archive_search

@@ -106,7 +106,8 @@ class ServerSettings(_Table):
 @dataclass(frozen=True)
 class StorageSettings(_Table):
     TABLE: ClassVar[str] = "storage"
-    database: str = _help("path of the SQLite database file; its directory must exist", "archives/listserv.db", file_path)
+    database: str = _help("path of the SQLite database file; its directory must exist", "archives/listserv.db",
+                          file_path)
     checkpoint_wait: float = _help(
         "seconds a purge or list deletion waits for other readers before the write-ahead log is emptied", 10.0,
         at_least(0))
@@ -115,8 +116,8 @@ class StorageSettings(_Table):
 @dataclass(frozen=True)
 class DeliverySettings(_Table):
     TABLE: ClassVar[str] = "delivery"
-    transport: str = _help('"maildir:PATH" (development) or "smtp://HOST:PORT" (a smarthost)', "maildir:archives/outbox",
-                           endpoints.transport_problem)
+    transport: str = _help('"maildir:PATH" (development) or "smtp://HOST:PORT" (a smarthost)',
+                           "maildir:archives/outbox", endpoints.transport_problem)
     max_recipients: int = _help("RCPTs per outgoing SMTP transaction", 500, at_least(1))
     connections: int = _help("concurrent connections to the smarthost", 4, at_least(1))
     retry_schedule: tuple = _help("seconds to wait before each retry after a temporary failure",

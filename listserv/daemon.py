@@ -55,6 +55,7 @@ class Daemon:
         logscrub.install()  # before the first query or SMTP line: libraries log content at DEBUG otherwise
         self.store = await Store.open(self.settings.storage.database, self.settings.storage.checkpoint_wait)
         try:
+            self._make_outbox()
             self._warn_open_files()
             self.delivery = DeliveryWorker(self.store, self.settings)
             self.scheduler = periodic.Scheduler(self.store, self.settings, self.clock, self.tick, self.delivery.wake)
@@ -97,6 +98,19 @@ class Daemon:
         if fault is None:
             return CannotStart(f"the server stopped: its {task.get_name()} worker ended unexpectedly")
         return CannotStart(f"the server stopped: its {task.get_name()} worker failed with {_where(fault)}")
+
+    def _make_outbox(self) -> None:
+        """Create a maildir outbox now: one that cannot be made would fail every copy while the server looked up."""
+        outbox = maildir_path(self.settings.delivery.transport)
+        if outbox is None:
+            return
+        for sub in ("tmp", "new", "cur"):
+            try:
+                private_files.make_dir(outbox / sub)
+            except OSError as exc:
+                raise CannotStart(f"cannot create the outbox {outbox / sub}: {exc.strerror or exc}") from None
+            if not (outbox / sub).is_dir():  # make_dir leaves whatever exists alone, a file too
+                raise CannotStart(f"cannot create the outbox {outbox / sub}: something else is in the way")
 
     def _warn_open_files(self) -> None:
         """One warning naming every file of posts that group or others can read (after the open: -wal, -shm)."""

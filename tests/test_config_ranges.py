@@ -43,7 +43,8 @@ OUT_OF_RANGE = [
 ]
 
 
-@pytest.mark.parametrize("table, key, value, fragment", OUT_OF_RANGE, ids=[f"{t}.{k}={v}" for t, k, v, _ in OUT_OF_RANGE])
+@pytest.mark.parametrize("table, key, value, fragment", OUT_OF_RANGE,
+                         ids=[f"{table}.{key}={value}" for table, key, value, _ in OUT_OF_RANGE])
 def test_out_of_range_value_is_refused_naming_file_table_and_key(tmp_path, table, key, value, fragment):
     """Each value no server could run with is a ConfigError at load: one line with the file, [table] key, the value."""
     path = tmp_path / "listserv.toml"

@@ -55,6 +55,17 @@ def test_a_configuration_error_exits_2_before_anything_starts(tmp_path, text, fr
 
 
 @pytest.mark.slow
+def test_an_outbox_that_cannot_be_made_exits_1(tmp_path):
+    """A maildir outbox under a file: exit 1 at start, one line naming it, rather than a server failing every copy."""
+    (tmp_path / "blocker").write_text("a file where the outbox's parent should be")
+    done = serve(write(tmp_path, f'[delivery]\ntransport = "maildir:{tmp_path / "blocker" / "outbox"}"\n'
+                                 f"[server]\nport = {free_port()}\n"))
+    assert done.returncode == 1, done.stderr
+    assert error_lines(done) == [error_lines(done)[0]] and "cannot create the outbox" in done.stderr
+    assert str(tmp_path / "blocker" / "outbox") in done.stderr
+
+
+@pytest.mark.slow
 def test_a_taken_port_exits_1_before_any_worker_runs(tmp_path):
     """Port in use: one error line, exit 1; the workers never started (a second server must not deliver)."""
     with socket.socket() as taken:
