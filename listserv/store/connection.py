@@ -50,6 +50,9 @@ async def connect(path: str | Path) -> aiosqlite.Connection:
         )
     try:
         private_files.create_file(where)
+        # Opened once here first: when aiosqlite's own open fails, its thread reports the failure to an event
+        # loop that a failing command has already closed (an exception in a stray thread).
+        sqlite3.connect(where).close()
         db = await aiosqlite.connect(str(where), isolation_level=None)
     except (OSError, sqlite3.Error) as exc:
         raise StoreUnavailable(f"cannot open database {where}: {exc}") from None
