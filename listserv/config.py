@@ -166,6 +166,8 @@ def load(path: str | os.PathLike | None = None) -> Settings:
 
 def _not_found(path: str | os.PathLike | None, where: Path) -> str:
     """One line saying which file was looked for, how it was chosen, and how to get one."""
+    if where.exists():
+        return f"configuration file {where} is not a file"
     if path:
         return f"configuration file not found: {where} (given with --config)"
     if os.environ.get(ENVIRONMENT):

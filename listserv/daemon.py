@@ -231,7 +231,8 @@ def _where(exc: BaseException) -> str:
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None, lmtp: bool | None = None) -> int:
     """Run the server until SIGTERM/SIGINT; returns the process exit code."""
+    settings = with_overrides(settings, host, port, lmtp)  # a bad --host is refused before anything is set up
     private_files.restrict_umask()  # the database, its -wal/-shm and the outbox: owner-only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
-    return asyncio.run(_run(with_overrides(settings, host, port, lmtp)))
+    return asyncio.run(_run(settings))

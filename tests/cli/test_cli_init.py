@@ -46,6 +46,11 @@ def test_a_missing_file_named_by_the_environment_says_so(elsewhere, monkeypatch,
     fails(invoke("lists", "ls"), 2, f"configuration file not found: {elsewhere / 'moved.toml'}", "$LISTSERV_CONFIG")
 
 
+def test_a_configuration_path_that_is_a_directory_is_refused(elsewhere, fails):
+    """--config naming a directory: exit 2, one line saying it is not a file."""
+    fails(invoke("--config", str(elsewhere), "lists", "ls"), 2, f"configuration file {elsewhere} is not a file")
+
+
 def test_help_and_version_need_no_configuration(elsewhere):
     """Reading the help (of the root and of a command) works anywhere."""
     assert invoke("--help").exit_code == 0

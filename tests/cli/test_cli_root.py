@@ -130,6 +130,11 @@ def test_click_usage_errors_exit_2_with_one_line(listserv, fails, args, fragment
     assert "(see 'listserv" in line and "--help')" in line
 
 
+def test_serve_host_override_is_checked_like_the_file(listserv, fails):
+    """`serve --host` obeys [server] host's rule: a value that is no host name is exit 2 before anything starts."""
+    fails(listserv("serve", "--host", "not a host"), 2, "[server] host: expected a host name or IP address")
+
+
 def test_version():
     """`listserv --version` prints the package version."""
     from listserv import __version__
