@@ -100,7 +100,7 @@ class Daemon:
         return CannotStart(f"the server stopped: its {task.get_name()} worker failed with {_where(fault)}")
 
     def _make_outbox(self) -> None:
-        """Create a maildir outbox now: one that cannot be made would fail every copy while the server looked up."""
+        """Create a maildir outbox now: one that cannot be made would fail every copy of a server that seemed up."""
         outbox = maildir_path(self.settings.delivery.transport)
         if outbox is None:
             return

@@ -124,3 +124,16 @@ def test_the_repository_default_works_on_a_fresh_clone():
     database = Path(tomllib.loads(SHIPPED.read_text())["storage"]["database"])
     assert (ROOT / database.parent / ".gitkeep").is_file()
     assert "!archives/.gitkeep" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_init_refuses_a_directory_name_with_control_characters(elsewhere, fails):
+    """A DIR with a newline cannot be written into the configuration as typed: exit 2, one line, nothing made."""
+    fails(invoke("init", "site\nname"), 2, "has control characters")
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_init_writes_quotes_and_backslashes_in_dir_so_the_file_reads_back(elsewhere):
+    """A DIR named with a quote and a backslash: the configuration escapes them and loads to that very path."""
+    assert invoke("init", 'we"ird\\dir').exit_code == 0
+    site = elsewhere / 'we"ird\\dir'
+    assert config.load(site / "config" / "listserv.toml").storage.database == str(site / "archives" / "listserv.db")
