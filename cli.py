@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import os
+import shlex
 import sys
 import time
 from typing import Any, Awaitable, Callable, TypeVar
@@ -22,8 +23,8 @@ from typing import Any, Awaitable, Callable, TypeVar
 import click
 
 from listserv import (
-    __version__, audit, bounces, config, digests, lists, logscrub, membership, moderation, output, private_files,
-    queue, status, timefmt,
+    __version__, audit, bounces, config, digests, init_config, lists, logscrub, membership, moderation, output,
+    private_files, queue, status, timefmt,
 )
 from listserv.archive import access, exporter, importer, retention
 from listserv.archive import search as archive_search
@@ -183,6 +184,20 @@ def status_command(as_json: bool) -> None:
         for line in status.as_text(found):
             click.echo(line)
     click.get_current_context().exit(1 if found["attention"] else 0)
+
+
+@main.command("init")
+@click.argument("directory", metavar="[DIR]", default=".", type=click.Path(file_okay=False))
+def init_command(directory: str) -> None:
+    """Write DIR/config/listserv.toml (commented, paths inside DIR) and create DIR/archives for the database.
+
+    An existing configuration is never overwritten. Run the other commands in DIR, or point
+    --config or $LISTSERV_CONFIG at the file."""
+    made = init_config.init(directory)
+    click.echo(f"wrote {made.config}")
+    click.echo(f"created {made.data} (owner-only) for the database and the outbox")
+    click.echo(f"next: cd {shlex.quote(str(made.config.parent.parent))} && listserv serve"
+               f"  (from elsewhere: export LISTSERV_CONFIG={shlex.quote(str(made.config))})")
 
 
 # ---- lists ------------------------------------------------------------------------------
@@ -599,13 +614,19 @@ def audit_group() -> None:
     """The audit log: decisions, purges, and every read of a confidential post."""
 
 
-@audit_group.command("ls")
+# \b keeps click from re-wrapping the table (it would split "approve-member" at its hyphen).
+AUDIT_LS_HELP = "Audit entries, newest first (all lists, or LIST).\n\n\b\nACTION is one of:\n" + "\n".join(
+    f"  {name:<18} {meaning}" for name, meaning in sorted(audit.ACTIONS.items()))
+
+
+@audit_group.command("ls", help=AUDIT_LS_HELP)
 @click.argument("list_address", metavar="[LIST]", required=False)
-@click.option("--action", metavar="ACTION", help="Only this action, e.g. read-confidential, approve, purge.")
+@click.option("--action", metavar="ACTION", type=click.Choice(sorted(audit.ACTIONS), case_sensitive=False),
+              help="Only entries of this action (see the list above).")
 @click.option("--limit", type=int, default=100, show_default=True, help="At most this many entries, newest first.")
 @json_option
 def audit_ls(list_address: str | None, action: str | None, limit: int, as_json: bool) -> None:
-    """Audit entries, newest first (all lists, or LIST)."""
+    """Audit entries, newest first (the help text is AUDIT_LS_HELP, built from audit.ACTIONS)."""
     found = run(lambda store, _: audit.entries(store, list_address, limit, action))
     emit_listing(found, as_json, AUDIT_COLUMNS, "no audit entries", times=("at",))
 

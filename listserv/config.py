@@ -1,72 +1,158 @@
 """The installation's settings: one frozen dataclass per TOML table, the single source of truth.
 
 Every field carries its help text in its metadata; `config/listserv.toml`
-documents the same keys and a test checks that the two agree. Unknown keys and
-values of the wrong type are refused when the file is loaded, naming the key,
-so a typo never silently falls back to a default.
+documents the same keys and a test checks that the two agree. Unknown keys,
+values of the wrong type and values out of range (a port past 65535, a size of
+zero, a transport URL of an unknown scheme) are refused when the file is
+loaded, naming the key, so a typo never silently falls back to a default and
+no command starts half-way on a value that cannot work. The dataclasses check
+their ranges themselves, so settings changed in code (a --port given on the
+command line) obey the same rules.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, ClassVar
 
+from listserv import endpoints
 from listserv.errors import ConfigError
 
 DEFAULT_CONFIG = Path("config/listserv.toml")
+ENVIRONMENT = "LISTSERV_CONFIG"
+
+# A check returns what the value should have been (for the error message), or None when it is fine.
+Check = Callable[[Any], "str | None"]
 
 
-def _help(text: str, default: Any) -> Any:
+def _help(text: str, default: Any, check: Check | None = None) -> Any:
+    metadata = {"help": text, "check": check}
     if isinstance(default, (list, tuple)):
-        return field(default=tuple(default), metadata={"help": text})
-    return field(default=default, metadata={"help": text})
+        return field(default=tuple(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+def at_least(low: float) -> Check:
+    """A number >= low (and finite: TOML allows inf and nan)."""
+    def check(value: Any) -> str | None:
+        return None if math.isfinite(value) and value >= low else f"a number of at least {low:g}"
+    return check
+
+
+def more_than(low: float) -> Check:
+    """A finite number > low."""
+    def check(value: Any) -> str | None:
+        return None if math.isfinite(value) and value > low else f"a number greater than {low:g}"
+    return check
+
+
+def port_number(value: int) -> str | None:
+    """A TCP port; 0 asks the system for any free one."""
+    return None if 0 <= value <= endpoints.MAX_PORT else f"a port number from 0 to {endpoints.MAX_PORT}"
+
+
+def listen_host(value: str) -> str | None:
+    """A host name or an IP address to listen on."""
+    return None if endpoints.valid_host(value) else "a host name or IP address"
+
+
+def greeting_name(value: str) -> str | None:
+    """A host name, or empty for the machine's own name."""
+    return None if value == "" or endpoints.valid_host(value) else "a host name, or \"\" for the machine's name"
+
+
+def file_path(value: str) -> str | None:
+    """A file path: not empty, no NUL character."""
+    return None if value.strip() and "\0" not in value else "a file path"
+
+
+def retry_waits(value: tuple) -> str | None:
+    """A non-empty list of waits, each at least one second."""
+    ok = len(value) > 0 and all(step >= 1 for step in value)
+    return None if ok else "a non-empty list of seconds, each at least 1"
+
+
+class _Table:
+    """Checks every field's range after construction; TABLE names the TOML table in messages."""
+
+    TABLE: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        for spec in dataclasses.fields(self):
+            check = spec.metadata.get("check")
+            value = getattr(self, spec.name)
+            expected = check(value) if check is not None else None
+            if expected is not None:
+                shown = list(value) if isinstance(value, tuple) else value  # as written in TOML
+                raise ConfigError(f"[{self.TABLE}] {spec.name}: expected {expected}, got {shown!r}")
 
 
 @dataclass(frozen=True)
-class ServerSettings:
-    host: str = _help("address the SMTP/LMTP listener binds to", "127.0.0.1")
-    port: int = _help("TCP port of the listener", 8025)
+class ServerSettings(_Table):
+    TABLE: ClassVar[str] = "server"
+    host: str = _help("address the SMTP/LMTP listener binds to", "127.0.0.1", listen_host)
+    port: int = _help("TCP port of the listener (0: any free port)", 8025, port_number)
     lmtp: bool = _help("speak LMTP instead of SMTP (for an MTA in front)", False)
-    max_message_size: int = _help("largest accepted message in bytes; larger gets 552 5.3.4", 10485760)
-    hostname: str = _help("name the server greets with; empty means the machine's name", "")
-    max_recipients: int = _help("RCPT TO commands accepted per incoming transaction", 100)
-    max_sessions: int = _help("concurrent SMTP sessions; more get 421 4.7.0", 200)
-    idle_timeout: int = _help("seconds a session may stay silent before it is closed (421 4.4.2)", 300)
-    spool_above: int = _help("bytes of DATA held in memory per session; the rest goes to a temp file", 262144)
-    max_parts: int = _help("MIME parts a message may hold; more: held unparsed, reason 'limits' (0: no cap)", 1000)
-    max_depth: int = _help("multipart nesting levels a message may hold; deeper: held unparsed (0: no cap)", 20)
-    max_header_bytes: int = _help("bytes of any header block, the message's or a part's; more: held (0: no cap)", 262144)
-    max_processing_seconds: int = _help("seconds the pipeline may spend on one message; then it is held unparsed", 120)
+    max_message_size: int = _help("largest accepted message in bytes; larger gets 552 5.3.4", 10485760, at_least(1))
+    hostname: str = _help("name the server greets with; empty means the machine's name", "", greeting_name)
+    max_recipients: int = _help("RCPT TO commands accepted per incoming transaction", 100, at_least(1))
+    max_sessions: int = _help("concurrent SMTP sessions; more get 421 4.7.0", 200, at_least(1))
+    idle_timeout: int = _help("seconds a session may stay silent before it is closed (421 4.4.2)", 300, at_least(1))
+    spool_above: int = _help("bytes of DATA held in memory per session; the rest goes to a temp file", 262144,
+                             at_least(0))
+    max_parts: int = _help("MIME parts a message may hold; more: held unparsed, reason 'limits' (0: no cap)", 1000,
+                           at_least(0))
+    max_depth: int = _help("multipart nesting levels a message may hold; deeper: held unparsed (0: no cap)", 20,
+                           at_least(0))
+    max_header_bytes: int = _help("bytes of any header block, the message's or a part's; more: held (0: no cap)",
+                                  262144, at_least(0))
+    max_processing_seconds: int = _help("seconds the pipeline may spend on one message; then it is held unparsed",
+                                        120, at_least(1))
 
 
 @dataclass(frozen=True)
-class StorageSettings:
-    database: str = _help("path of the SQLite database file", "archives/listserv.db")
+class StorageSettings(_Table):
+    TABLE: ClassVar[str] = "storage"
+    database: str = _help("path of the SQLite database file; its directory must exist", "archives/listserv.db",
+                          file_path)
     checkpoint_wait: float = _help(
-        "seconds a purge or list deletion waits for other readers before the write-ahead log is emptied", 10.0)
+        "seconds a purge or list deletion waits for other readers before the write-ahead log is emptied", 10.0,
+        at_least(0))
 
 
 @dataclass(frozen=True)
-class DeliverySettings:
-    transport: str = _help('"maildir:PATH" (development) or "smtp://HOST:PORT" (a smarthost)', "maildir:archives/outbox")
-    max_recipients: int = _help("RCPTs per outgoing SMTP transaction", 500)
-    connections: int = _help("concurrent connections to the smarthost", 4)
-    retry_schedule: tuple = _help("seconds to wait before each retry after a temporary failure", (60, 300, 900, 3600, 7200, 14400))
-    give_up_after: int = _help("seconds after which temporarily failing recipients are given up", 432000)
-    timeout: int = _help("seconds to wait for the smarthost before a try counts as a temporary failure", 60)
-    poll_interval: float = _help("seconds between looks at the outbound queue for work queued by other processes", 1.0)
+class DeliverySettings(_Table):
+    TABLE: ClassVar[str] = "delivery"
+    transport: str = _help('"maildir:PATH" (development) or "smtp://HOST:PORT" (a smarthost)',
+                           "maildir:archives/outbox", endpoints.transport_problem)
+    max_recipients: int = _help("RCPTs per outgoing SMTP transaction", 500, at_least(1))
+    connections: int = _help("concurrent connections to the smarthost", 4, at_least(1))
+    retry_schedule: tuple = _help("seconds to wait before each retry after a temporary failure",
+                                  (60, 300, 900, 3600, 7200, 14400), retry_waits)
+    give_up_after: int = _help("seconds after which temporarily failing recipients are given up", 432000, at_least(1))
+    timeout: int = _help("seconds to wait for the smarthost before a try counts as a temporary failure", 60,
+                         at_least(1))
+    poll_interval: float = _help("seconds between looks at the outbound queue for work queued by other processes",
+                                 1.0, more_than(0))
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
+def log_level(value: str) -> str | None:
+    """One of LOG_LEVELS, in any case."""
+    return None if value.upper() in LOG_LEVELS else f"one of {', '.join(LOG_LEVELS)}"
+
+
 @dataclass(frozen=True)
-class LogSettings:
-    level: str = _help("least important log lines written: DEBUG, INFO, WARNING or ERROR", "INFO")
+class LogSettings(_Table):
+    TABLE: ClassVar[str] = "log"
+    level: str = _help("least important log lines written: DEBUG, INFO, WARNING or ERROR", "INFO", log_level)
     file: str = _help("file the server appends its log to; empty means standard error", "")
 
 
@@ -78,7 +164,7 @@ class Settings:
     log: LogSettings = field(default_factory=LogSettings)
 
 
-SECTIONS: dict[str, type] = {f.name: f.type for f in dataclasses.fields(Settings)}
+SECTIONS: dict[str, type] = {f.name: f.default_factory for f in dataclasses.fields(Settings)}  # table -> dataclass
 _SECTION_TYPES = {"server": ServerSettings, "storage": StorageSettings, "delivery": DeliverySettings,
                   "log": LogSettings}
 # Keys whose value must be one of a few words (case-insensitive), checked when the file is loaded.
@@ -89,17 +175,19 @@ def locate(path: str | os.PathLike | None) -> Path:
     """The config file to read: --config, else $LISTSERV_CONFIG, else ./config/listserv.toml."""
     if path:
         return Path(path)
-    env = os.environ.get("LISTSERV_CONFIG")
+    env = os.environ.get(ENVIRONMENT)
     return Path(env) if env else DEFAULT_CONFIG
 
 
 def load(path: str | os.PathLike | None = None) -> Settings:
-    """Read and validate the configuration; a missing default file means built-in defaults."""
+    """Read and validate the configuration file; a missing one is an error, never silent defaults.
+
+    Defaults would put a new, empty database in ./archives of whatever directory
+    the command runs in, and an owner's lists would seem to have vanished.
+    """
     where = locate(path)
-    if not where.exists():
-        if path or os.environ.get("LISTSERV_CONFIG"):
-            raise ConfigError(f"configuration file not found: {where}")
-        return Settings()
+    if not where.is_file():
+        raise ConfigError(_not_found(path, where))
     try:
         data = tomllib.loads(where.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -107,8 +195,20 @@ def load(path: str | os.PathLike | None = None) -> Settings:
     return from_dict(data, source=str(where))
 
 
+def _not_found(path: str | os.PathLike | None, where: Path) -> str:
+    """One line saying which file was looked for, how it was chosen, and how to get one."""
+    if where.exists():
+        return f"configuration file {where} is not a file"
+    if path:
+        return f"configuration file not found: {where} (given with --config)"
+    if os.environ.get(ENVIRONMENT):
+        return f"configuration file not found: {where} (named by ${ENVIRONMENT})"
+    return (f"no configuration file: looked for {where.absolute()} (no --config given, ${ENVIRONMENT} not set);"
+            " run `listserv init DIR` to write one, or pass --config PATH")
+
+
 def from_dict(data: dict, source: str = "configuration") -> Settings:
-    """Build Settings from parsed TOML, refusing unknown tables, unknown keys and wrong types."""
+    """Build Settings from parsed TOML, refusing unknown tables, unknown keys, wrong types and bad ranges."""
     sections = {}
     for name, table in data.items():
         cls = _SECTION_TYPES.get(name)
@@ -128,7 +228,10 @@ def _section(cls: type, name: str, table: dict, source: str) -> Any:
             raise ConfigError(f"{source}: unknown key {key!r} in [{name}]")
         values[key] = _checked(fields[key], value, f"{source}: [{name}] {key}")
         values[key] = _chosen(f"{name}.{key}", values[key], f"{source}: [{name}] {key}")
-    return cls(**values)
+    try:
+        return cls(**values)
+    except ConfigError as exc:  # a range check of the dataclass: say which file
+        raise ConfigError(f"{source}: {exc}") from None
 
 
 def _chosen(key: str, value: Any, where: str) -> Any:
@@ -181,15 +284,16 @@ def to_toml(settings: Settings) -> str:
         lines.append(f"[{name}]")
         section = getattr(settings, name)
         for spec in dataclasses.fields(section):
-            lines.append(f"{spec.name} = {_toml_value(getattr(section, spec.name))}")
+            lines.append(f"{spec.name} = {toml_value(getattr(section, spec.name))}")
     return "\n".join(lines) + "\n"
 
 
-def _toml_value(value: Any) -> str:
+def toml_value(value: Any) -> str:
+    """A value written as TOML (strings quoted and escaped), for to_toml() and `listserv init`."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

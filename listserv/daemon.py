@@ -16,14 +16,15 @@ import os
 import signal
 import socket
 import time
+import traceback
 from dataclasses import replace
-from typing import Callable
+from typing import Awaitable, Callable
 
 from listserv import logscrub, logsetup, periodic, private_files, runstate
 from listserv.config import Settings
 from listserv.delivery import maildir_path
 from listserv.delivery.worker import DeliveryWorker
-from listserv.errors import CannotListen
+from listserv.errors import CannotListen, CannotStart, ListservError
 from listserv.intake import IntakeHandler, protocol_factory
 from listserv.pipeline_worker import PipelineProcess
 from listserv.store import Store
@@ -46,16 +47,36 @@ class Daemon:
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
+        """Open the store, start the workers and listen; on any failure undo it all, then raise.
+
+        A half-started daemon must not outlive its error: an open store keeps
+        aiosqlite's threads (and with them the process) alive, so whatever
+        started is stopped before the exception leaves.
+        """
         logscrub.install()  # before the first query or SMTP line: libraries log content at DEBUG otherwise
         self.store = await Store.open(self.settings.storage.database, self.settings.storage.checkpoint_wait)
-        self._warn_open_files()
-        self.delivery = DeliveryWorker(self.store, self.settings)
-        self.scheduler = periodic.Scheduler(self.store, self.settings, self.clock, self.tick, self.delivery.wake)
-        self._tasks = [
-            asyncio.create_task(self.delivery.run(), name="delivery"),
-            asyncio.create_task(self.scheduler.run(), name="periodic"),
-        ]
-        self.pipeline = PipelineProcess(self.settings, on_deliver=self.delivery.wake)
+        try:
+            self._make_outbox()
+            self._warn_open_files()
+            self.delivery = DeliveryWorker(self.store, self.settings)
+            self.scheduler = periodic.Scheduler(self.store, self.settings, self.clock, self.tick, self.delivery.wake)
+            self.pipeline = PipelineProcess(self.settings, on_deliver=self.delivery.wake)
+            # Listen before any worker runs: a second server on the same database (its port taken) must not
+            # deliver or process anything before it fails.
+            await self._listen()
+            self._tasks = [
+                asyncio.create_task(self.delivery.run(), name="delivery"),
+                asyncio.create_task(self.scheduler.run(), name="periodic"),
+            ]
+            await self.pipeline.start()  # after listening: a daemon that cannot listen starts no child
+        except BaseException:
+            await self.stop()
+            raise
+        protocol = "LMTP" if self.settings.server.lmtp else "SMTP"
+        log.info("listening on %s:%d (%s)", self.settings.server.host, self.port, protocol)
+        self._write_state(protocol)
+
+    async def _listen(self) -> None:
         handler = IntakeHandler(self.store, self.settings, on_enqueued=self.pipeline.wake)
         hostname = self.settings.server.hostname or socket.getfqdn()
         try:
@@ -64,14 +85,9 @@ class Daemon:
                 host=self.settings.server.host,
                 port=self.settings.server.port,
             )
-        except OSError as exc:
-            await self.stop()
+        except (OSError, OverflowError) as exc:  # OverflowError: a port past 65535 set in code, not the file
             where = f"{self.settings.server.host}:{self.settings.server.port}"
-            raise CannotListen(f"cannot listen on {where}: {exc.strerror or exc}") from None
-        await self.pipeline.start()  # after listening: a daemon that cannot listen starts no child
-        protocol = "LMTP" if self.settings.server.lmtp else "SMTP"
-        log.info("listening on %s:%d (%s)", self.settings.server.host, self.port, protocol)
-        self._write_state(protocol)
+            raise CannotListen(f"cannot listen on {where}: {getattr(exc, 'strerror', None) or exc}") from None
 
     def _write_state(self, protocol: str) -> None:
         """Tell `listserv status` that this process serves the database, and where."""
@@ -81,6 +97,30 @@ class Daemon:
         except OSError as exc:
             where = runstate.path_for(self.settings.storage.database)
             log.warning("cannot write %s (%s): `listserv status` will report the server as down", where, exc)
+
+    async def stopped_by_fault(self) -> ListservError:
+        """Wait until a worker task ends on its own (a worker only ends at stop()); the error to exit with."""
+        done, _ = await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+        task = done.pop()
+        fault = None if task.cancelled() else task.exception()
+        if isinstance(fault, ListservError):
+            return fault
+        if fault is None:
+            return CannotStart(f"the server stopped: its {task.get_name()} worker ended unexpectedly")
+        return CannotStart(f"the server stopped: its {task.get_name()} worker failed with {_where(fault)}")
+
+    def _make_outbox(self) -> None:
+        """Create a maildir outbox now: one that cannot be made would fail every copy of a server that seemed up."""
+        outbox = maildir_path(self.settings.delivery.transport)
+        if outbox is None:
+            return
+        for sub in ("tmp", "new", "cur"):
+            try:
+                private_files.make_dir(outbox / sub)
+            except OSError as exc:
+                raise CannotStart(f"cannot create the outbox {outbox / sub}: {exc.strerror or exc}") from None
+            if not (outbox / sub).is_dir():  # make_dir leaves whatever exists alone, a file too
+                raise CannotStart(f"cannot create the outbox {outbox / sub}: something else is in the way")
 
     def _warn_open_files(self) -> None:
         """One warning naming every file of posts that group or others can read (after the open: -wal, -shm)."""
@@ -132,19 +172,45 @@ def with_overrides(settings: Settings, host: str | None, port: int | None, lmtp:
 async def _run(settings: Settings) -> int:
     daemon = Daemon(settings)
     await daemon.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    print(f"listserv: serving on {settings.server.host}:{daemon.port}", flush=True)
-    await stop.wait()
-    log.info("signal received, shutting down")
-    await daemon.stop()
+    try:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        print(f"listserv: serving on {settings.server.host}:{daemon.port}", flush=True)
+        fault = await _first_of(stop.wait(), daemon.stopped_by_fault())
+        if not isinstance(fault, ListservError):
+            log.info("signal received, shutting down")
+    finally:
+        await daemon.stop()  # also when a worker failed: nothing may keep the process alive
+    if isinstance(fault, ListservError):
+        raise fault
     return 0
+
+
+async def _first_of(*waits: Awaitable) -> object:
+    """The result of whichever wait finishes first; the others are cancelled."""
+    tasks = [asyncio.ensure_future(wait) for wait in waits]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        return done.pop().result()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _where(exc: BaseException) -> str:
+    """The exception's type and innermost frame: enough to find the bug, without its text (may hold content)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return type(exc).__name__
+    return f"{type(exc).__name__} at {frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}"
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None, lmtp: bool | None = None) -> int:
     """Run the server until SIGTERM/SIGINT; returns the process exit code."""
+    settings = with_overrides(settings, host, port, lmtp)  # a bad --host is refused before anything is set up
     private_files.restrict_umask()  # the database, its -wal/-shm, the outbox and the log file: owner-only
     logsetup.configure(settings.log)
-    return asyncio.run(_run(with_overrides(settings, host, port, lmtp)))
+    return asyncio.run(_run(settings))

@@ -21,6 +21,8 @@
     │   ├── NotAllowed              confidential: not an entitled member, not a moderator
     │   ├── CannotListen            the listening address is taken or not ours
     │   ├── CannotLog               the configured log file cannot be opened for writing
+    │   ├── CannotStart             a part of the server failed while starting or stopped on its own
+    │   ├── CannotInitialise        `listserv init`: the configuration exists already, or cannot be written
     │   └── IsListAddress           an address of a list on this server cannot be a member
     └── StoreError                exit 1 on the CLI; SMTP 451 4.3.0 at intake
         ├── StoreUnavailable        the database could not be opened or written
@@ -117,6 +119,16 @@ class CannotListen(Refused):
 
 class CannotLog(Refused):
     """`[log] file` names a file the server cannot append to (missing directory, no permission)."""
+
+
+class CannotStart(Refused):
+    """A part of `serve` (delivery, the pipeline, the periodic jobs) failed while starting or ended on its own;
+    the server stops as a whole rather than run without it."""
+
+
+class CannotInitialise(Refused):
+    """`listserv init` found a configuration file where it would write one (an owner's file is never replaced),
+    or could not create it or the data directory."""
 
 
 class IsListAddress(Refused):

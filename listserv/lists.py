@@ -26,7 +26,9 @@ from listserv.store import Store, audit, inbound
 from listserv.store import lists as store_lists
 
 # The audit actions of list administration (`audit ls --action ...`).
-CREATE, CONFIGURE, DELETE = "create-list", "set-list", "delete-list"
+CREATE = "create-list"  # audit actions of this module (listserv.audit.ACTIONS)
+CONFIGURE = "set-list"
+DELETE = "delete-list"
 # Not stored with the settings, but checked like one: it ends up in the List-Id of every post.
 DESCRIPTION = Setting("description", "", "one line describing the list, shown in List-Id")
 

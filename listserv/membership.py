@@ -51,7 +51,9 @@ MEMBER_SETTINGS = table(
     Setting("receive_own", True, "get a copy of one's own posts"),
 )
 # The audit actions of the three membership operations (`audit ls --action ...`).
-JOIN, LEAVE, CHANGE = "subscribe", "unsubscribe", "set-member"
+JOIN = "subscribe"  # audit actions of the member operations (listserv.audit.ACTIONS)
+LEAVE = "unsubscribe"
+CHANGE = "set-member"
 _HEADER_WORDS = ("address", "email")
 _CONTROL = ("Cc", "Zl", "Zp")
 

@@ -42,8 +42,10 @@ def loose_umask():
 
 @pytest.fixture
 def data_settings(settings, tmp_path):
-    """settings with the database and the maildir outbox in directories the code under test must create."""
+    """settings with the database in an owner-only directory (as `listserv init` makes it) and the maildir outbox
+    in directories the code under test must create."""
     data = tmp_path / "data"
+    private_files.make_dir(data / "db")
     return replace(
         settings,
         storage=replace(settings.storage, database=str(data / "db" / "listserv.db")),
@@ -52,11 +54,10 @@ def data_settings(settings, tmp_path):
 
 
 async def test_store_creates_owner_only_database_wal_and_shm(loose_umask, tmp_path):
-    """Store.open under umask 022: new directories 0700, the database 0600, and SQLite's -wal and -shm 0600."""
-    database = tmp_path / "new" / "deeper" / "listserv.db"
+    """Store.open under umask 022: the database 0600, and SQLite's -wal and -shm 0600."""
+    database = tmp_path / "listserv.db"
     store = await Store.open(database)
     try:
-        assert mode(tmp_path / "new") == mode(database.parent) == 0o700
         for name in ("listserv.db", "listserv.db-wal", "listserv.db-shm"):
             assert mode(database.parent / name) == 0o600, name
     finally:
@@ -88,16 +89,18 @@ def test_every_cli_command_sets_an_owner_only_umask(loose_umask, tmp_path, setti
     assert os.umask(0o022) == 0o077
 
 
-def test_real_cli_creates_owner_only_database_and_export(loose_umask, tmp_path, data_settings):
-    """The CLI as a process under umask 022: database directory 0700, database 0600, export 0600."""
-    config_file = write_config(tmp_path, data_settings)
-    command = [sys.executable, "-c", "import cli; cli.main()", "--config", str(config_file)]
+def test_real_cli_creates_owner_only_database_and_export(loose_umask, tmp_path):
+    """The CLI as a process under umask 022: `init` makes the data directory 0700, then database 0600, export 0600."""
+    command = [sys.executable, "-c", "import cli; cli.main()"]
+    site = tmp_path / "site"
+    done = subprocess.run(command + ["init", str(site)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    command += ["--config", str(site / "config" / "listserv.toml")]
     for args in (("lists", "create", LIST), ("archive", "export", LIST, str(tmp_path / "out.mbox"))):
         done = subprocess.run(command + list(args), cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
-    database = Path(data_settings.storage.database)
-    assert (mode(tmp_path / "data"), mode(database.parent), mode(database)) == (0o700, 0o700, 0o600)
-    assert mode(tmp_path / "out.mbox") == 0o600
+    database = site / "archives" / "listserv.db"
+    assert (mode(site / "archives"), mode(database), mode(tmp_path / "out.mbox")) == (0o700, 0o600, 0o600)
 
 
 @pytest.mark.slow

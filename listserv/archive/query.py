@@ -47,7 +47,7 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _THREAD = re.compile(r"[0-9]{1,18}")
 # FTS5 column filters for Text.column; the column names are those of messages_fts.
 _COLUMN_FILTERS = {"": "", "subject": "subject : ", "from": "{sender_name sender} : ", "sender": "sender : "}
-_UNKNOWN_OPERATOR = "use from:, subject:, after:, before:, thread: or has: (or put the text in quotes)"
+_OPERATOR_LIST = ", ".join(f"{name}:" for name in OPERATORS)
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ class Token:
     operator: str  # lower-case operator name before ':', '' for a plain word or phrase
     text: str  # the word, the phrase without its quotes, or the operator's value
     quoted: bool  # text was written inside "..."
+    end: int = 0  # 0-based index just past the token, so a message can quote it as typed
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ def parse(query: str) -> Query:
         raise BadQuery("empty query: give at least one word to search for")
     if len(tokens) > MAX_TERMS:
         raise BadQuery(f"query too long: at most {MAX_TERMS} words and operators")
+    _refuse_text_taken_for_operator(_normalized(query), tokens)
     builder = _Builder()
     for token in tokens:
         builder.add(token)
@@ -170,7 +172,7 @@ def tokenize(query: str) -> list[Token]:
     >>> [(t.negated, t.operator, t.text, t.quoted) for t in tokenize('-"a b" from:ann x"y"')]
     [(True, '', 'a b', True), (False, 'from', 'ann', False), (False, '', 'x', False), (False, '', 'y', True)]
     """
-    text = "".join(" " if _is_space(ch) else ch for ch in query)
+    text = _normalized(query)
     tokens, i = [], 0
     while i < len(text):
         if text[i] == " ":
@@ -181,8 +183,51 @@ def tokenize(query: str) -> list[Token]:
         i += negated
         operator, i = _operator_at(text, i)
         value, quoted, i = _value_at(text, i)
-        tokens.append(Token(start + 1, negated, operator, value, quoted))
+        tokens.append(Token(start + 1, negated, operator, value, quoted, i))
     return tokens
+
+
+def _normalized(query: str) -> str:
+    """The query with every space and control character a plain space (same length, same positions)."""
+    return "".join(" " if _is_space(ch) else ch for ch in query)
+
+
+def _refuse_text_taken_for_operator(text: str, tokens: list[Token]) -> None:
+    """Refuse NAME: that is text rather than an operator, saying which quotes make it text.
+
+    Members paste subjects ("Re: hello"), URLs and times; an unknown NAME:, or an
+    operator followed by a space, is almost always that.
+
+    >>> parse("Re: hello")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    listserv.errors.BadQuery: unknown operator 're:': use "Re: hello" in quotes to search for the words (operators: ...)
+    """
+    for index, token in enumerate(tokens):
+        if not token.operator:
+            continue
+        spaced = not token.text and not token.quoted and index + 1 < len(tokens)
+        if token.operator not in OPERATORS:
+            raise BadQuery(f"unknown operator '{_shown(token.operator)}:': use {_quoted(text, tokens, index)}"
+                           f" in quotes to search for the words (operators: {_OPERATOR_LIST})")
+        if spaced and not token.negated:
+            raise BadQuery(f"{token.operator}: needs {_NEEDS[token.operator]} right after it, with no space;"
+                           f" or use {_quoted(text, tokens, index)} in quotes to search for the words")
+
+
+def _quoted(text: str, tokens: list[Token], index: int) -> str:
+    """The token at index as typed, with the tokens it runs into when its value is empty, as a "phrase".
+
+    >>> _quoted('-Re: Re: "a b" c', tokenize('-Re: Re: "a b" c'), 0)
+    '-"Re: Re: a b"'
+    """
+    first = last = tokens[index]
+    position = index
+    while not last.text and not last.quoted and position + 1 < len(tokens):
+        position += 1
+        last = tokens[position]
+    phrase = " ".join(text[first.position - 1 + first.negated : last.end].replace('"', " ").split())
+    return ("-" if first.negated else "") + f'"{phrase}"'
 
 
 def _is_space(ch: str) -> bool:
@@ -260,14 +305,12 @@ class _Builder:
         self.after_term = False
 
     def _operator(self, token: Token) -> None:
-        handler = {
+        handler = {  # unknown operators were refused by _refuse_text_taken_for_operator
             "from": self._from, "subject": self._subject, "after": self._date, "before": self._date,
             "thread": self._thread, "has": self._has,
-        }.get(token.operator)
-        if handler is None:
-            raise BadQuery(f"unknown operator '{_shown(token.operator)}:'; {_UNKNOWN_OPERATOR}")
+        }[token.operator]
         if not token.text.strip():
-            raise BadQuery(f"{token.operator}: needs {_NEEDS[token.operator]} after it")
+            raise BadQuery(f"{token.operator}: needs {_NEEDS[token.operator]} right after it")
         self.after_term = False
         handler(token)
 

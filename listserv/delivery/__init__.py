@@ -14,11 +14,10 @@ of its own; the SMTP transport runs them back to back on a pooled connection.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from listserv.config import DeliverySettings
+from listserv.endpoints import maildir_path, smtp_address, transport_problem
 from listserv.errors import ConfigError
 
 Results = dict[str, tuple[int, str]]
@@ -52,6 +51,9 @@ def transport_from_url(url: str, settings: DeliverySettings) -> Transport:
     ...
     listserv.errors.ConfigError: [delivery] transport: expected "smtp://HOST:PORT" or "maildir:PATH", got 'ftp://example.org'
     """
+    problem = transport_problem(url)
+    if problem is not None:
+        raise ConfigError(f"[delivery] transport: expected {problem}, got {url!r}")
     # Imported here: both modules import TransportError from this one, and a
     # maildir set-up never needs the SMTP client loaded.
     maildir = maildir_path(url)
@@ -59,34 +61,7 @@ def transport_from_url(url: str, settings: DeliverySettings) -> Transport:
         from listserv.delivery.maildir import MaildirTransport
 
         return MaildirTransport(maildir)
-    if url.partition(":")[0].lower() == "smtp":
-        from listserv.delivery.smtp import SmtpTransport
+    from listserv.delivery.smtp import SmtpTransport
 
-        host, port = _smtp_address(url)
-        return SmtpTransport(host, port, settings)
-    raise ConfigError(f'[delivery] transport: expected "smtp://HOST:PORT" or "maildir:PATH", got {url!r}')
-
-
-def maildir_path(url: str) -> Path | None:
-    """The directory of a "maildir:PATH" transport; None for any other transport.
-
-    >>> maildir_path("maildir:archives/outbox"), maildir_path("smtp://127.0.0.1:25")
-    (PosixPath('archives/outbox'), None)
-    """
-    scheme, _, rest = url.partition(":")
-    return Path(rest.strip()) if scheme.lower() == "maildir" and rest.strip() else None
-
-
-def _smtp_address(url: str) -> tuple[str, int]:
-    """HOST and PORT of smtp://HOST[:PORT] (25 when left out); anything more is refused, not ignored."""
-    bad = ConfigError(f'[delivery] transport: expected "smtp://HOST:PORT", got {url!r}')
-    try:
-        parts = urlsplit(url)
-        port = parts.port if parts.port is not None else 25
-    except ValueError:
-        raise bad from None
-    if not parts.hostname or parts.username or parts.password or parts.query or parts.fragment:
-        raise bad
-    if parts.path not in ("", "/") or port == 0:
-        raise bad
-    return parts.hostname, port
+    host, port = smtp_address(url)
+    return SmtpTransport(host, port, settings)

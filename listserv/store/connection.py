@@ -2,9 +2,10 @@
 
 WAL lets readers work while the single writer commits; synchronous=FULL makes
 each commit survive power loss, which is what a 250 promises. A new database
-is owner-only (listserv.private_files): its directory 0700, the file 0600
-before SQLite opens it, so that the -wal and -shm files SQLite makes next to
-it, which take the file's mode, are 0600 too.
+is owner-only (listserv.private_files): the file is created 0600 before SQLite
+first opens it, so that the -wal and -shm files SQLite makes next to it, which
+take the file's mode, are 0600 too. Its directory (0700) comes from
+`listserv init` or the owner; it is never created here.
 """
 
 from __future__ import annotations
@@ -34,11 +35,24 @@ PRAGMAS = (
 
 
 async def connect(path: str | Path) -> aiosqlite.Connection:
-    """A connection in autocommit mode: transactions are begun explicitly by the writer."""
+    """A connection in autocommit mode: transactions are begun explicitly by the writer.
+
+    The database file is created when missing, its directory never: a missing
+    directory means a wrong path or a working directory other than the
+    owner's, and a new empty database there would make the lists seem gone.
+    """
     where = Path(path)
+    if not where.parent.is_dir():
+        state = "is not a directory" if where.parent.exists() else "does not exist"
+        raise StoreUnavailable(
+            f"the database directory {where.parent.absolute()} {state}: create it (mkdir -m 700),"
+            " or fix [storage] database in the configuration"
+        )
     try:
-        private_files.make_dir(where.parent)
         private_files.create_file(where)
+        # Opened once here first: when aiosqlite's own open fails, its thread reports the failure to an event
+        # loop that a failing command has already closed (an exception in a stray thread).
+        sqlite3.connect(where).close()
         db = await aiosqlite.connect(str(where), isolation_level=None)
     except (OSError, sqlite3.Error) as exc:
         raise StoreUnavailable(f"cannot open database {where}: {exc}") from None

@@ -67,17 +67,17 @@ MALFORMED = [
     ("   \t ", "empty query"),
     ('"unclosed', 'unclosed quote: the " at position 1 has no closing "'),
     ('records "school', 'the " at position 9 has no closing "'),
-    ("from:", "from: needs a name or address after it"),
-    ('from:""', "from: needs a name or address after it"),
-    ("subject:", "subject: needs a word or phrase after it"),
-    ("after:", "after: needs a date (YYYY-MM-DD) after it"),
+    ("from:", "from: needs a name or address right after it"),
+    ('from:""', "from: needs a name or address right after it"),
+    ("subject:", "subject: needs a word or phrase right after it"),
+    ("after:", "after: needs a date (YYYY-MM-DD) right after it"),
     ("after:notadate", "after: needs a date as YYYY-MM-DD, not 'notadate'"),
     ("before:2024-02-30", "before: needs a date as YYYY-MM-DD, not '2024-02-30'"),
     ("after:20240101", "after: needs a date as YYYY-MM-DD, not '20240101'"),
     ("after:2024-01-01 after:2024-02-01", "after: is given twice"),
     ("after:2024-05-01 before:2024-04-01", "after:2024-05-01 is not earlier than before:2024-04-01"),
     ("after:2024-05-01 before:2024-05-01", "is not earlier than"),
-    ("thread:", "thread: needs a thread number after it"),
+    ("thread:", "thread: needs a thread number right after it"),
     ("thread:abc", "thread: needs a thread number, not 'abc'"),
     ("thread:0", "thread: needs a thread number, not '0'"),
     ("thread:-3", "thread: needs a thread number, not '-3'"),
@@ -96,9 +96,19 @@ MALFORMED = [
     ("-from:ann", "'-' can only leave out a word or phrase, not from:"),
     ("-juvenile", "a query of only exclusions would match every post"),
     ('-juvenile -"school records"', "a query of only exclusions would match every post"),
-    ("foo:bar", "unknown operator 'foo:'; use from:, subject:, after:, before:, thread: or has:"),
-    ("Re:records", "unknown operator 're:'"),
-    ("http://example.org", "unknown operator 'http:'"),
+    ("foo:bar", "unknown operator 'foo:': use \"foo:bar\" in quotes to search for the words (operators: from:, "
+                "subject:, after:, before:, thread:, has:)"),
+    ("Re:records", "unknown operator 're:': use \"Re:records\" in quotes"),
+    ("http://example.org", "unknown operator 'http:': use \"http://example.org\" in quotes"),
+    # Pasted subjects, URLs and headers: the message gives the quoted form to use instead.
+    ("Re: hello", 'use "Re: hello" in quotes to search for the words'),
+    ("https://example.org/x", 'use "https://example.org/x" in quotes to search for the words'),
+    ("records Fwd: Re: parole hearing", 'use "Fwd: Re: parole" in quotes'),
+    ('RE:"school records"', 'use "RE: school records" in quotes'),
+    ("-Re: hello", 'use -"Re: hello" in quotes'),
+    ("mailto:ann@example.org", 'use "mailto:ann@example.org" in quotes'),
+    ("Subject: parole", 'subject: needs a word or phrase right after it, with no space; or use "Subject: parole" in quotes'),
+    ("from: Ann Lee", 'from: needs a name or address right after it, with no space; or use "from: Ann" in quotes'),
     ("*", "'*' contains '*', which is not search syntax here"),
     ("sentenc*", "'sentenc*' contains '*'"),
     ("^start", "'^start' contains '^'"),
@@ -173,3 +183,16 @@ def test_query_dates_are_utc_midnights():
     assert query.after_time() == 1709251200.0
     assert query.before_time() == query.after_time() + 86400
     assert Query().after_time() is None and Query().before_time() is None
+
+
+@pytest.mark.parametrize("text", [
+    "Re: hello", "https://example.org/x?a=1", "Fwd: Re: parole hearing", "-Re: hello", "Subject: parole",
+    "Note:see attachment", 'RE:"school records"', "from: Ann Lee",
+])
+def test_the_quoted_form_a_message_suggests_is_a_query_that_works(text):
+    """The "use ... in quotes" advice is itself a valid query: pasting it as told finds the words."""
+    with pytest.raises(BadQuery) as raised:
+        parse(text)
+    suggested = re.search(r'use (-?"[^"]*") in quotes', str(raised.value)).group(1)
+    query = parse(suggested if not suggested.startswith("-") else "records " + suggested)
+    assert query.match()

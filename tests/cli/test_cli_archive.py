@@ -81,6 +81,7 @@ def test_search_table_output(listserv, archive):
 @pytest.mark.parametrize("query, fragment", [
     ('"unclosed', "unclosed quote"), ("from:", "from: needs"), ("after:notadate", "YYYY-MM-DD"),
     ("OR", "OR needs"), ("sentenc*", "'*'"), ("-juvenile", "only exclusions"),
+    ("Re: hello", 'use "Re: hello" in quotes'), ("https://example.org/x", 'use "https://example.org/x" in quotes'),
 ])
 def test_a_bad_query_is_one_line_and_exit_2(listserv, archive, fails, query, fragment):
     """Malformed queries: one stderr line saying what is wrong, exit 2, nothing on stdout."""

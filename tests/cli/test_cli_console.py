@@ -23,6 +23,8 @@ def console_script() -> str:
 
 
 def fresh_config(tmp_path: Path) -> Path:
+    """A configuration whose database does not exist yet, in a directory that does (as `listserv init` leaves it)."""
+    (tmp_path / "new-dir").mkdir()
     config_file = tmp_path / "listserv.toml"
     config_file.write_text(f'[storage]\ndatabase = "{tmp_path / "new-dir" / "listserv.db"}"\n')
     return config_file

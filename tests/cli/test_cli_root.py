@@ -26,15 +26,26 @@ def test_bare_listserv_shows_help_and_exits_2():
     assert result.stdout == ""
 
 
-def test_fresh_checkout_creates_database_in_missing_directory(tmp_path):
-    """`lists ls` works when the database's directory does not exist yet: created and migrated on first use."""
-    database = tmp_path / "not" / "yet" / "listserv.db"
+def test_first_use_creates_and_migrates_the_database_in_its_existing_directory(tmp_path):
+    """`lists ls` on a configuration whose database does not exist yet creates and migrates it."""
+    database = tmp_path / "data" / "listserv.db"
+    database.parent.mkdir()
     config_file = tmp_path / "fresh.toml"
     config_file.write_text(f'[storage]\ndatabase = "{database}"\n')
     result = CliRunner().invoke(main, ["--config", str(config_file), "lists", "ls", "--json"])
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == []
     assert database.exists()
+
+
+def test_a_missing_database_directory_is_refused_not_created(tmp_path, fails):
+    """A configured database whose directory does not exist: exit 1, one line naming the directory, nothing made."""
+    database = tmp_path / "not" / "yet" / "listserv.db"
+    config_file = tmp_path / "fresh.toml"
+    config_file.write_text(f'[storage]\ndatabase = "{database}"\n')
+    result = CliRunner().invoke(main, ["--config", str(config_file), "lists", "ls"])
+    fails(result, 1, f"the database directory {tmp_path / 'not' / 'yet'} does not exist")
+    assert not (tmp_path / "not").exists()
 
 
 def test_config_from_environment_variable(tmp_path, monkeypatch):
@@ -52,6 +63,7 @@ def test_default_config_path_is_relative_to_working_directory(tmp_path, monkeypa
     """With neither --config nor $LISTSERV_CONFIG, ./config/listserv.toml is read from the working directory."""
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "listserv.toml").write_text('[storage]\ndatabase = "data/here.db"\n')
+    (tmp_path / "data").mkdir()
     monkeypatch.delenv("LISTSERV_CONFIG", raising=False)
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["lists", "ls"])
@@ -86,11 +98,14 @@ def test_bad_configuration_is_a_usage_error(tmp_path, fails, text, fragment):
 
 
 def test_unopenable_database_is_refused_with_exit_1(tmp_path, fails):
-    """A database path that cannot be created (its parent is a file) gives exit 1 and one line."""
+    """A database path that cannot be created (its parent is a file, or it is a directory) gives exit 1 and one line."""
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     config_file = tmp_path / "listserv.toml"
     config_file.write_text(f'[storage]\ndatabase = "{blocker / "listserv.db"}"\n')
+    result = CliRunner().invoke(main, ["--config", str(config_file), "lists", "ls"])
+    fails(result, 1, f"the database directory {blocker} is not a directory")
+    config_file.write_text(f'[storage]\ndatabase = "{tmp_path}"\n')
     result = CliRunner().invoke(main, ["--config", str(config_file), "lists", "ls"])
     fails(result, 1, "cannot open database")
 
@@ -113,6 +128,11 @@ def test_click_usage_errors_exit_2_with_one_line(listserv, fails, args, fragment
     """click's own usage errors keep the contract: exit 2, one stderr line, a pointer to --help."""
     line = fails(listserv(*args), 2, fragment)
     assert "(see 'listserv" in line and "--help')" in line
+
+
+def test_serve_host_override_is_checked_like_the_file(listserv, fails):
+    """`serve --host` obeys [server] host's rule: a value that is no host name is exit 2 before anything starts."""
+    fails(listserv("serve", "--host", "not a host"), 2, "[server] host: expected a host name or IP address")
 
 
 def test_version():

@@ -44,6 +44,17 @@ async def test_bad_query_gets_the_same_explanation_as_the_cli(store, team, submi
     assert "Only members may post" in text
 
 
+async def test_a_pasted_subject_or_url_is_told_to_use_quotes(store, team, submit, take):
+    """search Re: ... and search URL: the reply says which quoted query to send instead; the quoted one finds it."""
+    await _archive(submit, "Re: school records", "Ohio answered.\n", "p3@example.org")
+    await take()
+    [(reply, _)] = await _ask(submit, take, 'search Re: school\nsearch https://example.org/x\nsearch "Re: school"')
+    refused, answered = text_of(reply).split('> search "Re: school"')
+    assert 'use "Re: school" in quotes to search for the words' in refused
+    assert 'use "https://example.org/x" in quotes to search for the words' in refused
+    assert "Re: school records" not in refused and "Re: school records" in answered
+
+
 async def test_empty_search_and_no_match(store, team, submit, take):
     """search without a query shows an example; a query without matches says so."""
     [(reply, _)] = await _ask(submit, take, "search\nsearch nothingmatchesthis")
