@@ -31,7 +31,7 @@ from listserv.archive import show as archive_show
 from listserv.archive.compact import Compacted, compact
 from listserv.archive.threading import thread_unthreaded
 from listserv.errors import ListservError, Refused, UsageError
-from listserv.output import cell, emit_fields, emit_json, emit_listing, emit_table, printable
+from listserv.output import cell, plural, emit_fields, emit_json, emit_listing, emit_table, printable
 from listserv.store import Store
 
 T = TypeVar("T")
@@ -219,7 +219,7 @@ def _space(space: Compacted) -> str:
 async def _delete_list(store: Store, address: str, yes: bool) -> lists.Deleted:
     """Say what goes with the list (its members count) before asking, since nothing brings it back."""
     mlist = await lists.get(store, address)
-    if not yes and not _confirmed(f"Delete {mlist.address} with its {mlist.members} members, held posts and archive?"):
+    if not yes and not _confirmed(f"Delete {mlist.address} with its {plural(mlist.members, 'member')}, held posts and archive?"):
         raise Refused(f"not deleted: {mlist.address} (answer y, or pass --yes)")
     return await lists.delete(store, mlist.address)
 
@@ -278,7 +278,7 @@ def members_import(ctx: click.Context, list_address: str, csv_file: str) -> None
 async def _import(store: Store, list_address: str, rows: list) -> membership.ImportReport:
     """import_rows() behind a progress bar on stderr, so stdout carries only the report."""
     await lists.get(store, list_address)  # an unknown list fails before the progress bar shows
-    with click.progressbar(length=len(rows), label=f"importing {len(rows)} rows", file=sys.stderr) as bar:
+    with click.progressbar(length=len(rows), label=f"importing {plural(len(rows), 'row')}", file=sys.stderr) as bar:
         return await membership.import_rows(store, list_address, rows, progress=bar.update)
 
 
@@ -510,7 +510,7 @@ def digests_send(list_address: str | None, as_json: bool) -> None:
         return
     for issue in sent:
         click.echo(f"{issue['list']}: sent Vol {issue['volume']}, Issue {issue['issue']} "
-                   f"({issue['posts']} posts) to {issue['recipients']} digest members")
+                   f"({plural(issue['posts'], 'post')}) to {plural(issue['recipients'], 'digest member')}")
     if not sent:
         click.echo("no digests pending")
 
@@ -535,7 +535,7 @@ def queue_ls(as_json: bool) -> None:
 def queue_retry() -> None:
     """Make every waiting batch due now (the running server sends them)."""
     count = run(lambda store, _: queue.retry(store))
-    click.echo(f"{count} batches due now")
+    click.echo(f"{plural(count, 'batch')} due now")
 
 
 # ---- audit ------------------------------------------------------------------------------
@@ -643,7 +643,7 @@ def archive_show_command(archive_id: int, as_address: str | None, include_confid
         click.echo("")
         click.echo("attachments (not shown):")
     for item in found["attachments"]:
-        click.echo(f"  {cell(item['name'])} ({cell(item['type'])}, {item['size']} bytes)")
+        click.echo(f"  {cell(item['name'])} ({cell(item['type'])}, {plural(item['size'], 'byte')})")
 
 
 @archive_group.command("thread")
@@ -662,7 +662,7 @@ def archive_thread_command(thread_id: int, as_address: str | None, include_confi
         return
     hidden = f"; {found['hidden']} confidential not shown" if found["hidden"] else ""
     click.echo(f"thread {found['id']} of {found['list']}: {cell(found['subject'])} "
-               f"({found['posts']} posts, {found['started']} to {found['last']}{hidden})")
+               f"({plural(found['posts'], 'post')}, {found['started']} to {found['last']}{hidden})")
     for row in found["tree"]:
         depth = row["depth"]
         indent = "  " * min(depth, MAX_INDENT) + (f"[{depth}] " if depth > MAX_INDENT else "")
@@ -698,11 +698,11 @@ async def _import_mbox(
     with click.progressbar(length=size, label="importing", file=sys.stderr, item_show_func=shown) as bar:
         def progress(done: int, count: int) -> None:
             rate = count / max(time.monotonic() - started, 1e-6)
-            bar.update(done - bar.pos, f"{count} messages, {rate:.0f}/s")
+            bar.update(done - bar.pos, f"{plural(count, 'message')}, {rate:.0f}/s")
 
         report = await importer.import_mbox(
             store, list_address, path, workers=workers, progress=progress, batch_size=batch_size)
-        bar.update(size - bar.pos, f"{report.imported + report.duplicates} messages")
+        bar.update(size - bar.pos, plural(report.imported + report.duplicates, "message"))
     return report
 
 
@@ -735,7 +735,7 @@ def archive_reindex_command(list_address: str | None) -> None:
     """Thread posts archived before threading existed (of LIST, or every list), recompute the search text of
     every post and rebuild the full-text index (one index serves all lists)."""
     threaded, changed = run(lambda store, _: _reindex(store, list_address))
-    click.echo(f"threaded {threaded} posts; search text recomputed for {changed}; full-text index rebuilt")
+    click.echo(f"threaded {plural(threaded, 'post')}; search text recomputed for {changed}; full-text index rebuilt")
 
 
 async def _reindex(store: Store, list_address: str | None) -> tuple[int, int]:

@@ -29,6 +29,7 @@ from listserv import lists, private_files
 from listserv.archive import access
 from listserv.archive.mbox import escape, from_line
 from listserv.errors import CannotExport
+from listserv.output import plural
 from listserv.store import Store, messages
 
 PAGE = 200  # posts read per query
@@ -46,7 +47,7 @@ class ExportReport:
     def summary(self, path: str | os.PathLike) -> str:
         """One line: how many exported where, and what was left out."""
         return (
-            f"exported {self.exported} messages to {path}; left out {self.confidential_left_out} confidential"
+            f"exported {plural(self.exported, 'message')} to {path}; left out {self.confidential_left_out} confidential"
             f" and {self.without_content} without stored content"
         )
 
