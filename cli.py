@@ -30,7 +30,7 @@ from listserv.archive import search as archive_search
 from listserv.archive import show as archive_show
 from listserv.archive.compact import Compacted, compact
 from listserv.archive.threading import thread_unthreaded
-from listserv.errors import ListservError, Refused, UsageError
+from listserv.errors import CannotExport, ListservError, Refused, UsageError
 from listserv.output import cell, plural, emit_fields, emit_json, emit_listing, emit_table, printable
 from listserv.store import Store
 
@@ -709,7 +709,8 @@ async def _import_mbox(
 @archive_group.command("export")
 @click.argument("list_address", metavar="LIST")
 # Any name that exists (a directory or a symlink too) is the exporter's to refuse: exit 1, like an existing file.
-@click.argument("mbox_file", metavar="FILE.mbox", type=click.Path())
+# "-" is standard output (a file named "-" is ./-).
+@click.argument("mbox_file", metavar="FILE.mbox|-", type=click.Path())
 @click.option("--after", type=click.DateTime(["%Y-%m-%d"]), help="Only posts dated on or after this day (UTC).")
 @click.option("--before", type=click.DateTime(["%Y-%m-%d"]), help="Only posts dated before this day (UTC).")
 @click.option("--include-confidential", is_flag=True,
@@ -718,15 +719,42 @@ async def _import_mbox(
 def archive_export_command(list_address: str, mbox_file: str, after, before, include_confidential: bool,
                            by: str | None) -> None:
     """Write LIST's archived messages, as received and in date order, to a new mbox file (mboxrd, readable
-    by mutt and mailbox.mbox; owner-only permissions). An existing file is never overwritten, and a symbolic link
-    is never followed."""
+    by mutt and mailbox.mbox; owner-only permissions), or with - to standard output (the summary then goes to
+    standard error). An existing file is never overwritten, and a symbolic link is never followed."""
     _, moderator, by_name = _reader(None, include_confidential, by)
     after_day, before_day = (when.date() if when else None for when in (after, before))
     if after_day and before_day and after_day >= before_day:
         raise UsageError(f"--after {after_day} is not earlier than --before {before_day}, so nothing would match")
+    if mbox_file == "-":
+        _export_to_stdout(list_address, after_day, before_day, moderator, by_name)
+        return
     report = run(lambda store, _: exporter.export_mbox(
         store, list_address, mbox_file, after_day, before_day, moderator=moderator, by=by_name))
     click.echo(report.summary(mbox_file))
+
+
+def _export_to_stdout(list_address: str, after, before, moderator: str | None, by: str) -> None:
+    """`archive export LIST -`: only the mbox on stdout, so it can be piped; the summary goes to stderr."""
+    out = click.get_binary_stream("stdout")
+    try:
+        report = run(lambda store, _: exporter.export_stream(
+            store, list_address, out, after, before, moderator=moderator, by=by))
+    except CannotExport:
+        _stdout_to_devnull()
+        raise
+    click.echo(report.summary(exporter.STREAM_NAME), err=True)
+
+
+def _stdout_to_devnull() -> None:
+    """After a failed write (a pipe closed early), what stays buffered must not fail again, with a traceback,
+    when Python flushes standard output at exit."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (click's test runner): nothing to flush to
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 @archive_group.command("reindex")
