@@ -8,6 +8,7 @@ import mailbox
 import pytest
 
 from tests.archive.test_mbox import as_mbox, post
+from tests.conftest import mbox_messages
 
 LIST = "team@example.org"
 POSTS = [
@@ -123,11 +124,11 @@ def test_export_writes_an_mbox_and_refuses_to_overwrite(listserv, archive, tmp_p
     out = tmp_path / "out.mbox"
     result = listserv("archive", "export", LIST, str(out))
     assert result.exit_code == 0 and "exported 2 messages" in result.stdout and "left out 1 confidential" in result.stdout
-    assert [m["Message-ID"] for m in mailbox.mbox(out)] == ["<a1@x.org>", "<a2@x.org>"]
+    assert [m["Message-ID"] for m in mbox_messages(out)] == ["<a1@x.org>", "<a2@x.org>"]
     fails(listserv("archive", "export", LIST, str(out)), 1, "exists already")
     full = tmp_path / "full.mbox"
     assert listserv("archive", "export", LIST, str(full), "--include-confidential", "--by", "mod@example.org").exit_code == 0
-    assert len(mailbox.mbox(full)) == 3
+    assert len(mbox_messages(full)) == 3
     ranged = listserv("archive", "export", LIST, str(tmp_path / "r.mbox"), "--after", "2024-01-11", "--before", "2024-01-12")
     assert "exported 1 message to" in ranged.stdout
 
