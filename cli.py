@@ -22,8 +22,8 @@ from typing import Any, Awaitable, Callable, TypeVar
 import click
 
 from listserv import (
-    __version__, audit, bounces, config, digests, lists, logscrub, membership, moderation, output, private_files,
-    queue, timefmt,
+    __version__, audit, bounces, config, digests, lists, logscrub, member_csv, membership, moderation, output,
+    private_files, queue, timefmt,
 )
 from listserv.archive import access, exporter, importer, retention
 from listserv.archive import search as archive_search
@@ -263,8 +263,11 @@ def members_add(list_address: str, address: str, name: str, role: str, delivery:
 @click.argument("csv_file", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
 @click.pass_context
 def members_import(ctx: click.Context, list_address: str, csv_file: str) -> None:
-    """Add the members in a CSV file of address,name[,role] rows (a header row is skipped)."""
-    rows = membership.read_csv(csv_file)
+    """Add the members in a CSV file of address,name[,role] rows.
+
+    Fields are separated by commas, semicolons (Excel in many countries) or tabs, found from the first row; a
+    header row is skipped. Bad rows are reported by line and the good ones imported all the same (exit 1)."""
+    rows = member_csv.read_csv(csv_file)
     report = run(lambda store, _: _import(store, list_address, rows))
     for line in report.repeated:
         click.echo(printable(line))

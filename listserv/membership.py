@@ -13,8 +13,6 @@ pending_members until `approve` or `deny`, which tell the applicant by mail.
 
 from __future__ import annotations
 
-import csv
-import os
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -43,7 +41,6 @@ MEMBER_SETTINGS = table(
     Setting("receive_own", True, "get a copy of one's own posts"),
 )
 _FLAGS = ("moderated", "confidential", "receive_own")
-_HEADER_WORDS = ("address", "email")
 _CONTROL = ("Cc", "Zl", "Zp")
 
 
@@ -240,48 +237,6 @@ def _row_member(cells: list[str]) -> dict:
     name = cells[1] if len(cells) > 1 else ""
     role = cells[2].strip() if len(cells) > 2 and cells[2].strip() else "member"
     return new_member(cells[0], name, role)
-
-
-def read_csv(path: str | os.PathLike) -> list[tuple[int, list[str]]]:
-    """(first line number, cells) of each non-blank row of a members CSV, header row left out.
-
-    UTF-8 with or without a byte-order mark (what spreadsheets write). A file
-    whose quoting is broken is refused whole: past an unclosed quote the row
-    boundaries cannot be trusted, and importing a guess would be worse.
-    """
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            return csv_rows(handle, str(path))
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-
-
-def csv_rows(lines: Iterable[str], source: str = "CSV") -> list[tuple[int, list[str]]]:
-    """Split CSV text into numbered rows; the first row is a header when it starts with "address".
-
-    >>> csv_rows(["address,name,role\\n", "\\n", "ann@example.org, \\"Smith, Ann\\",owner\\n"])
-    [(3, ['ann@example.org', 'Smith, Ann', 'owner'])]
-    """
-    reader = csv.reader(lines, strict=True, skipinitialspace=True)
-    rows: list[tuple[int, list[str]]] = []
-    start, first = 1, True
-    try:
-        for cells in reader:
-            if any(cell.strip() for cell in cells):
-                if not (first and _is_header(cells)):
-                    rows.append((start, cells))
-                first = False
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise UsageError(f"{source}: line {reader.line_num}: {exc}; nothing imported") from None
-    return rows
-
-
-def _is_header(cells: list[str]) -> bool:
-    """A first row naming its columns; "address" and "email" are never valid addresses, so no member is lost."""
-    return cells[0].strip().lower() in _HEADER_WORDS
 
 
 # ---- inside a transaction: email commands and confirmations (the caller's write owns the commit) ----

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 LIST = "team@example.org"
 
 
@@ -155,3 +157,48 @@ def test_list_addresses_are_row_errors_the_rest_imports(listserv, tmp_path):
     ]
     assert result.stdout == "imported 2, already members 0, repeated in file 0, invalid 4\n"
     assert sorted(members(listserv)) == ["ann@example.org", "bob@example.org"]
+
+
+def test_excel_semicolon_file_with_bom_and_header(listserv, tmp_path):
+    """Excel's "CSV (semicolon)": BOM, header row, CRLF, names with unquoted commas: every field in its place."""
+    listserv("lists", "create", LIST)
+    csv = write(tmp_path, "\ufeffAddress;Name;Role\r\nann@example.org;Lee, Ann;owner\r\nbob@example.org;Bob\r\n")
+    result = listserv("members", "import", LIST, csv)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "imported 2, already members 0, repeated in file 0, invalid 0\n"
+    found = members(listserv)
+    assert (found["ann@example.org"]["name"], found["ann@example.org"]["role"]) == ("Lee, Ann", "owner")
+    assert (found["bob@example.org"]["name"], found["bob@example.org"]["role"]) == ("Bob", "member")
+
+
+@pytest.mark.parametrize("text", [
+    "ann@example.org;Ann\nbob@example.org;Bob, Jr.\n",                  # semicolons, no header
+    '"ann@example.org";"Ann"\n"bob@example.org";"Bob, Jr."\n',          # semicolons, every field quoted
+    "ann@example.org\tAnn\nbob@example.org\tBob, Jr.\n",                # tabs ("Unicode text")
+    "sep=;\nann@example.org;Ann\nbob@example.org;Bob, Jr.\n",           # Excel's separator hint
+    'email,name\nann@example.org,Ann\nbob@example.org,"Bob, Jr."\n',    # commas, as before
+])
+def test_separator_is_found_from_the_first_row(listserv, tmp_path, text):
+    """Comma, semicolon or tab, header or not, quoted or not, Excel's sep= line: the same two members."""
+    listserv("lists", "create", LIST)
+    result = listserv("members", "import", LIST, write(tmp_path, text))
+    assert result.exit_code == 0, result.stderr
+    assert {address: m["name"] for address, m in members(listserv).items()} == {
+        "ann@example.org": "Ann", "bob@example.org": "Bob, Jr."}
+
+
+def test_semicolon_file_with_bad_rows_imports_the_good_ones_and_exits_1(listserv, tmp_path):
+    """README's promise in a semicolon file: each bad row is one error line naming its line, the rest are
+    imported, exit 1; a one-column file needs no separator at all."""
+    listserv("lists", "create", LIST)
+    text = "sep=;\naddress;name\nann@example.org;Ann\nnobody;Nobody\ncy@example.org;Cy;boss\ndee@example.org\n"
+    result = listserv("members", "import", LIST, write(tmp_path, text))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-2:] == [
+        "listserv: error: line 4: bad address 'nobody': An email address must have an @-sign.",
+        "listserv: error: line 5: role: expected one of member, moderator, owner, got 'boss'",
+    ]
+    assert result.stdout == "imported 2, already members 0, repeated in file 0, invalid 2\n"
+    assert sorted(members(listserv)) == ["ann@example.org", "dee@example.org"]
+    single = listserv("members", "import", LIST, write(tmp_path, "eve@example.org\nfay@example.org\n", "one.csv"))
+    assert single.exit_code == 0 and "imported 2," in single.stdout

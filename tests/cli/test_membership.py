@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from listserv import lists, membership
+from listserv import lists, member_csv, membership
 from listserv.errors import BadAddress, BadSetting, MemberExists, NoSuchList, NoSuchMember, UsageError
 
 LIST = "team@example.org"
@@ -105,25 +105,25 @@ async def test_list_deleted_between_lookup_and_write(store, team):
 def test_csv_rows_header_only_on_first_row():
     """Only the first non-blank row may be a header; a later "address" row is data (and then invalid)."""
     lines = ["\n", "Email,Name\n", "ann@example.org,Ann\n", "address,name\n"]
-    assert membership.csv_rows(lines) == [(3, ["ann@example.org", "Ann"]), (4, ["address", "name"])]
+    assert member_csv.csv_rows(lines) == [(3, ["ann@example.org", "Ann"]), (4, ["address", "name"])]
 
 
 def test_csv_rows_numbers_rows_by_their_first_line():
     """A quoted field spanning lines keeps the numbering of the rows after it right."""
     lines = ['ann@example.org,"Ann\n', 'Lee"\n', "bob@example.org,Bob\n"]
-    assert membership.csv_rows(lines) == [(1, ["ann@example.org", "Ann\nLee"]), (3, ["bob@example.org", "Bob"])]
+    assert member_csv.csv_rows(lines) == [(1, ["ann@example.org", "Ann\nLee"]), (3, ["bob@example.org", "Bob"])]
 
 
 def test_csv_rows_refuses_broken_quoting():
     """Text after a closing quote is broken CSV: UsageError naming the line."""
     with pytest.raises(UsageError, match="line 2"):
-        membership.csv_rows(["ann@example.org,Ann\n", 'bob@example.org,"Bob" Ruiz\n'])
+        member_csv.csv_rows(["ann@example.org,Ann\n", 'bob@example.org,"Bob" Ruiz\n'])
 
 
 def test_read_csv_unreadable_path(tmp_path):
     """A directory or missing path given to read_csv() is a UsageError, not a traceback."""
     with pytest.raises(UsageError, match="cannot read"):
-        membership.read_csv(tmp_path)
+        member_csv.read_csv(tmp_path)
 
 
 def test_names_with_line_breaks_are_refused():
