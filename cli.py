@@ -45,7 +45,7 @@ HELD_TIMES = ("received_at", "decided_at")
 LIST_COLUMNS = (("ADDRESS", "address"), ("MEMBERS", "members"), ("NON-MEMBERS", "nonmember_action"),
                 ("DESCRIPTION", "description"))
 MEMBER_COLUMNS = (("ADDRESS", "address"), ("NAME", "name"), ("ROLE", "role"), ("DELIVERY", "delivery"),
-                  ("MODERATED", "moderated"), ("CONFIDENTIAL", "confidential"), ("OWN-POSTS", "receive_own"),
+                  ("MODERATED", "moderated"), ("CONFIDENTIAL", "confidential"), ("OWNPOSTS", "ownposts"),
                   ("BOUNCE", "bounce_score"))
 BOUNCE_TIMES = ("bounce_last_at", "bounce_disabled_at")
 BOUNCING_COLUMNS = (("ADDRESS", "address"), ("DELIVERY", "delivery"), ("BOUNCE", "bounce_score"),
@@ -319,7 +319,8 @@ def members_remove(list_address: str, address: str) -> None:
 def members_set(list_address: str, address: str, key: str, value: str) -> None:
     """Change one member setting (the help text above lists the keys from MEMBER_SETTINGS)."""
     changed = run(lambda store, _: membership.set_setting(store, list_address, address, key, value))
-    click.echo(f"{changed['address']} on {list_address.strip().casefold()}: {key} = {cell(changed[key])}")
+    name = membership.setting_name(key)  # an alias is answered with the one name
+    click.echo(f"{changed['address']} on {list_address.strip().casefold()}: {name} = {cell(changed[name])}")
 
 
 # Requests to join by email that the applicant confirmed (subscription_policy moderate) wait here.

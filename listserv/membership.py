@@ -38,9 +38,14 @@ MEMBER_SETTINGS = table(
     Setting("delivery", "regular", "regular (every post), digest, or nomail (stays a member, gets nothing)", DELIVERIES),
     Setting("moderated", False, "hold this member's posts for a moderator"),
     Setting("confidential", True, "entitled to receive and find confidential posts"),
-    Setting("receive_own", True, "get a copy of one's own posts"),
+    Setting("ownposts", True, "whether the member gets a copy of their own posts (on/off)"),
 )
-_FLAGS = ("moderated", "confidential", "receive_own")
+# Older names of member settings, still accepted by `members set` and the `set` email command. "ownposts" is
+# the name members know from `set ownposts on|off`; receive_own is what the store calls it.
+MEMBER_ALIASES = {"receive_own": "ownposts"}
+_COLUMNS = {"ownposts": "receive_own"}  # the store's column, where its name is not the setting's
+_FLAGS = ("moderated", "confidential", "ownposts")
+_NAMES = {column: name for name, column in _COLUMNS.items()}
 _CONTROL = ("Cc", "Zl", "Zp")
 
 
@@ -60,10 +65,21 @@ class ImportReport:
         )
 
 
+def setting_name(key: str) -> str:
+    """The one name of a member setting: an alias (receive_own) becomes the name it stands for (ownposts)."""
+    return MEMBER_ALIASES.get(key, key)
+
+
 def parse_setting(key: str, value: str) -> object:
-    """The typed value of one member setting, or BadSetting naming the key and what it takes."""
-    parsed = lookup(MEMBER_SETTINGS, key, "member").parse(value)
+    """The typed value of one member setting (by its name or an alias), or BadSetting naming the key."""
+    parsed = lookup(MEMBER_SETTINGS, setting_name(key), "member").parse(value)
     return _clean_name(parsed) if key == "name" else parsed
+
+
+def _column(key: str) -> str:
+    """The store's column for a member setting given by its name or an alias."""
+    name = setting_name(key)
+    return _COLUMNS.get(name, name)
 
 
 def _clean_name(name: object) -> str:
@@ -90,8 +106,10 @@ def new_member(
 
 
 def _public(row: dict) -> dict:
-    """A member row as callers see it: flags as booleans rather than SQLite's 0/1."""
-    return {**row, **{flag: bool(row[flag]) for flag in _FLAGS}}
+    """A member row as callers see it: settings under their names (ownposts, not the store's receive_own),
+    flags as booleans rather than SQLite's 0/1."""
+    named = {_NAMES.get(column, column): value for column, value in row.items()}
+    return {**named, **{flag: bool(named[flag]) for flag in _FLAGS}}
 
 
 async def _require_list(db, list_id: int, list_address: str) -> None:
@@ -180,7 +198,7 @@ async def set_setting(store: Store, list_address: str, address: str, key: str, v
     parsed = parse_setting(key, value)
     norm = normalise(address)
     mlist = await lists.get(store, list_address)
-    if not await store.write(store_members.update, mlist.id, norm, key, parsed):
+    if not await store.write(store_members.update, mlist.id, norm, _column(key), parsed):
         raise NoSuchMember(f"{norm} is not a member of {mlist.address}")
     return await get(store, mlist.address, norm)
 
@@ -284,7 +302,7 @@ async def leave_in(db, list_id: int, address: str, actor: str) -> bool:
 async def set_in(db, list_id: int, address: str, key: str, value: str) -> dict:
     """Change one member setting (checked against MEMBER_SETTINGS first, so nothing is half done)."""
     parsed = parse_setting(key, value)
-    if not await store_members.update(db, list_id, address, key, parsed):
+    if not await store_members.update(db, list_id, address, _column(key), parsed):
         raise NoSuchMember(f"{address} is not a member")
     return await member_in(db, list_id, address)
 
