@@ -30,6 +30,7 @@ from listserv.archive import search as archive_search
 from listserv.archive import show as archive_show
 from listserv.archive.compact import Compacted, compact
 from listserv.archive.threading import thread_unthreaded
+from listserv.cli_help import HelpGroup, SettingsCommand
 from listserv.errors import CannotExport, ListservError, Refused, UsageError
 from listserv.output import cell, plural, emit_fields, emit_json, emit_listing, emit_table, printable
 from listserv.store import Store
@@ -59,7 +60,7 @@ QUEUE_COLUMNS = (("ID", "id"), ("LIST", "list"), ("RECIPIENTS", "recipients"), (
 # ---- the root: one-line errors and exit codes ------------------------------------------
 
 
-class Listserv(click.Group):
+class Listserv(HelpGroup):
     """The root group: turns every error, click's own included, into one stderr line and an exit code."""
 
     def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:
@@ -186,12 +187,15 @@ def lists_show(address: str, as_json: bool) -> None:
         emit_fields(found)
 
 
-@lists_group.command("set", context_settings=VALUE_MAY_START_WITH_DASH)
+@lists_group.command("set", cls=SettingsCommand, settings=(lists.DESCRIPTION, *lists.LIST_SETTINGS.values()),
+                     context_settings=VALUE_MAY_START_WITH_DASH)
 @click.argument("address", metavar="NAME@DOMAIN")
 @click.argument("key")
 @click.argument("value")
 def lists_set(address: str, key: str, value: str) -> None:
-    """Change one list setting (see `lists show` for the keys)."""
+    """Change one setting of a list.
+
+    KEY is one of the keys below; `lists show` shows the current values."""
     changed = run(lambda store, _: lists.set_setting(store, address, key, value))
     click.echo(f"{changed.address}: {key} = {cell(changed.as_json()[key])}")
 
@@ -201,8 +205,10 @@ def lists_set(address: str, key: str, value: str) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @json_option
 def lists_delete(address: str, yes: bool, as_json: bool) -> None:
-    """Delete a list with its members, held posts, archive and queued copies, compact the database and say
-    how much space came back (asks first unless --yes)."""
+    """Delete a list with everything it holds, and give the space back.
+
+    Its members, held posts, archive and queued copies go; the database is then compacted and the command
+    says how much space came back. Asks first unless --yes."""
     deleted = run(lambda store, _: _delete_list(store, address, yes))
     if as_json:
         emit_json(deleted.as_json())
@@ -310,14 +316,16 @@ def members_remove(list_address: str, address: str) -> None:
     click.echo(f"removed {removed} from {list_address.strip().casefold()}")
 
 
-@members_group.command("set", context_settings=VALUE_MAY_START_WITH_DASH, help="Change one setting of a member. KEY is one of: "
-                       + ", ".join(membership.MEMBER_SETTINGS) + ".")
+@members_group.command("set", cls=SettingsCommand, settings=membership.MEMBER_SETTINGS.values(),
+                       context_settings=VALUE_MAY_START_WITH_DASH)
 @click.argument("list_address", metavar="LIST")
 @click.argument("address")
 @click.argument("key")
 @click.argument("value")
 def members_set(list_address: str, address: str, key: str, value: str) -> None:
-    """Change one member setting (the help text above lists the keys from MEMBER_SETTINGS)."""
+    """Change one setting of a member.
+
+    KEY is one of the keys below; `members ls` shows the current values."""
     changed = run(lambda store, _: membership.set_setting(store, list_address, address, key, value))
     name = membership.setting_name(key)  # an alias is answered with the one name
     click.echo(f"{changed['address']} on {list_address.strip().casefold()}: {name} = {cell(changed[name])}")
@@ -679,8 +687,10 @@ def archive_thread_command(thread_id: int, as_address: str | None, include_confi
 @click.argument("mbox_file", metavar="FILE.mbox", type=click.Path(exists=True, dir_okay=False))
 @click.option("--workers", type=click.IntRange(1, 64), help="Parse processes (default: one per core).")
 def archive_import_command(list_address: str, mbox_file: str, workers: int | None) -> None:
-    """Import an mbox (Mailman 2 / pipermail or any mbox) into LIST's archive: duplicates by Message-ID and
-    malformed messages are skipped and reported; an interrupted import can simply be run again."""
+    """Import an mbox into LIST's archive.
+
+    Mailman 2 / pipermail or any mbox: duplicates by Message-ID and malformed messages are skipped and
+    reported; an interrupted import can simply be run again."""
     report = run(lambda store, settings: _import_mbox(
         store, list_address, mbox_file, workers, settings.delivery.max_recipients))
     for line in report.malformed_lines():
@@ -722,9 +732,11 @@ async def _import_mbox(
 @click.option("--by", metavar="MODERATOR", help="The moderator asking for confidential posts.")
 def archive_export_command(list_address: str, mbox_file: str, after, before, include_confidential: bool,
                            by: str | None) -> None:
-    """Write LIST's archived messages, as received and in date order, to a new mbox file (mboxrd, readable
-    by mutt and mailbox.mbox; owner-only permissions), or with - to standard output (the summary then goes to
-    standard error). An existing file is never overwritten, and a symbolic link is never followed."""
+    """Write LIST's archive to a new mbox file, or with - to standard output.
+
+    The messages as received, in date order, as mboxrd (readable by mutt and mailbox.mbox); the file gets
+    owner-only permissions. An existing file is never overwritten, and a symbolic link is never followed.
+    With -, only the mbox goes to standard output and the summary to standard error."""
     _, moderator, by_name = _reader(None, include_confidential, by)
     after_day, before_day = (when.date() if when else None for when in (after, before))
     if after_day and before_day and after_day >= before_day:
@@ -764,8 +776,10 @@ def _stdout_to_devnull() -> None:
 @archive_group.command("reindex")
 @click.argument("list_address", metavar="[LIST]", required=False)
 def archive_reindex_command(list_address: str | None) -> None:
-    """Thread posts archived before threading existed (of LIST, or every list), recompute the search text of
-    every post and rebuild the full-text index (one index serves all lists)."""
+    """Rebuild the search index, and thread posts archived before threading existed.
+
+    Threads the unthreaded posts of LIST (or of every list), recomputes the search text of every post and
+    rebuilds the full-text index (one index serves all lists)."""
     threaded, changed = run(lambda store, _: _reindex(store, list_address))
     click.echo(f"threaded {plural(threaded, 'post')}; search text recomputed for {changed}; full-text index rebuilt")
 
@@ -779,8 +793,10 @@ async def _reindex(store: Store, list_address: str | None) -> tuple[int, int]:
 @archive_group.command("compact")
 @json_option
 def archive_compact_command(as_json: bool) -> None:
-    """Give the space of purged and deleted posts back to the disk (VACUUM) and leave no old copy in the
-    write-ahead log; the remedy when a purge or `lists delete` said a reader kept the log busy."""
+    """Give the space of purged and deleted posts back to the disk.
+
+    Runs VACUUM and leaves no old copy in the write-ahead log: the remedy when a purge or `lists delete`
+    said a reader kept the log busy."""
     space = run(lambda store, _: compact(store))
     if as_json:
         emit_json(space.as_json())
@@ -792,8 +808,10 @@ def archive_compact_command(as_json: bool) -> None:
 @click.argument("list_address", metavar="[LIST]", required=False)
 @json_option
 def archive_purge_command(list_address: str | None, as_json: bool) -> None:
-    """Remove now the text of confidential posts past the list's confidential_retention_days (the server does
-    this daily), or of every confidential post under confidential_archive none."""
+    """Remove now the text of confidential posts that is kept no longer.
+
+    Those past the list's confidential_retention_days (the server does this daily), or every confidential
+    post's under confidential_archive none."""
     counts = run(lambda store, _: retention.purge(store, list_address))
     rows = [{"list": address, **count} for address, count in counts.items()]
     if as_json:
