@@ -17,6 +17,7 @@ import getpass
 import os
 import sys
 import time
+from datetime import date
 from typing import Any, Awaitable, Callable, TypeVar
 
 import click
@@ -32,7 +33,7 @@ from listserv.archive.compact import Compacted, compact
 from listserv.archive.threading import thread_unthreaded
 from listserv.cli_help import HelpGroup, SettingsCommand
 from listserv.errors import CannotExport, ListservError, Refused, UsageError
-from listserv.output import cell, plural, emit_fields, emit_json, emit_listing, emit_table, printable
+from listserv.output import cell, emit_fields, emit_json, emit_listing, emit_table, plural, printable
 from listserv.store import Store
 
 T = TypeVar("T")
@@ -225,7 +226,8 @@ def _space(space: Compacted) -> str:
 async def _delete_list(store: Store, address: str, yes: bool) -> lists.Deleted:
     """Say what goes with the list (its members count) before asking, since nothing brings it back."""
     mlist = await lists.get(store, address)
-    if not yes and not _confirmed(f"Delete {mlist.address} with its {plural(mlist.members, 'member')}, held posts and archive?"):
+    question = f"Delete {mlist.address} with its {plural(mlist.members, 'member')}, held posts and archive?"
+    if not yes and not _confirmed(question):
         raise Refused(f"not deleted: {mlist.address} (answer y, or pass --yes)")
     return await lists.delete(store, mlist.address)
 
@@ -749,7 +751,8 @@ def archive_export_command(list_address: str, mbox_file: str, after, before, inc
     click.echo(report.summary(mbox_file))
 
 
-def _export_to_stdout(list_address: str, after, before, moderator: str | None, by: str) -> None:
+def _export_to_stdout(list_address: str, after: date | None, before: date | None, moderator: str | None,
+                      by: str) -> None:
     """`archive export LIST -`: only the mbox on stdout, so it can be piped; the summary goes to stderr."""
     out = click.get_binary_stream("stdout")
     try:

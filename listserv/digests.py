@@ -180,7 +180,8 @@ async def send_issue(db: aiosqlite.Connection, settings: Settings, mlist: Mailin
     recipients = await members.digest_members(db, mlist.id)
     if not recipients:  # everyone switched away from digests since: nothing to send, nothing to keep
         await store_digests.remove(db, [post["id"] for post in posts])
-        await audit.record(db, ACTOR, "digest-dropped", mlist.id, "digest", f"{plural(len(posts), 'post')}; no digest members")
+        detail = f"{plural(len(posts), 'post')}; no digest members"
+        await audit.record(db, ACTOR, "digest-dropped", mlist.id, "digest", detail)
         return None
     volume, number = numbering(await store_digests.last_issue(db, mlist.id), now)
     content = build(mlist, volume, number, posts)

@@ -59,7 +59,8 @@ async def _discard(db: aiosqlite.Connection, mlist: MailingList, ids: list[int],
     count = 0
     for held_id in ids:
         if await held.decide(db, held_id, "discarded", ACTOR, f"nobody decided within {plural(days, 'day')}"):
-            await audit.record(db, ACTOR, "discard", mlist.id, f"held:{held_id}", f"expired after {plural(days, 'day')}")
+            detail = f"expired after {plural(days, 'day')}"
+            await audit.record(db, ACTOR, "discard", mlist.id, f"held:{held_id}", detail)
             count += 1
     if count:
         log.info("%s: %s expired after %s", mlist.address, plural(count, "held non-member post"), plural(days, "day"))

@@ -193,7 +193,8 @@ class IntakeHandler:
         except Exception:
             log.exception("could not store a message from %s", _peer(session))
             return self._per_recipient(envelope, replies.S451_TRY_AGAIN)
-        log.info("queued inbound %d (%s, %s)", inbound_id, plural(len(raw), "byte"), plural(len(envelope.rcpt_tos), "recipient"))
+        log.info("queued inbound %d (%s, %s)", inbound_id, plural(len(raw), "byte"),
+                 plural(len(envelope.rcpt_tos), "recipient"))
         self.on_enqueued()
         return self._per_recipient(envelope, replies.S250_OK)
 

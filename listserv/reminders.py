@@ -87,7 +87,8 @@ async def notify(db: aiosqlite.Connection, settings: Settings, mlist: MailingLis
 
 def reminder(mlist: MailingList, rows: list[dict], now: float) -> bytes:
     """The daily list of held posts that have waited more than a day, oldest first."""
-    lines = [f"{plural(len(rows), 'held message')} on {mlist.address} {'has' if len(rows) == 1 else 'have'} waited more than a day:", ""]
+    verb = "has" if len(rows) == 1 else "have"
+    lines = [f"{plural(len(rows), 'held message')} on {mlist.address} {verb} waited more than a day:", ""]
     for row in rows:
         days = int((now - row["received_at"]) // DAY)
         rules = ",".join(dict.fromkeys(reason["rule"] for reason in row["reasons"])) or "-"
@@ -113,7 +114,8 @@ async def remind(store: Store, settings: Settings, now: float) -> int:
         to = await moderators(store.db, mlist.id) if waiting else []
         if to:
             await store.write(_queue_reminder, settings, mlist, reminder(mlist, waiting, now), to, now)
-            log.info("%s: reminded %s of %s", mlist.address, plural(len(to), "moderator"), plural(len(waiting), "held message"))
+            log.info("%s: reminded %s of %s", mlist.address, plural(len(to), "moderator"),
+                     plural(len(waiting), "held message"))
             sent += 1
     return sent
 

@@ -23,7 +23,8 @@ async def run(request: Request, rest: str) -> Result:
     )
     if not found:
         return Result("No post matches.")
-    lines = [f"{plural(len(found), 'post')} {'matches' if len(found) == 1 else 'match'}{' (the best 20)' if len(found) == LIMIT else ''}:"]
+    verb = "matches" if len(found) == 1 else "match"
+    lines = [f"{plural(len(found), 'post')} {verb}{' (the best 20)' if len(found) == LIMIT else ''}:"]
     for post in found:
         day = when(post["date"])[:10]
         lines.append(f"  {post['id']:>6}  {day}  {post['sender']}  {post['subject'] or '(no subject)'}")

@@ -75,7 +75,8 @@ async def warn(db: aiosqlite.Connection, settings: Settings, data: MsgData, held
     if told:
         content = notices.outside_recipients(data.mlist, told[0], data.outside, held, data.message_id)
         await notices.queue(db, settings, data.mlist, content, told)
-    detail = f"{plural(len(data.outside), 'outside address')} in To/Cc; {'held' if held else 'removed'}; told {len(told)}"
+    outside = plural(len(data.outside), "outside address")
+    detail = f"{outside} in To/Cc; {'held' if held else 'removed'}; told {len(told)}"
     await audit.record(db, ACTOR, "leak-guard", data.mlist.id, f"inbound:{data.inbound_id}", detail)
 
 

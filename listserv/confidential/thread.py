@@ -169,7 +169,8 @@ async def _scrubbed(db: aiosqlite.Connection, archived: list[int], held_rows: li
     if held_rows:
         await inbound.scrub_held(db, [row["id"] for row in held_rows])
     if archived:
-        log.info("re-marked %s confidential: archive:%s", plural(len(archived), "archived post"), ",".join(map(str, archived)))
+        log.info("re-marked %s confidential: archive:%s", plural(len(archived), "archived post"),
+                 ",".join(map(str, archived)))
     if held_rows:
         log.info("re-marked %s confidential: held:%s", plural(len(held_rows), "held post"),
                  ",".join(str(row["id"]) for row in held_rows))

@@ -48,6 +48,7 @@ async def act(db: aiosqlite.Connection, settings: Settings, data: MsgData) -> st
     names = ",".join(command.name for command in data.commands.commands) or "-"
     log.info(
         "inbound %s to %s: commands %s; %s; reply %s", data.inbound_id,
-        sub_address(mlist.address, data.role), names, plural(len(request.mail), "notice"), "sent" if replied else "none",
+        sub_address(mlist.address, data.role), names, plural(len(request.mail), "notice"),
+        "sent" if replied else "none",
     )
     return "processed"
