@@ -275,8 +275,10 @@ def members_import(ctx: click.Context, list_address: str, csv_file: str) -> None
 
     Fields are separated by commas, semicolons (Excel in many countries) or tabs, found from the first row; a
     header row is skipped. Bad rows are reported by line and the good ones imported all the same (exit 1)."""
-    rows = member_csv.read_csv(csv_file)
-    report = run(lambda store, _: _import(store, list_address, rows))
+    found = member_csv.read(csv_file)
+    if found.note(csv_file):
+        click.echo(f"listserv: note: {found.note(csv_file)}", err=True)
+    report = run(lambda store, _: _import(store, list_address, found.rows))
     for line in report.repeated:
         click.echo(printable(line))
     for line in report.invalid:

@@ -1,48 +1,107 @@
 """Reading a members file for `members import`: address[,name[,role]] rows, as spreadsheets write them.
 
 Excel writes "CSV" with the separator of the user's locale: a comma in
-English, a semicolon in most of Europe, a tab for "Unicode text"; and a UTF-8
-byte-order mark in front. The separator is read off the first row: its first
-field is an address (or the header word "address"), which contains none of the
-separators, so the first separator outside quotes on that row is the file's. A
-first line `sep=;` (Excel's own hint) names it outright. A header row is
-optional, as before.
+English, a semicolon in most of Europe, a tab for "Unicode text". The
+separator is read off the first row: its first field is an address (or the
+header word "address"), which contains none of the separators, so the first
+separator outside quotes on that row is the file's. A first line `sep=;`
+(Excel's own hint) names it outright. A header row is optional, as before.
+
+The text is UTF-8 (with or without the byte-order mark of "CSV UTF-8"), or
+UTF-16 with its byte-order mark ("Unicode text"); a file that is not valid
+UTF-8 is what Excel's plain "CSV" writes on Windows, Windows-1252, and is read
+as such, with a note saying so (only names can be affected: addresses are
+ASCII or refused row by row). A file with NUL bytes is no text file and is
+refused whole.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
+import re
+from dataclasses import dataclass
 from typing import Iterable
 
 from listserv.errors import UsageError
 
 SEPARATORS = (",", ";", "\t")
-_HEADER_WORDS = ("address", "email")  # never valid addresses, so no member is lost by skipping such a row
+# A column name such as address, Email, E-Mail, Adresse, "correo electrónico": words of letters, never an address
+# (no @, no dot), so no member is lost by skipping such a row, and a mistyped address is still reported.
+_HEADER_CELL = re.compile(r"[^\W\d_]+(?:[ -][^\W\d_]+)*")
 _EXCEL_HINT = "sep="
+
+WINDOWS = "cp1252"  # what Excel's plain "CSV" is written in on Windows
+_UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 Rows = list[tuple[int, list[str]]]  # (first line number, cells) of each non-blank data row
 
 
-def read_csv(path: str | os.PathLike) -> Rows:
-    """(first line number, cells) of each non-blank row of a members file, header row left out.
+@dataclass(frozen=True)
+class MembersFile:
+    """The rows of a members file, and the encoding they were read in."""
 
-    UTF-8 with or without a byte-order mark (what spreadsheets write). A file
-    whose quoting is broken is refused whole: past an unclosed quote the row
-    boundaries cannot be trusted, and importing a guess would be worse.
+    rows: Rows
+    encoding: str  # "utf-8", "utf-16" or WINDOWS
+
+    def note(self, path: str | os.PathLike) -> str:
+        """What an importer should be told about how the file was read ("" when there is nothing to say)."""
+        if self.encoding != WINDOWS:
+            return ""
+        return (f"{path} is not UTF-8: read as Windows-1252, the encoding Excel saves CSV in; "
+                "check that the names came out right")
+
+
+def read_csv(path: str | os.PathLike) -> Rows:
+    """(first line number, cells) of each non-blank row of a members file, header row left out."""
+    return read(path).rows
+
+
+def read(path: str | os.PathLike) -> MembersFile:
+    """The members file at path, decoded (see the module docstring) and split into rows.
+
+    A file whose quoting is broken is refused whole: past an unclosed quote
+    the row boundaries cannot be trusted, and importing a guess would be worse.
     """
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            return csv_rows(handle.readlines(), str(path))
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        with open(path, "rb") as handle:
+            raw = handle.read()
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    text, encoding = decode(raw, str(path))
+    return MembersFile(csv_rows(text.splitlines(keepends=True), str(path)), encoding)
+
+
+def decode(raw: bytes, source: str = "CSV") -> tuple[str, str]:
+    r"""(text, encoding) of a members file's bytes; UsageError when they are no text.
+
+    >>> decode("\ufeffann@example.org;Zoë\n".encode("utf-8")), decode("Zoë".encode("utf-16"))
+    (('ann@example.org;Zoë\n', 'utf-8'), ('Zoë', 'utf-16'))
+    >>> decode("ann@example.org;Müller".encode("cp1252"))
+    ('ann@example.org;Müller', 'cp1252')
+    """
+    if raw.startswith(_UTF16_MARKS):
+        try:
+            return raw.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{source}: not UTF-16 text after its byte-order mark (at byte {exc.start})") from None
+    if b"\0" in raw:
+        raise UsageError(f"{source}: not a text file (it contains NUL bytes; UTF-16 without a byte-order mark?)")
+    try:
+        return raw.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    try:
+        return raw.decode(WINDOWS), WINDOWS
+    except UnicodeDecodeError:
+        raise UsageError(f"{source}: not UTF-8 text ({utf8_error.reason} at byte {utf8_error.start}), "
+                         "nor Windows-1252") from None
 
 
 def csv_rows(lines: list[str], source: str = "CSV") -> Rows:
-    """Split the lines into numbered rows with the file's separator; the first row is a header when it
-    starts with "address" or "email".
+    """Split the lines into numbered rows with the file's separator; the first row is a header when its
+    first field names a column (a word, not an address).
 
     >>> csv_rows(["address,name,role\\n", "\\n", "ann@example.org, \\"Smith, Ann\\",owner\\n"])
     [(3, ['ann@example.org', 'Smith, Ann', 'owner'])]
@@ -86,5 +145,11 @@ def _separator(lines: list[str]) -> tuple[str, int]:
 
 
 def _is_header(cells: Iterable[str]) -> bool:
-    """A first row naming its columns, e.g. address,name,role."""
-    return next(iter(cells), "").strip().lower() in _HEADER_WORDS
+    """A first row naming its columns, in any language: address,name,role or E-Mail;Name or Adresse;Nom.
+
+    >>> [_is_header([first]) for first in ("address", "E-Mail", "Adresse", "correo electrónico")]
+    [True, True, True, True]
+    >>> [_is_header([first]) for first in ("ann@example.org", "ann.example.org", "", "2024")]
+    [False, False, False, False]
+    """
+    return _HEADER_CELL.fullmatch(next(iter(cells), "").strip()) is not None

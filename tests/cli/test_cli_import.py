@@ -107,12 +107,37 @@ def test_missing_file_exit_2(listserv, tmp_path, fails):
     fails(listserv("members", "import", LIST, str(tmp_path / "missing.csv")), 2, "missing.csv")
 
 
-def test_not_utf8_exit_2_nothing_imported(listserv, tmp_path, fails):
-    """A file that is not UTF-8 (e.g. UTF-16 from a spreadsheet) is refused whole: exit 2."""
+def test_no_text_exit_2_nothing_imported(listserv, tmp_path, fails):
+    """A file that is no text (NUL bytes: UTF-16 without its byte-order mark, a spreadsheet's binary file)
+    or neither UTF-8 nor Windows-1252 is refused whole: exit 2."""
     listserv("lists", "create", LIST)
-    csv = write(tmp_path, "ann@example.org,Ann\n", encoding="utf-16")
-    fails(listserv("members", "import", LIST, csv), 2, "not UTF-8 text")
+    csv = write(tmp_path, "ann@example.org,Ann\n", encoding="utf-16-le")
+    fails(listserv("members", "import", LIST, csv), 2, "not a text file")
+    undefined = tmp_path / "odd.csv"
+    undefined.write_bytes(b"ann@example.org,Ann\x81\n")  # 0x81: invalid UTF-8, undefined in Windows-1252
+    fails(listserv("members", "import", LIST, str(undefined)), 2, "not UTF-8 text", "nor Windows-1252")
     assert members(listserv) == {}
+
+
+def test_excel_unicode_text_utf16_with_tabs(listserv, tmp_path):
+    """Excel's "Unicode text": UTF-16 with its byte-order mark, tab-separated; names keep their accents."""
+    listserv("lists", "create", LIST)
+    csv = write(tmp_path, "address\tname\r\nzoe@example.org\tZoë Dupré\r\n", encoding="utf-16")
+    result = listserv("members", "import", LIST, csv)
+    assert result.exit_code == 0, result.stderr
+    assert members(listserv)["zoe@example.org"]["name"] == "Zoë Dupré" and "note" not in result.stderr
+
+
+def test_excel_windows_csv_is_read_as_windows_1252_with_a_note(listserv, tmp_path):
+    """Excel's plain "CSV" on Windows (cp1252, semicolons): imported with the names right, and a note on
+    stderr that the file was read as Windows-1252; stdout keeps only the summary."""
+    listserv("lists", "create", LIST)
+    csv = write(tmp_path, "Adresse;Name\r\nmm@example.org;Müller, Jörg\r\n", encoding="cp1252")
+    result = listserv("members", "import", LIST, csv)
+    assert result.exit_code == 0, result.stderr
+    assert members(listserv)["mm@example.org"]["name"] == "Müller, Jörg"
+    assert f"listserv: note: {csv} is not UTF-8: read as Windows-1252" in result.stderr
+    assert result.stdout == "imported 1, already members 0, repeated in file 0, invalid 0\n"
 
 
 def test_broken_quoting_exit_2_nothing_imported(listserv, tmp_path, fails):
