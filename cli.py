@@ -755,8 +755,13 @@ def archive_export_command(list_address: str, mbox_file: str, after, before, inc
 
 def _export_to_stdout(list_address: str, after: date | None, before: date | None, moderator: str | None,
                       by: str) -> None:
-    """`archive export LIST -`: only the mbox on stdout, so it can be piped; the summary goes to stderr."""
+    """`archive export LIST -`: only the mbox on stdout, so it can be piped; the summary goes to stderr.
+
+    Not onto a terminal: raw messages from strangers could carry escape sequences to the screen, and
+    nobody reads an archive scrolling past (gzip refuses the same way)."""
     out = click.get_binary_stream("stdout")
+    if out.isatty():
+        raise UsageError("standard output is a terminal: pipe the export (| gzip > FILE.mbox.gz) or name a file")
     try:
         report = run(lambda store, _: exporter.export_stream(
             store, list_address, out, after, before, moderator=moderator, by=by))

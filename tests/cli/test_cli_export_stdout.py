@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -63,3 +64,25 @@ def test_a_closed_pipe_is_one_error_line_without_traceback(archive, config_path)
     assert done.returncode == 1
     assert done.stderr.startswith("listserv: error: cannot write to standard output: ")
     assert len(done.stderr.splitlines()) == 1, done.stderr
+
+
+def test_a_terminal_is_refused_before_anything_is_written(archive, config_path):  # noqa: F811
+    """Standard output on a terminal: exit 2 with one line saying to pipe it; no message reaches the screen."""
+    primary, secondary = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", "import cli; cli.main()", "--config", str(config_path), "archive", "export", LIST, "-"],
+            cwd=ROOT, stdout=secondary, stderr=subprocess.PIPE, text=True, timeout=60,
+        )
+        os.set_blocking(primary, False)
+        try:
+            shown = os.read(primary, 65536)
+        except BlockingIOError:
+            shown = b""
+    finally:
+        os.close(primary)
+        os.close(secondary)
+    assert done.returncode == 2
+    assert done.stderr == ("listserv: error: standard output is a terminal: pipe the export (| gzip > FILE.mbox.gz) "
+                           "or name a file\n")
+    assert b"From " not in shown
