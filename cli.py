@@ -273,8 +273,8 @@ def members_add(list_address: str, address: str, name: str, role: str, delivery:
 def members_import(ctx: click.Context, list_address: str, csv_file: str) -> None:
     """Add the members in a CSV file of address,name[,role] rows.
 
-    Fields are separated by commas, semicolons (Excel in many countries) or tabs, found from the first row; a
-    header row is skipped. Bad rows are reported by line and the good ones imported all the same (exit 1)."""
+    Fields are separated by commas, semicolons (Excel in many countries) or tabs, found from the first row
+    with several; a header row is skipped. Bad rows are reported by line and the good ones imported all the same (exit 1)."""
     found = member_csv.read(csv_file)
     if found.note(csv_file):
         click.echo(f"listserv: note: {found.note(csv_file)}", err=True)

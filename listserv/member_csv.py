@@ -2,9 +2,9 @@
 
 Excel writes "CSV" with the separator of the user's locale: a comma in
 English, a semicolon in most of Europe, a tab for "Unicode text". The
-separator is read off the first row: its first field is an address (or the
-header word "address"), which contains none of the separators, so the first
-separator outside quotes on that row is the file's. A first line `sep=;`
+separator is read off the first row with more than one field: its first field
+is an address (or a column name), which contains none of the separators, so
+the first separator outside quotes on that row is the file's. A first line `sep=;`
 (Excel's own hint) names it outright. A header row is optional, as before.
 
 The text is UTF-8 (with or without the byte-order mark of "CSV UTF-8"), or
@@ -126,22 +126,34 @@ def csv_rows(lines: list[str], source: str = "CSV") -> Rows:
 
 def _separator(lines: list[str]) -> tuple[str, int]:
     """(the file's separator, how many leading lines only named it): Excel's `sep=X` line, else the first
-    separator outside quotes on the first non-blank line, else a comma (one column: any will do).
+    separator outside quotes on the first line that has one (its first field, an address, has none), else a
+    comma (one column: any will do).
 
     >>> _separator(["sep=;\\n", "ann@example.org;Ann\\n"]), _separator(['"ann@example.org"\\tAnn, Lee\\n'])
     ((';', 1), ('\\t', 0))
+    >>> _separator(["ann@example.org\\n", "bob@example.org;Bob, Jr.\\n"]), _separator(["ann@example.org\\n"])
+    ((';', 0), (',', 0))
     """
     first = next((line for line in lines if line.strip()), "")
     hint = first.rstrip("\r\n")  # not strip(): the hint may name a tab
     if hint.lower().startswith(_EXCEL_HINT) and len(hint) == len(_EXCEL_HINT) + 1 and hint[-1] in SEPARATORS:
         return hint[-1], lines.index(first) + 1
+    for line in lines:
+        found = _first_separator(line)
+        if found:
+            return found, 0
+    return ",", 0
+
+
+def _first_separator(line: str) -> str:
+    """The first of SEPARATORS outside double quotes on the line, or ""."""
     quoted = False
-    for char in first:
+    for char in line:
         if char == '"':
             quoted = not quoted
         elif not quoted and char in SEPARATORS:
-            return char, 0
-    return ",", 0
+            return char
+    return ""
 
 
 def _is_header(cells: Iterable[str]) -> bool:

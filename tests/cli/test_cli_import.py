@@ -227,3 +227,22 @@ def test_semicolon_file_with_bad_rows_imports_the_good_ones_and_exits_1(listserv
     assert sorted(members(listserv)) == ["ann@example.org", "dee@example.org"]
     single = listserv("members", "import", LIST, write(tmp_path, "eve@example.org\nfay@example.org\n", "one.csv"))
     assert single.exit_code == 0 and "imported 2," in single.stdout
+
+
+def test_separator_comes_from_the_first_row_with_several_fields(listserv, tmp_path):
+    """Rows with an address alone say nothing about the separator: the first row with a name decides."""
+    listserv("lists", "create", LIST)
+    result = listserv("members", "import", LIST, write(tmp_path, "ann@example.org\nbob@example.org;Bob, Jr.\n"))
+    assert result.exit_code == 0, result.stderr
+    assert {address: m["name"] for address, m in members(listserv).items()} == {
+        "ann@example.org": "", "bob@example.org": "Bob, Jr."}
+
+
+def test_a_file_of_bad_rows_only_imports_nothing_and_exits_1(listserv, tmp_path):
+    """Every row bad: each reported, nothing imported, the summary says so, exit 1."""
+    listserv("lists", "create", LIST)
+    result = listserv("members", "import", LIST, write(tmp_path, "Email;Name\nnobody;Nobody\nann@;Ann\n"))
+    assert result.exit_code == 1
+    assert [line.split(":")[2] for line in result.stderr.splitlines() if "error" in line] == [" line 2", " line 3"]
+    assert result.stdout == "imported 0, already members 0, repeated in file 0, invalid 2\n"
+    assert members(listserv) == {}
