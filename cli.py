@@ -18,21 +18,23 @@ import os
 import shlex
 import sys
 import time
+from datetime import date
 from typing import Any, Awaitable, Callable, TypeVar
 
 import click
 
 from listserv import (
-    __version__, audit, bounces, config, digests, init_config, lists, logscrub, membership, moderation, output,
-    private_files, queue, status, timefmt,
+    __version__, audit, bounces, config, digests, init_config, lists, logscrub, member_csv, membership, moderation,
+    output, private_files, queue, status, timefmt,
 )
 from listserv.archive import access, exporter, importer, retention
 from listserv.archive import search as archive_search
 from listserv.archive import show as archive_show
 from listserv.archive.compact import Compacted, compact
 from listserv.archive.threading import thread_unthreaded
-from listserv.errors import ListservError, Refused, UsageError
-from listserv.output import cell, emit_fields, emit_json, emit_listing, emit_table, printable
+from listserv.cli_help import HelpGroup, SettingsCommand
+from listserv.errors import CannotExport, ListservError, Refused, UsageError
+from listserv.output import cell, emit_fields, emit_json, emit_listing, emit_table, plural, printable
 from listserv.store import Store
 
 T = TypeVar("T")
@@ -46,7 +48,7 @@ HELD_TIMES = ("received_at", "decided_at")
 LIST_COLUMNS = (("ADDRESS", "address"), ("MEMBERS", "members"), ("NON-MEMBERS", "nonmember_action"),
                 ("DESCRIPTION", "description"))
 MEMBER_COLUMNS = (("ADDRESS", "address"), ("NAME", "name"), ("ROLE", "role"), ("DELIVERY", "delivery"),
-                  ("MODERATED", "moderated"), ("CONFIDENTIAL", "confidential"), ("OWN-POSTS", "receive_own"),
+                  ("MODERATED", "moderated"), ("CONFIDENTIAL", "confidential"), ("OWNPOSTS", "ownposts"),
                   ("BOUNCE", "bounce_score"))
 BOUNCE_TIMES = ("bounce_last_at", "bounce_disabled_at")
 BOUNCING_COLUMNS = (("ADDRESS", "address"), ("DELIVERY", "delivery"), ("BOUNCE", "bounce_score"),
@@ -60,7 +62,7 @@ QUEUE_COLUMNS = (("ID", "id"), ("LIST", "list"), ("RECIPIENTS", "recipients"), (
 # ---- the root: one-line errors and exit codes ------------------------------------------
 
 
-class Listserv(click.Group):
+class Listserv(HelpGroup):
     """The root group: turns every error, click's own included, into one stderr line and an exit code."""
 
     def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:
@@ -241,13 +243,16 @@ def lists_show(address: str, as_json: bool) -> None:
         emit_fields(found)
 
 
-@lists_group.command("set", context_settings=VALUE_MAY_START_WITH_DASH)
+@lists_group.command("set", cls=SettingsCommand, settings=(lists.DESCRIPTION, *lists.LIST_SETTINGS.values()),
+                     context_settings=VALUE_MAY_START_WITH_DASH)
 @click.argument("address", metavar="NAME@DOMAIN")
 @click.argument("key")
 @click.argument("value")
 @operator_option
 def lists_set(address: str, key: str, value: str, by: str | None) -> None:
-    """Change one list setting (see `lists show` for the keys)."""
+    """Change one setting of a list.
+
+    KEY is one of the keys below; `lists show` shows the current values."""
     who = _operator(by)
     changed = run(lambda store, _: lists.set_setting(store, address, key, value, by=who))
     click.echo(f"{changed.address}: {key} = {cell(changed.as_json()[key])}")
@@ -259,8 +264,10 @@ def lists_set(address: str, key: str, value: str, by: str | None) -> None:
 @operator_option
 @json_option
 def lists_delete(address: str, yes: bool, by: str | None, as_json: bool) -> None:
-    """Delete a list with its members, held posts, archive and queued copies, compact the database and say
-    how much space came back (asks first unless --yes)."""
+    """Delete a list with everything it holds, and give the space back.
+
+    Its members, held posts, archive and queued copies go; the database is then compacted and the command
+    says how much space came back. Asks first unless --yes."""
     who = _operator(by)
     deleted = run(lambda store, _: _delete_list(store, address, yes, who))
     if as_json:
@@ -278,7 +285,8 @@ def _space(space: Compacted) -> str:
 async def _delete_list(store: Store, address: str, yes: bool, by: str) -> lists.Deleted:
     """Say what goes with the list (its members count) before asking, since nothing brings it back."""
     mlist = await lists.get(store, address)
-    if not yes and not _confirmed(f"Delete {mlist.address} with its {mlist.members} members, held posts and archive?"):
+    question = f"Delete {mlist.address} with its {plural(mlist.members, 'member')}, held posts and archive?"
+    if not yes and not _confirmed(question):
         raise Refused(f"not deleted: {mlist.address} (answer y, or pass --yes)")
     return await lists.delete(store, mlist.address, by=by)
 
@@ -325,10 +333,16 @@ def members_add(list_address: str, address: str, name: str, role: str, delivery:
 @operator_option
 @click.pass_context
 def members_import(ctx: click.Context, list_address: str, csv_file: str, by: str | None) -> None:
-    """Add the members in a CSV file of address,name[,role] rows (a header row is skipped)."""
+    """Add the members in a CSV file of address,name[,role] rows.
+
+    Fields are separated by commas, semicolons (Excel in many countries) or tabs, found from the first row
+    with several; a header row is skipped. Bad rows are reported by line and the good ones imported all the
+    same (exit 1)."""
     who = _operator(by)
-    rows = membership.read_csv(csv_file)
-    report = run(lambda store, _: _import(store, list_address, rows, who))
+    found = member_csv.read(csv_file)
+    if found.note(csv_file):
+        click.echo(f"listserv: note: {found.note(csv_file)}", err=True)
+    report = run(lambda store, _: _import(store, list_address, found.rows, who))
     for line in report.repeated:
         click.echo(printable(line))
     for line in report.invalid:
@@ -341,7 +355,7 @@ def members_import(ctx: click.Context, list_address: str, csv_file: str, by: str
 async def _import(store: Store, list_address: str, rows: list, by: str) -> membership.ImportReport:
     """import_rows() behind a progress bar on stderr, so stdout carries only the report."""
     await lists.get(store, list_address)  # an unknown list fails before the progress bar shows
-    with click.progressbar(length=len(rows), label=f"importing {len(rows)} rows", file=sys.stderr) as bar:
+    with click.progressbar(length=len(rows), label=f"importing {plural(len(rows), 'row')}", file=sys.stderr) as bar:
         return await membership.import_rows(store, list_address, rows, progress=bar.update, by=by)
 
 
@@ -371,18 +385,21 @@ def members_remove(list_address: str, address: str, by: str | None) -> None:
     click.echo(f"removed {removed} from {list_address.strip().casefold()}")
 
 
-@members_group.command("set", context_settings=VALUE_MAY_START_WITH_DASH, help="Change one setting of a member. KEY is one of: "
-                       + ", ".join(membership.MEMBER_SETTINGS) + ".")
+@members_group.command("set", cls=SettingsCommand, settings=membership.MEMBER_SETTINGS.values(),
+                       context_settings=VALUE_MAY_START_WITH_DASH)
 @click.argument("list_address", metavar="LIST")
 @click.argument("address")
 @click.argument("key")
 @click.argument("value")
 @operator_option
 def members_set(list_address: str, address: str, key: str, value: str, by: str | None) -> None:
-    """Change one member setting (the help text above lists the keys from MEMBER_SETTINGS)."""
+    """Change one setting of a member.
+
+    KEY is one of the keys below; `members ls` shows the current values."""
     who = _operator(by)
     changed = run(lambda store, _: membership.set_setting(store, list_address, address, key, value, by=who))
-    click.echo(f"{changed.address} on {list_address.strip().casefold()}: {key} = {cell(changed.as_json()[key])}")
+    name = membership.setting_name(key)  # an alias is answered with the one name
+    click.echo(f"{changed.address} on {list_address.strip().casefold()}: {name} = {cell(changed.as_json()[name])}")
 
 
 # Requests to join by email that the applicant confirmed (subscription_policy moderate) wait here.
@@ -575,7 +592,7 @@ def digests_send(list_address: str | None, as_json: bool) -> None:
         return
     for issue in sent:
         click.echo(f"{issue['list']}: sent Vol {issue['volume']}, Issue {issue['issue']} "
-                   f"({issue['posts']} posts) to {issue['recipients']} digest members")
+                   f"({plural(issue['posts'], 'post')}) to {plural(issue['recipients'], 'digest member')}")
     if not sent:
         click.echo("no digests pending")
 
@@ -600,7 +617,7 @@ def queue_ls(as_json: bool) -> None:
 def queue_retry() -> None:
     """Make every waiting batch due now (the running server sends them)."""
     count = run(lambda store, _: queue.retry(store))
-    click.echo(f"{count} batches due now")
+    click.echo(f"{plural(count, 'batch')} due now")
 
 
 # ---- audit ------------------------------------------------------------------------------
@@ -714,7 +731,7 @@ def archive_show_command(archive_id: int, as_address: str | None, include_confid
         click.echo("")
         click.echo("attachments (not shown):")
     for item in found["attachments"]:
-        click.echo(f"  {cell(item['name'])} ({cell(item['type'])}, {item['size']} bytes)")
+        click.echo(f"  {cell(item['name'])} ({cell(item['type'])}, {plural(item['size'], 'byte')})")
 
 
 @archive_group.command("thread")
@@ -733,7 +750,7 @@ def archive_thread_command(thread_id: int, as_address: str | None, include_confi
         return
     hidden = f"; {found['hidden']} confidential not shown" if found["hidden"] else ""
     click.echo(f"thread {found['id']} of {found['list']}: {cell(found['subject'])} "
-               f"({found['posts']} posts, {found['started']} to {found['last']}{hidden})")
+               f"({plural(found['posts'], 'post')}, {found['started']} to {found['last']}{hidden})")
     for row in found["tree"]:
         depth = row["depth"]
         indent = "  " * min(depth, MAX_INDENT) + (f"[{depth}] " if depth > MAX_INDENT else "")
@@ -746,8 +763,10 @@ def archive_thread_command(thread_id: int, as_address: str | None, include_confi
 @click.argument("mbox_file", metavar="FILE.mbox", type=click.Path(exists=True, dir_okay=False))
 @click.option("--workers", type=click.IntRange(1, 64), help="Parse processes (default: one per core).")
 def archive_import_command(list_address: str, mbox_file: str, workers: int | None) -> None:
-    """Import an mbox (Mailman 2 / pipermail or any mbox) into LIST's archive: duplicates by Message-ID and
-    malformed messages are skipped and reported; an interrupted import can simply be run again."""
+    """Import an mbox into LIST's archive.
+
+    Mailman 2 / pipermail or any mbox: duplicates by Message-ID and malformed messages are skipped and
+    reported; an interrupted import can simply be run again."""
     report = run(lambda store, settings: _import_mbox(
         store, list_address, mbox_file, workers, settings.delivery.max_recipients))
     for line in report.malformed_lines():
@@ -769,18 +788,19 @@ async def _import_mbox(
     with click.progressbar(length=size, label="importing", file=sys.stderr, item_show_func=shown) as bar:
         def progress(done: int, count: int) -> None:
             rate = count / max(time.monotonic() - started, 1e-6)
-            bar.update(done - bar.pos, f"{count} messages, {rate:.0f}/s")
+            bar.update(done - bar.pos, f"{plural(count, 'message')}, {rate:.0f}/s")
 
         report = await importer.import_mbox(
             store, list_address, path, workers=workers, progress=progress, batch_size=batch_size)
-        bar.update(size - bar.pos, f"{report.imported + report.duplicates} messages")
+        bar.update(size - bar.pos, plural(report.imported + report.duplicates, "message"))
     return report
 
 
 @archive_group.command("export")
 @click.argument("list_address", metavar="LIST")
 # Any name that exists (a directory or a symlink too) is the exporter's to refuse: exit 1, like an existing file.
-@click.argument("mbox_file", metavar="FILE.mbox", type=click.Path())
+# "-" is standard output (a file named "-" is ./-).
+@click.argument("mbox_file", metavar="FILE.mbox|-", type=click.Path())
 @click.option("--after", type=click.DateTime(["%Y-%m-%d"]), help="Only posts dated on or after this day (UTC).")
 @click.option("--before", type=click.DateTime(["%Y-%m-%d"]), help="Only posts dated before this day (UTC).")
 @click.option("--include-confidential", is_flag=True,
@@ -788,25 +808,62 @@ async def _import_mbox(
 @click.option("--by", metavar="MODERATOR", help="The moderator asking for confidential posts.")
 def archive_export_command(list_address: str, mbox_file: str, after, before, include_confidential: bool,
                            by: str | None) -> None:
-    """Write LIST's archived messages, as received and in date order, to a new mbox file (mboxrd, readable
-    by mutt and mailbox.mbox; owner-only permissions). An existing file is never overwritten, and a symbolic link
-    is never followed."""
+    """Write LIST's archive to a new mbox file, or with - to standard output.
+
+    The messages as received, in date order, as mboxrd (readable by mutt and mailbox.mbox); the file gets
+    owner-only permissions. An existing file is never overwritten, and a symbolic link is never followed.
+    With -, only the mbox goes to standard output and the summary to standard error."""
     _, moderator, by_name = _reader(None, include_confidential, by)
     after_day, before_day = (when.date() if when else None for when in (after, before))
     if after_day and before_day and after_day >= before_day:
         raise UsageError(f"--after {after_day} is not earlier than --before {before_day}, so nothing would match")
+    if mbox_file == "-":
+        _export_to_stdout(list_address, after_day, before_day, moderator, by_name)
+        return
     report = run(lambda store, _: exporter.export_mbox(
         store, list_address, mbox_file, after_day, before_day, moderator=moderator, by=by_name))
     click.echo(report.summary(mbox_file))
 
 
+def _export_to_stdout(list_address: str, after: date | None, before: date | None, moderator: str | None,
+                      by: str) -> None:
+    """`archive export LIST -`: only the mbox on stdout, so it can be piped; the summary goes to stderr.
+
+    Not onto a terminal: raw messages from strangers could carry escape sequences to the screen, and
+    nobody reads an archive scrolling past (gzip refuses the same way)."""
+    out = click.get_binary_stream("stdout")
+    if out.isatty():
+        raise UsageError("standard output is a terminal: pipe the export (| gzip > FILE.mbox.gz) or name a file")
+    try:
+        report = run(lambda store, _: exporter.export_stream(
+            store, list_address, out, after, before, moderator=moderator, by=by))
+    except CannotExport:
+        _stdout_to_devnull()
+        raise
+    click.echo(report.summary(exporter.STREAM_NAME), err=True)
+
+
+def _stdout_to_devnull() -> None:
+    """After a failed write (a pipe closed early), what stays buffered must not fail again, with a traceback,
+    when Python flushes standard output at exit."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (click's test runner): nothing to flush to
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
 @archive_group.command("reindex")
 @click.argument("list_address", metavar="[LIST]", required=False)
 def archive_reindex_command(list_address: str | None) -> None:
-    """Thread posts archived before threading existed (of LIST, or every list), recompute the search text of
-    every post and rebuild the full-text index (one index serves all lists)."""
+    """Rebuild the search index, and thread posts archived before threading existed.
+
+    Threads the unthreaded posts of LIST (or of every list), recomputes the search text of every post and
+    rebuilds the full-text index (one index serves all lists)."""
     threaded, changed = run(lambda store, _: _reindex(store, list_address))
-    click.echo(f"threaded {threaded} posts; search text recomputed for {changed}; full-text index rebuilt")
+    click.echo(f"threaded {plural(threaded, 'post')}; search text recomputed for {changed}; full-text index rebuilt")
 
 
 async def _reindex(store: Store, list_address: str | None) -> tuple[int, int]:
@@ -818,8 +875,10 @@ async def _reindex(store: Store, list_address: str | None) -> tuple[int, int]:
 @archive_group.command("compact")
 @json_option
 def archive_compact_command(as_json: bool) -> None:
-    """Give the space of purged and deleted posts back to the disk (VACUUM) and leave no old copy in the
-    write-ahead log; the remedy when a purge or `lists delete` said a reader kept the log busy."""
+    """Give the space of purged and deleted posts back to the disk.
+
+    Runs VACUUM and leaves no old copy in the write-ahead log: the remedy when a purge or `lists delete`
+    said a reader kept the log busy."""
     space = run(lambda store, _: compact(store))
     if as_json:
         emit_json(space.as_json())
@@ -831,8 +890,10 @@ def archive_compact_command(as_json: bool) -> None:
 @click.argument("list_address", metavar="[LIST]", required=False)
 @json_option
 def archive_purge_command(list_address: str | None, as_json: bool) -> None:
-    """Remove now the text of confidential posts past the list's confidential_retention_days (the server does
-    this daily), or of every confidential post under confidential_archive none."""
+    """Remove now the text of confidential posts that is kept no longer.
+
+    Those past the list's confidential_retention_days (the server does this daily), or every confidential
+    post's under confidential_archive none."""
     counts = run(lambda store, _: retention.purge(store, list_address))
     rows = [{"list": address, **count} for address, count in counts.items()]
     if as_json:

@@ -29,6 +29,7 @@ from listserv.addresses import sub_address
 from listserv.config import Settings
 from listserv.errors import NoSuchList
 from listserv.lists import MailingList
+from listserv.output import plural
 from listserv.pipeline.decorate import list_headers
 from listserv.store import Store, audit, members, outbound
 from listserv.store import digests as store_digests
@@ -82,7 +83,7 @@ def table_of_contents(mlist: MailingList, volume: int, issue: int, posts: list[d
         "When replying, please edit your Subject line so it says what you are answering,",
         f'not "Re: {title(mlist, volume, issue)}", and quote only what you answer.',
         "",
-        f"Today's Topics ({len(posts)} messages):",
+        f"Today's Topics ({plural(len(posts), 'message')}):",
         "",
     ]
     for number, post in enumerate(posts, start=1):
@@ -179,7 +180,8 @@ async def send_issue(db: aiosqlite.Connection, settings: Settings, mlist: Mailin
     recipients = await members.digest_members(db, mlist.id)
     if not recipients:  # everyone switched away from digests since: nothing to send, nothing to keep
         await store_digests.remove(db, [post["id"] for post in posts])
-        await audit.record(db, ACTOR, "digest-dropped", mlist.id, "digest", f"{len(posts)} posts; no digest members")
+        detail = f"{plural(len(posts), 'post')}; no digest members"
+        await audit.record(db, ACTOR, "digest-dropped", mlist.id, "digest", detail)
         return None
     volume, number = numbering(await store_digests.last_issue(db, mlist.id), now)
     content = build(mlist, volume, number, posts)
@@ -191,9 +193,9 @@ async def send_issue(db: aiosqlite.Connection, settings: Settings, mlist: Mailin
     found = Issue(mlist.address, volume, number, len(posts), len(recipients))
     await store_digests.record_issue(db, mlist.id, {**found.as_json(), "outbound_message_id": queued, "sent_at": now})
     await audit.record(db, ACTOR, "digest", mlist.id, f"digest:{volume}:{number}",
-                       f"{len(posts)} posts to {len(recipients)} members")
-    log.info("%s: digest vol %d issue %d queued, %d posts to %d members", mlist.address, volume, number,
-             len(posts), len(recipients))
+                       f"{plural(len(posts), 'post')} to {plural(len(recipients), 'member')}")
+    log.info("%s: digest vol %d issue %d queued, %s to %s", mlist.address, volume, number,
+             plural(len(posts), "post"), plural(len(recipients), "member"))
     return found
 
 

@@ -16,6 +16,7 @@ import aiosqlite
 from listserv import lists
 from listserv.config import Settings
 from listserv.lists import MailingList
+from listserv.output import plural
 from listserv.store import Store, audit, held, members
 
 log = logging.getLogger(__name__)
@@ -57,9 +58,10 @@ async def _discard(db: aiosqlite.Connection, mlist: MailingList, ids: list[int],
     """Write job: discard each post still undecided (a moderator may have decided meanwhile)."""
     count = 0
     for held_id in ids:
-        if await held.decide(db, held_id, "discarded", ACTOR, f"nobody decided within {days} days"):
-            await audit.record(db, ACTOR, "discard", mlist.id, f"held:{held_id}", f"expired after {days} days")
+        if await held.decide(db, held_id, "discarded", ACTOR, f"nobody decided within {plural(days, 'day')}"):
+            detail = f"expired after {plural(days, 'day')}"
+            await audit.record(db, ACTOR, "discard", mlist.id, f"held:{held_id}", detail)
             count += 1
     if count:
-        log.info("%s: %d held non-member post(s) expired after %d days", mlist.address, count, days)
+        log.info("%s: %s expired after %s", mlist.address, plural(count, "held non-member post"), plural(days, "day"))
     return count

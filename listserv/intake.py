@@ -22,6 +22,7 @@ from aiosmtpd.smtp import MISSING, SMTP, Envelope, Session
 from listserv import lists, replies
 from listserv.addresses import candidates, has_control
 from listserv.config import Settings
+from listserv.output import plural
 from listserv.sessions import Sessions
 from listserv.spool import read_data
 from listserv.store import Store
@@ -195,7 +196,8 @@ class IntakeHandler:
         except Exception:
             log.exception("could not store a message from %s", _peer(session))
             return self._per_recipient(envelope, replies.S451_TRY_AGAIN)
-        log.info("queued inbound %d (%d bytes, %d recipients)", inbound_id, len(raw), len(envelope.rcpt_tos))
+        log.info("queued inbound %d (%s, %s)", inbound_id, plural(len(raw), "byte"),
+                 plural(len(envelope.rcpt_tos), "recipient"))
         self.on_enqueued()
         return self._per_recipient(envelope, replies.S250_OK)
 

@@ -19,8 +19,6 @@ pending_members until `approve` or `deny`, which tell the applicant by mail.
 
 from __future__ import annotations
 
-import csv
-import os
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -48,13 +46,16 @@ MEMBER_SETTINGS = table(
     Setting("delivery", "regular", "regular (every post), digest, or nomail (stays a member, gets nothing)", DELIVERIES),
     Setting("moderated", False, "hold this member's posts for a moderator"),
     Setting("confidential", True, "entitled to receive and find confidential posts"),
-    Setting("receive_own", True, "get a copy of one's own posts"),
+    Setting("ownposts", True, "whether the member gets a copy of their own posts (on/off)"),
 )
+# Older names of member settings, still accepted by `members set` and the `set` email command. "ownposts" is
+# the name members know from `set ownposts on|off`; receive_own is what the store (and Member) call it.
+MEMBER_ALIASES = {"receive_own": "ownposts"}
+_COLUMNS = {"ownposts": "receive_own"}  # the store's column, where its name is not the setting's
 # The audit actions of the three membership operations (`audit ls --action ...`).
 JOIN = "subscribe"  # audit actions of the member operations (listserv.audit.ACTIONS)
 LEAVE = "unsubscribe"
 CHANGE = "set-member"
-_HEADER_WORDS = ("address", "email")
 _CONTROL = ("Cc", "Zl", "Zp")
 
 
@@ -74,10 +75,21 @@ class ImportReport:
         )
 
 
+def setting_name(key: str) -> str:
+    """The one name of a member setting: an alias (receive_own) becomes the name it stands for (ownposts)."""
+    return MEMBER_ALIASES.get(key, key)
+
+
 def parse_setting(key: str, value: str) -> object:
-    """The typed value of one member setting, or BadSetting naming the key and what it takes."""
-    parsed = lookup(MEMBER_SETTINGS, key, "member").parse(value)
+    """The typed value of one member setting (by its name or an alias), or BadSetting naming the key."""
+    parsed = lookup(MEMBER_SETTINGS, setting_name(key), "member").parse(value)
     return _clean_name(parsed) if key == "name" else parsed
+
+
+def _column(key: str) -> str:
+    """The store's column for a member setting given by its name or an alias."""
+    name = setting_name(key)
+    return _COLUMNS.get(name, name)
 
 
 def _clean_name(name: object) -> str:
@@ -162,9 +174,10 @@ async def change_in(db, list_id: int, address: str, key: str, value: str, by: st
     NoSuchMember (and no audit row: nothing changed) when the address is not a member.
     """
     parsed = parse_setting(key, value)
-    if not await store_members.update(db, list_id, address, key, parsed):
+    if not await store_members.update(db, list_id, address, _column(key), parsed):
         raise NoSuchMember(f"{address} is not a member")
-    await audit.record(db, by, CHANGE, list_id, f"member:{address}", _detail(f"{key} = {parsed}", via))
+    detail = _detail(f"{setting_name(key)} = {parsed}", via)
+    await audit.record(db, by, CHANGE, list_id, f"member:{address}", detail)
     return await store_members.get(db, list_id, address)
 
 
@@ -301,48 +314,6 @@ def _row_member(cells: list[str]) -> dict:
     name = cells[1] if len(cells) > 1 else ""
     role = cells[2].strip() if len(cells) > 2 and cells[2].strip() else "member"
     return new_member(cells[0], name, role)
-
-
-def read_csv(path: str | os.PathLike) -> list[tuple[int, list[str]]]:
-    """(first line number, cells) of each non-blank row of a members CSV, header row left out.
-
-    UTF-8 with or without a byte-order mark (what spreadsheets write). A file
-    whose quoting is broken is refused whole: past an unclosed quote the row
-    boundaries cannot be trusted, and importing a guess would be worse.
-    """
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            return csv_rows(handle, str(path))
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-
-
-def csv_rows(lines: Iterable[str], source: str = "CSV") -> list[tuple[int, list[str]]]:
-    """Split CSV text into numbered rows; the first row is a header when it starts with "address".
-
-    >>> csv_rows(["address,name,role\\n", "\\n", "ann@example.org, \\"Smith, Ann\\",owner\\n"])
-    [(3, ['ann@example.org', 'Smith, Ann', 'owner'])]
-    """
-    reader = csv.reader(lines, strict=True, skipinitialspace=True)
-    rows: list[tuple[int, list[str]]] = []
-    start, first = 1, True
-    try:
-        for cells in reader:
-            if any(cell.strip() for cell in cells):
-                if not (first and _is_header(cells)):
-                    rows.append((start, cells))
-                first = False
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise UsageError(f"{source}: line {reader.line_num}: {exc}; nothing imported") from None
-    return rows
-
-
-def _is_header(cells: list[str]) -> bool:
-    """A first row naming its columns; "address" and "email" are never valid addresses, so no member is lost."""
-    return cells[0].strip().lower() in _HEADER_WORDS
 
 
 # ---- inside a transaction: email commands and confirmations (the caller's write owns the commit) ----

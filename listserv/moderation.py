@@ -14,6 +14,7 @@ from listserv.confidential import guard
 from listserv.config import Settings
 from listserv.errors import AlreadyDecided, NoSuchHeld, Refused
 from listserv.lists import MailingList
+from listserv.output import plural
 from listserv.pipeline import decorate, deliver, forward, parse, prescan
 from listserv.pipeline.msgdata import ACCEPT, Decision, MsgData
 from listserv.pipeline.route import POST_ROLES
@@ -121,7 +122,7 @@ async def _send(db, settings: Settings, data: MsgData) -> str:
     """Deliver an approved post (never twice: a Message-ID already archived is not sent again)."""
     if data.role == "owner":
         await notices.queue(db, settings, data.mlist, data.content, data.forward_to)
-        return f"forwarded to {len(data.forward_to)} owner(s)"
+        return f"forwarded to {plural(len(data.forward_to), 'owner')}"
     if data.message_id and await messages.has_message_id(db, data.mlist.id, data.message_id):
         return "already archived under its Message-ID; not sent again"
     await deliver(db, settings, data)

@@ -17,6 +17,7 @@ from listserv import lists, notices, owner_mail
 from listserv.addresses import sub_address
 from listserv.config import Settings
 from listserv.lists import MailingList
+from listserv.output import plural
 from listserv.store import Store, held, marks, members
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def held_notice(mlist: MailingList, held_id: int, row: dict) -> bytes:
     lines += ["", "To decide, run on the list server:"] + commands(held_id, row.get("role", "post"))
     expiry = mlist.settings.hold_expiry_days
     if expiry:
-        lines += ["", f"Posts from non-members that nobody decides on are discarded after {expiry} days."]
+        lines += ["", f"Posts from non-members that nobody decides on are discarded after {plural(expiry, 'day')}."]
     what = "confidential post" if row.get("confidential") else "post"
     subject = f"{mlist.address}: {what} held ({held_id})"
     return owner_mail.plain(mlist, sub_address(mlist.address, "owner"), subject, lines)
@@ -86,11 +87,12 @@ async def notify(db: aiosqlite.Connection, settings: Settings, mlist: MailingLis
 
 def reminder(mlist: MailingList, rows: list[dict], now: float) -> bytes:
     """The daily list of held posts that have waited more than a day, oldest first."""
-    lines = [f"{len(rows)} held message(s) on {mlist.address} have waited more than a day:", ""]
+    verb = "has" if len(rows) == 1 else "have"
+    lines = [f"{plural(len(rows), 'held message')} on {mlist.address} {verb} waited more than a day:", ""]
     for row in rows:
         days = int((now - row["received_at"]) // DAY)
         rules = ",".join(dict.fromkeys(reason["rule"] for reason in row["reasons"])) or "-"
-        lines.append(f"  {row['id']:>6}  {days} day(s)  {row['sender'] or '(unknown sender)'}  [{rules}]")
+        lines.append(f"  {row['id']:>6}  {plural(days, 'day')}  {row['sender'] or '(unknown sender)'}  [{rules}]")
         lines.append(f"          {_subject(row)}")
     lines += [
         "", "See them all with:", f"    listserv held ls {mlist.address}", "",
@@ -112,7 +114,8 @@ async def remind(store: Store, settings: Settings, now: float) -> int:
         to = await moderators(store.db, mlist.id) if waiting else []
         if to:
             await store.write(_queue_reminder, settings, mlist, reminder(mlist, waiting, now), to, now)
-            log.info("%s: reminded %d moderator(s) of %d held message(s)", mlist.address, len(to), len(waiting))
+            log.info("%s: reminded %s of %s", mlist.address, plural(len(to), "moderator"),
+                     plural(len(waiting), "held message"))
             sent += 1
     return sent
 

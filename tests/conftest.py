@@ -6,6 +6,7 @@ Each fixture is function-scoped so tests never share state.
 from __future__ import annotations
 
 import asyncio
+import mailbox
 import socket
 import threading
 import time
@@ -19,6 +20,16 @@ from listserv import config
 from listserv.store import Store
 
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"  # copies of real messages; see its README
+
+
+def mbox_messages(path) -> list[mailbox.mboxMessage]:
+    """Every message of the mbox at path, read with Python's mailbox and the file closed again (mailbox.mbox
+    keeps its file open until close(), which a test would otherwise leave to the garbage collector)."""
+    box = mailbox.mbox(path)
+    try:
+        return list(box)
+    finally:
+        box.close()
 
 
 def free_port() -> int:

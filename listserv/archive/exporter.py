@@ -8,7 +8,9 @@ finished, so a failed export leaves nothing behind. FILE must not exist: an
 existing file is never overwritten and a symbolic link (dangling or not) is
 never followed nor replaced, so an export cannot be steered onto another file
 (see _NewFile). The file is readable by its owner only: the archive
-of a members-only list is not for everyone on the machine.
+of a members-only list is not for everyone on the machine. export_stream()
+writes the same mbox onto a stream instead (`archive export LIST -`, standard
+output, to pipe into gzip or ssh); there the caller owns where it ends up.
 
 Left out: confidential posts, unless a moderator of the list asks for them
 (--include-confidential --by MODERATOR; listserv.archive.access decides, and
@@ -29,9 +31,12 @@ from listserv import lists, private_files
 from listserv.archive import access
 from listserv.archive.mbox import escape, from_line
 from listserv.errors import CannotExport
+from listserv.lists import MailingList
+from listserv.output import plural
 from listserv.store import Store, messages
 
 PAGE = 200  # posts read per query
+STREAM_NAME = "standard output"  # what the summary and errors call the stream of `archive export LIST -`
 Progress = Callable[[int], None]  # posts written so far
 
 
@@ -46,7 +51,7 @@ class ExportReport:
     def summary(self, path: str | os.PathLike) -> str:
         """One line: how many exported where, and what was left out."""
         return (
-            f"exported {self.exported} messages to {path}; left out {self.confidential_left_out} confidential"
+            f"exported {plural(self.exported, 'message')} to {path}; left out {self.confidential_left_out} confidential"
             f" and {self.without_content} without stored content"
         )
 
@@ -65,16 +70,11 @@ async def export_mbox(
     (NotAllowed otherwise). NoSuchList, CannotExport (FILE exists or cannot
     be written) before anything is written.
     """
-    mlist = await lists.get(store, list_address)
-    who = await access.reader(store, mlist, moderator=moderator, by=by) if moderator else access.Reader()
-    since, until = _midnight(after), _midnight(before)
-    report = ExportReport()
-    if not who.sees_confidential:
-        report.confidential_left_out = await messages.count_confidential(store.db, mlist.id, since, until)
+    mlist, who, dates, report = await _prepare(store, list_address, after, before, moderator, by)
     new = _NewFile(path)
     finished = False
     try:
-        shown = await _write_all(store, mlist.id, new.out, (since, until), who.sees_confidential, report, progress)
+        shown = await _write_all(store, mlist.id, new.out, dates, who.sees_confidential, report, progress)
         finished = True
     finally:
         new.finish(finished)
@@ -82,12 +82,50 @@ async def export_mbox(
     return report
 
 
+async def export_stream(
+    store: Store, list_address: str, out: BinaryIO, after: date | None = None, before: date | None = None,
+    moderator: str | None = None, by: str = "", progress: Progress | None = None,
+) -> ExportReport:
+    """export_mbox() onto an open stream (`archive export LIST -`: standard output, for a pipe).
+
+    A stream cannot be claimed or replaced, so what was written before a
+    failure stays written: CannotExport says so, and the reads of confidential
+    posts already written are audited all the same.
+    """
+    mlist, who, dates, report = await _prepare(store, list_address, after, before, moderator, by)
+    shown: list[int] = []
+    try:
+        await _write_all(store, mlist.id, out, dates, who.sees_confidential, report, progress, shown)
+        out.flush()
+    except OSError as exc:
+        raise CannotExport(f"cannot write to {STREAM_NAME}: {exc.strerror or exc}; "
+                           f"{plural(report.exported, 'message')} written before") from None
+    finally:
+        await access.record_reads(store, who, mlist.id, shown, "export")
+    return report
+
+
+async def _prepare(
+    store: Store, list_address: str, after: date | None, before: date | None, moderator: str | None, by: str,
+) -> tuple[MailingList, access.Reader, tuple[float | None, float | None], ExportReport]:
+    """Everything refused before a byte is written: the list, the reader's right, the count left out."""
+    mlist = await lists.get(store, list_address)
+    who = await access.reader(store, mlist, moderator=moderator, by=by) if moderator else access.Reader()
+    since, until = _midnight(after), _midnight(before)
+    report = ExportReport()
+    if not who.sees_confidential:
+        report.confidential_left_out = await messages.count_confidential(store.db, mlist.id, since, until)
+    return mlist, who, (since, until), report
+
+
 async def _write_all(
     store: Store, list_id: int, out: BinaryIO, dates: tuple[float | None, float | None], confidential: bool,
-    report: ExportReport, progress: Progress | None,
+    report: ExportReport, progress: Progress | None, shown: list[int] | None = None,
 ) -> list[int]:
-    """Write every post page by page in (date, id) order; returns the ids of confidential posts written."""
-    key, shown = (float("-inf"), 0), []
+    """Write every post page by page in (date, id) order; returns the ids of confidential posts written
+    (appended to `shown` as they go, so that a caller still has them when a write fails)."""
+    key = (float("-inf"), 0)
+    shown = [] if shown is None else shown
     while page := await messages.export_page(store.db, list_id, key, PAGE, *dates, confidential):
         for row in page:
             if row["raw"] is None:

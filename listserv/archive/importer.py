@@ -57,6 +57,7 @@ from listserv.archive.threading import archive_posts
 from listserv.confidential import thread as confidential_thread
 from listserv.config import DeliverySettings
 from listserv.errors import BadMbox
+from listserv.output import plural
 from listserv.pipeline import confidential as pipeline_confidential
 from listserv.store import Store, messages, search_index
 
@@ -81,8 +82,8 @@ class ImportReport:
         """One line: how many imported, at what rate, and what was skipped."""
         rate = self.imported / self.seconds if self.seconds > 0 else 0.0
         return (
-            f"imported {self.imported} messages in {self.seconds:.1f} s ({rate:.0f}/s); "
-            f"skipped {self.duplicates} duplicates and {len(self.malformed)} malformed; "
+            f"imported {plural(self.imported, 'message')} in {self.seconds:.1f} s ({rate:.0f}/s); "
+            f"skipped {plural(self.duplicates, 'duplicate')} and {len(self.malformed)} malformed; "
             f"{self.defective} imported with MIME defects"
         )
 

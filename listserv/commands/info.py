@@ -24,5 +24,5 @@ async def run(request: Request, rest: str) -> Result:
     if request.member is not None:
         member = request.member
         own = "on" if member.receive_own else "off"
-        lines += ["", f"You are a member ({member.role}): delivery {member.delivery}, own posts {own}."]
+        lines += ["", f"You are a member ({member.role}): delivery {member.delivery}, ownposts {own}."]
     return Result("\n".join(lines), for_stranger=True)

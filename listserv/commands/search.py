@@ -9,6 +9,7 @@ from __future__ import annotations
 from listserv.archive import search as archive_search
 from listserv.commands.context import Request, Result
 from listserv.commands.mail import when
+from listserv.output import plural
 
 LIMIT = 20
 EXAMPLE = 'search needs a query, e.g.: search "school records" from:ann after:2024-01-01'
@@ -22,7 +23,8 @@ async def run(request: Request, rest: str) -> Result:
     )
     if not found:
         return Result("No post matches.")
-    lines = [f"{len(found)} posts match{' (the best 20)' if len(found) == LIMIT else ''}:"]
+    verb = "matches" if len(found) == 1 else "match"
+    lines = [f"{plural(len(found), 'post')} {verb}{' (the best 20)' if len(found) == LIMIT else ''}:"]
     for post in found:
         day = when(post["date"])[:10]
         lines.append(f"  {post['id']:>6}  {day}  {post['sender']}  {post['subject'] or '(no subject)'}")

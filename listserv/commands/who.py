@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from listserv import membership
 from listserv.commands.context import Request, Result
+from listserv.output import plural
 
 MANAGERS = ("owner", "moderator")
 
@@ -12,7 +13,7 @@ async def run(request: Request, rest: str) -> Result:
     if request.member is None or request.member.role not in MANAGERS:
         return Result(f"Only the owners and moderators of {request.mlist.address} may see who its members are.")
     roster = await membership.roster_in(request.db, request.mlist.id)
-    lines = [f"{len(roster)} members of {request.mlist.address}:"]
+    lines = [f"{plural(len(roster), 'member')} of {request.mlist.address}:"]
     for member in roster:
         name = f" ({member.name})" if member.name else ""
         lines.append(f"  {member.address}{name}  {member.role}, {member.delivery}")

@@ -23,6 +23,7 @@ from listserv import address_list, message, notices
 from listserv.addresses import split
 from listserv.confidential import markers, thread
 from listserv.config import Settings
+from listserv.output import plural
 from listserv.store import audit, members
 
 if TYPE_CHECKING:  # the pipeline imports this package; MsgData is only named here
@@ -74,7 +75,8 @@ async def warn(db: aiosqlite.Connection, settings: Settings, data: MsgData, held
     if told:
         content = notices.outside_recipients(data.mlist, told[0], data.outside, held, data.message_id)
         await notices.queue(db, settings, data.mlist, content, told)
-    detail = f"{len(data.outside)} outside address(es) in To/Cc; {'held' if held else 'removed'}; told {len(told)}"
+    outside = plural(len(data.outside), "outside address")
+    detail = f"{outside} in To/Cc; {'held' if held else 'removed'}; told {len(told)}"
     await audit.record(db, ACTOR, "leak-guard", data.mlist.id, f"inbound:{data.inbound_id}", detail)
 
 

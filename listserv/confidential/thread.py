@@ -32,6 +32,7 @@ import aiosqlite
 
 from listserv import message
 from listserv.confidential import markers
+from listserv.output import plural
 from listserv.store import confidential as store_confidential
 from listserv.store import held, inbound, messages, threads
 
@@ -168,9 +169,10 @@ async def _scrubbed(db: aiosqlite.Connection, archived: list[int], held_rows: li
     if held_rows:
         await inbound.scrub_held(db, [row["id"] for row in held_rows])
     if archived:
-        log.info("re-marked %d archived post(s) confidential: archive:%s", len(archived), ",".join(map(str, archived)))
+        log.info("re-marked %s confidential: archive:%s", plural(len(archived), "archived post"),
+                 ",".join(map(str, archived)))
     if held_rows:
-        log.info("re-marked %d held post(s) confidential: held:%s", len(held_rows),
+        log.info("re-marked %s confidential: held:%s", plural(len(held_rows), "held post"),
                  ",".join(str(row["id"]) for row in held_rows))
 
 

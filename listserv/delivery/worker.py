@@ -27,6 +27,7 @@ import aiosqlite
 from listserv.config import DeliverySettings, Settings
 from listserv.delivery import Results, Transport, TransportError, transport_from_url
 from listserv.errors import StoreError
+from listserv.output import plural
 from listserv.store import Store
 from listserv.store import outbound
 
@@ -74,7 +75,7 @@ class DeliveryWorker:
 
     async def run(self) -> None:
         """Deliver until stop(): look at the queue at once on wake(), else every poll_interval."""
-        log.info("delivery started: %s, up to %d batches at once", type(self.transport).__name__, self._width)
+        log.info("delivery started: %s, up to %s at once", type(self.transport).__name__, plural(self._width, "batch"))
         while not self._stopping:
             self._wakeup.clear()
             try:

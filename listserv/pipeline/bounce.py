@@ -19,6 +19,7 @@ import aiosqlite
 from listserv import bounces, message, notices
 from listserv.addresses import sub_address
 from listserv.config import Settings
+from listserv.output import plural
 from listserv.pipeline import forward
 from listserv.pipeline.msgdata import BOUNCE, DISCARD, FORWARD, HOLD, Decision, MsgData, Reason
 from listserv.store import Store, audit, members
@@ -46,7 +47,7 @@ async def plan(store: Store, data: MsgData) -> None:
     known = [a for a in addresses if await members.get(store.db, data.mlist.id, a) is not None]
     if known:
         data.bounced = known
-        data.decision = Decision(BOUNCE, (Reason("bounce", f"a bounce for {len(known)} member(s)"),))
+        data.decision = Decision(BOUNCE, (Reason("bounce", f"a bounce for {plural(len(known), 'member')}"),))
     elif found.verp:
         data.decision = _drop("a bounce for an address that is no longer a member: not counted")
     else:
@@ -96,6 +97,6 @@ async def record(db: aiosqlite.Connection, settings: Settings, data: MsgData) ->
         results[await bounces.record(db, settings, data.mlist, address, data.received_at, "bounce message")] += 1
     summary = ", ".join(f"{word} {n}" for word, n in sorted(results.items()))
     await audit.record(db, bounces.ACTOR, "bounce", data.mlist.id, f"inbound:{data.inbound_id}", summary)
-    log.info("inbound %s to %s: bounce for %d member(s): %s", data.inbound_id, data.mlist.address,
-             len(data.bounced), summary)
+    log.info("inbound %s to %s: bounce for %s: %s", data.inbound_id, data.mlist.address,
+             plural(len(data.bounced), "member"), summary)
     return "recorded"

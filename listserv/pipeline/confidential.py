@@ -35,6 +35,7 @@ from listserv.addresses import sub_address
 from listserv.confidential import guard, thread
 from listserv.config import Settings
 from listserv.lists import MailingList
+from listserv.output import plural
 from listserv.pipeline import decorate, parse
 from listserv.pipeline.msgdata import ACCEPT, FORWARD, HOLD, Decision, MsgData, Reason
 from listserv.store import Store, members, messages, outbound
@@ -120,7 +121,7 @@ async def out_of_digests(db: aiosqlite.Connection, batch_size: int, archive_ids:
         if mlist is not None:
             await _to_digest_readers(db, mlist, {"id": row["archive_id"], "sender": row["sender"]}, batch_size)
     if withdrawn:
-        log.info("took %d re-marked post(s) out of the digest queue", len(withdrawn))
+        log.info("took %s out of the digest queue", plural(len(withdrawn), "re-marked post"))
 
 
 async def out_of_issues(db: aiosqlite.Connection, batch_size: int, archive_ids: list[int]) -> None:
@@ -143,8 +144,8 @@ async def out_of_issues(db: aiosqlite.Connection, batch_size: int, archive_ids: 
             await outbound.withdraw(db, issue["outbound_message_id"])
         for message_id in removed:
             await _to_digest_readers(db, mlist, wanted[(mlist.id, message_id)], batch_size)
-        log.info("digest vol %s issue %s of %s: %d re-marked post(s) taken out", issue["volume"], issue["issue"],
-                 mlist.address, len(removed))
+        log.info("digest vol %s issue %s of %s: %s taken out", issue["volume"], issue["issue"],
+                 mlist.address, plural(len(removed), "re-marked post"))
 
 
 async def _to_digest_readers(db: aiosqlite.Connection, mlist: MailingList, post: dict, batch_size: int) -> None:
@@ -185,8 +186,8 @@ async def out_of_replies(db: aiosqlite.Connection, archive_ids: list[int]) -> No
             keep = await _entitled(db, copy)
             if len(keep) < len(copy["recipients"]):
                 await _requeue(db, copy, keep, await outbound.content(db, copy["id"]) or b"")
-                log.info("outbound %s names a post re-marked confidential: withdrawn from %d", copy["id"],
-                         len(copy["recipients"]) - len(keep))
+                log.info("outbound %s names a post re-marked confidential: withdrawn from %s", copy["id"],
+                         plural(len(copy["recipients"]) - len(keep), "recipient"))
 
 
 async def _entitled(db: aiosqlite.Connection, copy: dict) -> list[str]:

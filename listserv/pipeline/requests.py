@@ -15,6 +15,7 @@ from listserv.addresses import sub_address
 from listserv.commands import handle, parser
 from listserv.commands.context import Request
 from listserv.config import Settings
+from listserv.output import plural
 from listserv.pipeline.msgdata import COMMAND, DISCARD, HOLD, Decision, MsgData, Reason
 from listserv.store import Store
 
@@ -46,7 +47,8 @@ async def act(db: aiosqlite.Connection, settings: Settings, data: MsgData) -> st
     replied = await handle.answer(request, data.commands, data.message_id, quote=not data.confidential)
     names = ",".join(command.name for command in data.commands.commands) or "-"
     log.info(
-        "inbound %s to %s: commands %s; %d notice(s); reply %s", data.inbound_id,
-        sub_address(mlist.address, data.role), names, len(request.mail), "sent" if replied else "none",
+        "inbound %s to %s: commands %s; %s; reply %s", data.inbound_id,
+        sub_address(mlist.address, data.role), names, plural(len(request.mail), "notice"),
+        "sent" if replied else "none",
     )
     return "processed"

@@ -10,6 +10,7 @@ import aiosqlite
 from listserv.addresses import sub_address
 from listserv.config import Settings
 from listserv.lists import MailingList
+from listserv.output import plural
 from listserv.pipeline.msgdata import MsgData
 from listserv.store import marks, members, outbound
 
@@ -31,7 +32,7 @@ async def to_outbound(db: aiosqlite.Connection, settings: Settings, data: MsgDat
         verp=verp,
     )
     log.info(
-        "inbound %s to %s: queued for %d recipients%s", data.inbound_id, data.mlist.address, len(recipients),
+        "inbound %s to %s: queued for %s%s", data.inbound_id, data.mlist.address, plural(len(recipients), "recipient"),
         " (VERP)" if verp else "",
     )
 

@@ -41,15 +41,16 @@ class Member:
         >>> member = Member.from_row(row)
         >>> member.delivery, member.moderated, member.confidential
         ('digest', False, True)
-        >>> sorted(member.as_json()) == sorted(COLUMNS)
+        >>> sorted(member.as_json()) == sorted((*COLUMNS, "ownposts"))
         True
         """
         flags = {"moderated", "confidential", "receive_own"}
         return cls(**{c: bool(row[c]) if c in flags else row[c] for c in COLUMNS})
 
     def as_json(self) -> dict:
-        """Every field by its column name, for `members ls --json` and the table."""
-        return dataclasses.asdict(self)
+        """Every field by its column name, for `members ls --json` and the table, and receive_own also under
+        the setting's name, ownposts (scripts may read either)."""
+        return {**dataclasses.asdict(self), "ownposts": self.receive_own}
 
 
 async def add(db: aiosqlite.Connection, list_id: int, member: dict) -> bool:

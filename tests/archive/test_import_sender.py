@@ -26,7 +26,7 @@ async def test_imported_sender_is_the_one_a_mail_program_shows(store, tmp_path, 
     mlist = await lists.create(store, "old@example.org")
     box = mailbox.mbox(tmp_path / "in.mbox")
     box.add(f"From: {value}\nSubject: minutes\nMessage-ID: <m1@example.org>\n\nText.\n".encode())
-    box.flush()
+    box.close()
     await import_mbox(store, mlist.address, tmp_path / "in.mbox", workers=1)
     [post] = await messages.for_list(store.db, mlist.id)
     assert post["sender"] == expected

@@ -20,7 +20,7 @@ from listserv.errors import BadMbox, CannotExport, NotAllowed, NoSuchList
 from listserv.store import audit, messages
 from listserv.store import confidential as store_confidential
 from tests.archive.conftest import day
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, mbox_messages
 
 LIST = "team@example.org"
 NESTED = b"From: a@x.org\nSubject: deep\n" + b"".join(
@@ -252,7 +252,7 @@ async def test_mailbox_reads_the_export_back_in_date_order(store, team, tmp_path
              post("early@x.org", "early", "2024-01-01"), post("mid@x.org", "mid", "2024-02-01")]
     await importer.import_mbox(store, LIST, write(tmp_path, "in.mbox", as_mbox(posts)))
     await exporter.export_mbox(store, LIST, tmp_path / "out.mbox")
-    box = mailbox.mbox(tmp_path / "out.mbox")
+    box = mbox_messages(tmp_path / "out.mbox")
     assert [m["Message-ID"] for m in box] == ["<early@x.org>", "<mid@x.org>", "<late@x.org>"]
     assert box[2].get_payload().startswith(">From the start\n>>From quoted")  # mboxrd escaping, as stored
     assert stat.S_IMODE(os.stat(tmp_path / "out.mbox").st_mode) == 0o600
@@ -266,7 +266,7 @@ async def test_export_dates_and_confidential_posts(store, team, tmp_path):
     ranged = await exporter.export_mbox(store, LIST, tmp_path / "a.mbox", date(2024, 1, 15), date(2024, 3, 1))
     assert (ranged.exported, ranged.confidential_left_out) == (0, 1)
     public = await exporter.export_mbox(store, LIST, tmp_path / "b.mbox")
-    assert [m["Message-ID"] for m in mailbox.mbox(tmp_path / "b.mbox")] == ["<e1@x.org>", "<e3@x.org>"]
+    assert [m["Message-ID"] for m in mbox_messages(tmp_path / "b.mbox")] == ["<e1@x.org>", "<e3@x.org>"]
     with pytest.raises(NotAllowed):
         await exporter.export_mbox(store, LIST, tmp_path / "c.mbox", moderator="ann@example.org")
     await membership.add(store, LIST, "mod@example.org", role="moderator")

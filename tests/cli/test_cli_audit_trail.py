@@ -73,7 +73,7 @@ def test_member_add_set_remove_are_audited(listserv, login):
     assert trail(listserv, LIST)[1:] == [
         (login, "subscribe", "member:ann@example.org", "added"),
         ("mod@example.org", "set-member", "member:ann@example.org", "delivery = digest"),
-        (login, "set-member", "member:ann@example.org", "receive_own = False"),
+        (login, "set-member", "member:ann@example.org", "ownposts = False"),
         ("olga@example.org", "unsubscribe", "member:ann@example.org", "removed"),
     ]
     assert [row[0] for row in trail(listserv, LIST, "--action", "set-member")] == ["mod@example.org", login]

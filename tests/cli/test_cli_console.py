@@ -54,21 +54,20 @@ def test_serve_with_overrides_then_sigterm(tmp_path):
     """`serve --port P --lmtp` listens on P speaking LMTP, and SIGTERM stops it with exit 0."""
     port = free_port()
     command = [console_script(), "--config", str(fresh_config(tmp_path)), "serve", "--port", str(port), "--lmtp"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline().strip() == f"listserv: serving on 127.0.0.1:{port}"
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-            greeting = conn.makefile("rb")
-            assert greeting.readline().startswith(b"220")
-            conn.sendall(b"LHLO test.example\r\n")
-            assert greeting.readline().startswith(b"250")
-            conn.sendall(b"QUIT\r\n")
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        try:
+            assert proc.stdout.readline().strip() == f"listserv: serving on 127.0.0.1:{port}"
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as conn, conn.makefile("rb") as greeting:
+                assert greeting.readline().startswith(b"220")
+                conn.sendall(b"LHLO test.example\r\n")
+                assert greeting.readline().startswith(b"250")
+                conn.sendall(b"QUIT\r\n")
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=30) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
 
 @pytest.mark.slow

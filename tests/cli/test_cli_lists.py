@@ -77,11 +77,12 @@ def test_delete_with_yes(listserv):
 
 
 def test_delete_asks_and_y_deletes(listserv):
-    """Without --yes the question goes to stderr; answering y deletes."""
+    """Without --yes the question goes to stderr, the member count in the right number; answering y deletes."""
     listserv("lists", "create", "team@example.org")
+    listserv("members", "add", "team@example.org", "ann@example.org")
     result = listserv("lists", "delete", "team@example.org", input="y\n")
     assert result.exit_code == 0
-    assert "Delete team@example.org" in result.stderr
+    assert "Delete team@example.org with its 1 member, held posts and archive?" in result.stderr
     assert result.stdout.startswith("deleted team@example.org; database ")
 
 

@@ -65,7 +65,7 @@ def test_retry_makes_waiting_batches_due_now(listserv, queued):
     before = time.time()
     result = listserv("queue", "retry")
     assert result.exit_code == 0
-    assert result.stdout == "1 batches due now\n"
+    assert result.stdout == "1 batch due now\n"
     second = json.loads(listserv("queue", "ls", "--json").stdout)[1]
     assert iso(before - 1) <= second["next_attempt_at"] <= iso(time.time() + 1)
 

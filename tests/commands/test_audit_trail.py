@@ -44,7 +44,7 @@ async def test_set_by_email_is_audited_with_what_changed(store, team, submit, ta
     await take()
     assert await _rows(store, "set-member") == [
         (BOB, f"member:{BOB}", "delivery = digest (email)"),
-        (BOB, f"member:{BOB}", "receive_own = False (email)"),
+        (BOB, f"member:{BOB}", "ownposts = False (email)"),
     ]
 
 

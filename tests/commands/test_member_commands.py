@@ -27,12 +27,20 @@ async def test_set_delivery_changes_the_members_delivery(store, team, submit, ta
 
 
 @pytest.mark.parametrize("value, own", [("off", False), ("on", True), ("OFF", False)])
-async def test_set_ownposts_changes_receive_own(store, team, submit, take, value, own):
+async def test_set_ownposts_changes_whether_own_posts_come_back(store, team, submit, take, value, own):
     """set ownposts on|off changes whether the member gets their own posts."""
-    await membership.set_setting(store, TEAM, BOB, "receive_own", str(not own))
+    await membership.set_setting(store, TEAM, BOB, "ownposts", str(not own))
     text = await _reply(submit, take, f"set ownposts {value}")
     assert ("now get" if own else "no longer get") in text
     assert (await membership.get(store, TEAM, BOB)).receive_own is own
+
+
+async def test_set_receive_own_is_an_alias_of_ownposts(store, team, submit, take):
+    """The store's older name works by email too (any case), and the reply and info speak of ownposts."""
+    assert "You will no longer get a copy of your own posts." in await _reply(submit, take, "set receive_own off")
+    assert (await membership.get(store, TEAM, BOB)).receive_own is False
+    assert "delivery regular, ownposts off." in await _reply(submit, take, "info")
+    assert "You will now get" in await _reply(submit, take, "set RECEIVE_OWN on")
 
 
 @pytest.mark.parametrize("line, words", [
@@ -90,4 +98,4 @@ async def test_stranger_gets_help_and_info_with_member_commands_marked(store, te
 async def test_info_for_a_member_shows_their_settings(store, team, submit, take):
     """info tells a member their own role, delivery and own-posts setting."""
     text = await _reply(submit, take, "info")
-    assert "Sentencing advocates" in text and "You are a member (member): delivery regular, own posts on." in text
+    assert "Sentencing advocates" in text and "You are a member (member): delivery regular, ownposts on." in text

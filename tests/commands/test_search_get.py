@@ -31,7 +31,7 @@ async def test_search_lists_number_date_sender_subject(store, team, submit, take
     await _posts(submit, take)
     [(reply, _)] = await _ask(submit, take, "search school records")
     text = text_of(reply)
-    assert "1 posts match:" in text
+    assert "1 post matches:" in text
     assert "     1  2023-11-14  ann@example.org  Juvenile records in Ohio" in text
     assert "Expert witness" not in text and 'Send "get N"' in text
 

@@ -10,6 +10,7 @@ import pytest
 
 from listserv import lists
 from listserv.store import members
+from tests.conftest import mbox_messages
 
 from .conftest import NOT_ENTITLED, SECRET_WORDS, TEAM, compose, leaked, reply, secret
 
@@ -70,9 +71,9 @@ async def test_export_with_and_without_the_flag(archived, cli, tmp_path):
     plain, full = tmp_path / "plain.mbox", tmp_path / "full.mbox"
     result = await cli("archive", "export", TEAM, str(plain))
     assert result.exit_code == 0 and "left out 2 confidential" in result.output
-    assert leaked(plain.read_bytes()) == [] and len(mailbox.mbox(plain)) == 1
+    assert leaked(plain.read_bytes()) == [] and len(mbox_messages(plain)) == 1
     result = await cli("archive", "export", TEAM, str(full), "--include-confidential", "--by", "mod@example.org")
-    assert result.exit_code == 0 and len(mailbox.mbox(full)) == 3
+    assert result.exit_code == 0 and len(mbox_messages(full)) == 3
     assert set(leaked(full.read_bytes())) == set(SECRET_WORDS)
     assert {r["object"] for r in await _reads(cli)} == {"archive:1", "archive:2"}
     refused = await cli("archive", "export", TEAM, str(tmp_path / "x.mbox"), "--include-confidential",
@@ -91,7 +92,7 @@ async def test_import_into_a_list_that_keeps_no_confidential_text(store, team, s
     for raw in (secret("c1@example.org"), reply("r1@example.org", "held@example.org", body="Xylophonic\n"),
                 compose("Old public post", "Public words.\n", "o1@example.org")):
         box.add(raw)
-    box.flush()
+    box.close()
     result = await cli("archive", "import", TEAM, str(path))
     assert result.exit_code == 0 and "imported 3 messages" in result.output
     search = await _search_all(cli, "Xylophonic OR Zanzibarian OR public")

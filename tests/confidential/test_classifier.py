@@ -108,7 +108,7 @@ async def test_pipeline_and_import_classify_the_table_alike(store, team, submit,
     box = mailbox.mbox(tmp_path / "old.mbox")
     for number, (name, _) in enumerate(TABLE):
         box.add(row(name, f"imp{number}@example.org"))
-    box.flush()
+    box.close()
     report = await import_mbox(store, ARCHIVE, tmp_path / "old.mbox", workers=1)
     assert report.imported == len(TABLE)
     imported = {r["message_id"]: r["confidential"] for r in await _archived(store, ARCHIVE)}

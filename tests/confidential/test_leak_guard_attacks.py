@@ -103,7 +103,7 @@ async def test_hold_names_unparseable_entries_and_approval_strips_them(store, se
     assert await submit(secret("c1@example.org", headers=(("Cc", cc),))) == {TEAM: "held"}
     [row] = await held.waiting(store.db, team.id)
     [reason] = row["reasons"]
-    assert reason["rule"] == "leak_guard" and "2 address(es)" in reason["text"] and cc in reason["text"]
+    assert reason["rule"] == "leak_guard" and "2 addresses" in reason["text"] and cc in reason["text"]
     await moderation.approve(store, settings, row["id"], "mod@example.org")
     copy = parsed([c for c in (await queued(store))["bob@example.org"] if b"Sensitivity" in c][0])
     assert copy.get_all("To") == [TEAM] and copy["Cc"] is None and b"192.0.2.7" not in copy.as_bytes()

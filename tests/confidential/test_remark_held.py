@@ -80,7 +80,7 @@ async def test_reminders_after_the_re_marking_hide_the_subject(store, settings, 
     await _hold_reply(submit)
     await submit(secret("c1@example.org"))
     assert await reminders.remind(store, settings, time.time() + 2 * DAY) == 1
-    [reminder] = [c for c in (await queued(store))["mod@example.org"] if b"have waited more than a day" in c]
+    [reminder] = [c for c in (await queued(store))["mod@example.org"] if b"waited more than a day" in c]
     assert leaked(reminder) == [] and "subject not shown" in parsed(reminder).get_content()
 
 

@@ -41,7 +41,7 @@ async def test_a_digest_issue_still_queued_loses_the_re_marked_post(store, team,
     copies = await queued(store)
     [digest] = copies[DIGEST_NOT_ENTITLED]
     assert PUBLIC not in digest and b"Expert witness?" not in digest and b"Thursday at noon." in digest
-    assert b"(1 messages)" in digest
+    assert b"(1 message)" in digest
     [individual] = [c for c in copies[DIGEST_ENTITLED] if PUBLIC in c and b"multipart/digest" not in c]
     assert parsed(individual)["Sensitivity"] == "Company-Confidential"
 

@@ -13,8 +13,10 @@ from tests.delivery.helpers import BOUNCES, POST, addresses, delivery
 
 
 @pytest.fixture
-async def transport_to(settings):
-    """transport_to(port, **delivery_keys) -> SmtpTransport; all are closed after the test."""
+async def transport_to(settings, make_sink):
+    """transport_to(port, **delivery_keys) -> SmtpTransport; all are closed after the test, before the sinks
+    stop (make_sink is set up first so that it is torn down last: a sink stopped under an open connection
+    leaves that connection's socket to the garbage collector)."""
     made: list[SmtpTransport] = []
 
     def make(port: int, **changes) -> SmtpTransport:
@@ -106,14 +108,18 @@ async def test_connection_refused_is_a_transport_error(transport_to):
 
 async def test_a_silent_smarthost_times_out_as_a_transport_error(transport_to):
     """A server that accepts the connection but never greets costs `timeout` seconds, then TransportError."""
-    server = await asyncio.start_server(lambda reader, writer: None, "127.0.0.1", 0)
+    accepted: list[asyncio.StreamWriter] = []
+    server = await asyncio.start_server(lambda reader, writer: accepted.append(writer), "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     transport = transport_to(port, timeout=1)
     try:
         with pytest.raises(TransportError, match="cannot connect"):
             await asyncio.wait_for(transport.send(BOUNCES, ["ann@example.org"], POST), timeout=5)
     finally:
+        for writer in accepted:  # closing the server does not close the connections it accepted
+            writer.close()
         server.close()
+        await server.wait_closed()
 
 
 async def test_a_refused_sender_is_a_transport_error_with_the_reply(smtp, watching):

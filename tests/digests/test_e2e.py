@@ -19,7 +19,7 @@ async def test_a_digest_reader_gets_one_well_formed_digest_with_each_post_once(s
     await asyncio.sleep(0.3)
     assert sink.copies_for(DEE) == []
     result = await cli("digests", "send", LIST)
-    assert result.exit_code == 0 and "(2 posts) to 1 digest members" in result.output
+    assert result.exit_code == 0 and "(2 posts) to 1 digest member" in result.output
     await sink.wait_for(lambda: sink.copies_for(DEE))
     [raw] = sink.copies_for(DEE)
     issue = parsed(raw)

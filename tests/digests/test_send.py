@@ -136,7 +136,7 @@ async def test_the_cli_sends_pending_digests(store, settings, team, cli):
     """`listserv digests send [LIST]` reports each issue, or says none were pending; --json lists them."""
     await submit(store, settings, post())
     first = await cli("digests", "send", LIST)
-    assert first.exit_code == 0 and "sent Vol 1, Issue 1 (1 posts) to 2 digest members" in first.output
+    assert first.exit_code == 0 and "sent Vol 1, Issue 1 (1 post) to 2 digest members" in first.output
     again = await cli("digests", "send", "--json")
     assert again.exit_code == 0 and again.output.strip() == "[]"
     assert "no digests pending" in (await cli("digests", "send")).output

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import mailbox
 
+from tests.conftest import mbox_messages
 from tests.e2e.helpers import LIST, MEMBERS, make_list, message, send
 
 
@@ -45,5 +45,5 @@ async def test_a_conversation_over_smtp_is_one_thread_in_the_archive(server, sin
     assert "Who testifies on adolescent trauma?" in shown and "From: ann@example.org" in shown
     out = tmp_path / "team.mbox"
     assert (await cli("archive", "export", LIST, str(out))).exit_code == 0
-    assert sorted(m["Message-ID"] for m in mailbox.mbox(out)) == ["<q1@example.org>", "<r1@example.org>"]
+    assert sorted(m["Message-ID"] for m in mbox_messages(out)) == ["<q1@example.org>", "<r1@example.org>"]
     await sink.wait_for(lambda: len(sink.recipients()) >= 2 * len(MEMBERS))

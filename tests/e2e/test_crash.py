@@ -52,6 +52,7 @@ async def test_sigkill_during_posting_loses_no_acknowledged_post(sink, cli, conf
     acked: set[int] = set()
     await send_until_killed(port, range(POSTS), acked, POSTS // 2, proc)
     proc.wait(timeout=10)
+    proc.stdout.close()
     assert proc.returncode == -signal.SIGKILL
     unacked = [n for n in range(POSTS) if n not in acked]
     proc = start_daemon(config_file)
@@ -62,6 +63,7 @@ async def test_sigkill_during_posting_loses_no_acknowledged_post(sink, cli, conf
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        proc.stdout.close()
     assert proc.returncode == 0
     store = await Store.open(smtp_settings.storage.database)
     try:

@@ -100,6 +100,7 @@ async def test_the_pipeline_process_ends_when_the_daemon_is_killed(cli, config_f
     child = int(children[0])
     proc.kill()
     proc.wait(timeout=10)
+    proc.stdout.close()
     for _ in range(200):
         if not Path(f"/proc/{child}").exists() or "Z" in _state(child):
             break

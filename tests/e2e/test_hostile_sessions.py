@@ -52,10 +52,12 @@ async def test_unfinished_big_sessions_use_bounded_memory_that_returns(cli, conf
         peak = max(peak, rss_mb(proc.pid))
         for writer in writers:
             writer.close()
+        await asyncio.gather(*(writer.wait_closed() for writer in writers), return_exceptions=True)
         await asyncio.sleep(2.0)
         after = rss_mb(proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        proc.stdout.close()
     assert peak - idle < 64, (idle, peak)
     assert after - idle < 24, (idle, peak, after)

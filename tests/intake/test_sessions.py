@@ -40,27 +40,32 @@ async def test_one_session_over_max_sessions_gets_421_and_is_closed(listener):
     port = await listener(max_sessions=2)
     first, second = await greeting(port), await greeting(port)
     assert first[0].startswith(b"220 ") and second[0].startswith(b"220 ")
-    line, reader, _ = await greeting(port)
+    line, reader, refused = await greeting(port)
     assert line.decode().rstrip() == replies.S421_TOO_MANY_SESSIONS
     assert await asyncio.wait_for(reader.read(), 5) == b""
+    refused.close()
     first[2].close()
     await first[2].wait_closed()
     for _ in range(50):  # the server notices the close on its next loop turn
         line, _, writer = await greeting(port)
         writer.close()
+        await writer.wait_closed()
         if line.startswith(b"220 "):
             break
         await asyncio.sleep(0.02)
+    second[2].close()
+    await second[2].wait_closed()
     assert line.startswith(b"220 ")
 
 
 async def test_an_idle_session_is_told_421_and_closed(listener):
     """A client that says nothing for idle_timeout seconds gets 421 4.4.2 and the connection ends."""
     port = await listener(idle_timeout=1)
-    line, reader, _ = await greeting(port)
+    line, reader, writer = await greeting(port)
     assert line.startswith(b"220 ")
     assert (await asyncio.wait_for(reader.readline(), 5)).decode().rstrip() == replies.S421_IDLE_TIMEOUT
     assert await asyncio.wait_for(reader.read(), 5) == b""
+    writer.close()
 
 
 async def test_a_slow_but_steady_data_transfer_is_not_cut_off(listener, store):

@@ -38,7 +38,8 @@ async def test_a_reminder_lists_what_waited_more_than_a_day(store, settings, tea
     [note] = _reminders(await queued(store))
     assert note["recipients"] == ["mod@example.org", "olga@example.org"]
     text = note["message"].get_content()
-    assert str(held_id) in text and STRANGER in text and "Records for client" in text and "1 day(s)" in text
+    assert str(held_id) in text and STRANGER in text and "Records for client" in text and "  1 day  " in text
+    assert f"1 held message on {LIST} has waited more than a day:" in text  # in the singular
     assert f"listserv held ls {LIST}" in text
 
 

@@ -9,6 +9,7 @@ addresses were outside (listserv.confidential.guard.warn).
 
 from __future__ import annotations
 
+from listserv.output import plural
 from listserv.pipeline.msgdata import ACCEPT, HOLD, MsgData, Reason
 
 SHOWN = 10  # addresses named in the reason; the notice lists them all
@@ -18,7 +19,7 @@ def leak_guard(data: MsgData) -> Reason | None:
     if not data.confidential or not data.outside:
         return None
     named = ", ".join(data.outside[:SHOWN]) + (", ..." if len(data.outside) > SHOWN else "")
-    return Reason("leak_guard", f"confidential post addressed or copied to {len(data.outside)} address(es)"
+    return Reason("leak_guard", f"confidential post addressed or copied to {plural(len(data.outside), 'address')}"
                                 f" outside the list: {named}")
 
 

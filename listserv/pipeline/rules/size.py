@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from listserv.output import plural
 from listserv.pipeline.msgdata import MsgData, Reason
 
 
@@ -9,4 +10,4 @@ def size(data: MsgData) -> Reason | None:
     limit = data.mlist.settings.max_message_size
     if limit <= 0 or len(data.raw) <= limit:
         return None
-    return Reason("size", f"the message is {len(data.raw)} bytes, larger than the list's limit of {limit}")
+    return Reason("size", f"the message is {plural(len(data.raw), 'byte')}, larger than the list's limit of {limit}")

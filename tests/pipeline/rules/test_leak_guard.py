@@ -10,7 +10,7 @@ def test_confidential_post_with_outsiders_fires_naming_them():
     """A confidential post with outside To/Cc addresses gets the reason, which names them (at most SHOWN)."""
     outside = [f"x{n}@elsewhere.example" for n in range(SHOWN + 2)]
     reason = leak_guard(msgdata(compose(), confidential=True, outside=outside))
-    assert reason.rule == "leak_guard" and f"{SHOWN + 2} address(es)" in reason.text
+    assert reason.rule == "leak_guard" and f"{SHOWN + 2} addresses" in reason.text
     assert "x0@elsewhere.example" in reason.text and f"x{SHOWN}@" not in reason.text and reason.text.endswith("...")
 
 
