@@ -831,7 +831,7 @@ def _export_to_stdout(list_address: str, after: date | None, before: date | None
 
     Not onto a terminal: raw messages from strangers could carry escape sequences to the screen, and
     nobody reads an archive scrolling past (gzip refuses the same way)."""
-    out = click.get_binary_stream("stdout")
+    out = sys.stdout.buffer  # click.get_binary_stream is deprecated (click 8.5)
     if out.isatty():
         raise UsageError("standard output is a terminal: pipe the export (| gzip > FILE.mbox.gz) or name a file")
     try:
