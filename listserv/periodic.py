@@ -14,7 +14,7 @@ import logging
 import time
 from typing import Callable
 
-from listserv import bounces, digests, expiry, reminders
+from listserv import bounces, digests, expiry, policy_bounces, reminders
 from listserv.archive import retention
 from listserv.config import Settings
 from listserv.pipeline.msgdata import fault
@@ -28,6 +28,7 @@ TICK = 30.0  # seconds between ticks: how late a digest past its size threshold 
 JOBS = (
     bounces.count_delivery_failures,
     bounces.decay_scores,
+    policy_bounces.report_due,  # at most daily: copies refused for policy (DMARC), per author domain
     digests.send_due,
     reminders.remind,
     expiry.expire_held,
