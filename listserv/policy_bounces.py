@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 DAY = 86400.0
 MARK = "policy_report"  # list_marks name: when the owners last got the policy-refusal report
 _STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
+ADDRESS_SUBJECTS = ("1", "2", "4")  # enhanced-code classes about the address: 5.1 address, 5.2 mailbox, 5.4 routing
 _POLICY_WORDS = re.compile(r"\b(?:dmarc|authenticat\w*|policy|policies)\b", re.IGNORECASE)
 _ADDRESS = re.compile(r"<?[^\s<>@\"']+@[^\s<>@\"']+>?")
 
@@ -42,9 +43,11 @@ _ADDRESS = re.compile(r"<?[^\s<>@\"']+@[^\s<>@\"']+>?")
 def is_policy(code: int, text: str) -> bool:
     """Whether a permanent refusal is about policy (the author's domain or the message), not the address.
 
-    An enhanced status code decides: 5.7.x is policy (5.7.26 DMARC, 5.7.509
-    and 5.7.515 Microsoft's DMARC and authentication rules, 5.7.1 "denied").
-    Without one, a 5xx whose text names DMARC, authentication or policy is.
+    An enhanced status code naming its subject decides: 5.7.x is policy
+    (5.7.26 DMARC, 5.7.509 and 5.7.515 Microsoft's DMARC and authentication
+    rules, 5.7.1 "denied"); 5.1.x, 5.2.x and 5.4.x are the address's. Otherwise
+    (5.0.0, 5.5.x, no enhanced code) a text naming DMARC, authentication or
+    policy makes it one.
 
     >>> is_policy(550, "5.7.26 Unauthenticated email from example.com is not accepted due to DMARC policy")
     True
@@ -54,11 +57,13 @@ def is_policy(code: int, text: str) -> bool:
     (False, False)
     >>> is_policy(550, "Message rejected: DMARC policy of sender domain"), is_policy(451, "4.7.26 try later")
     (True, False)
+    >>> is_policy(550, "5.0.0 sender not authenticated"), is_policy(550, "5.2.1 mailbox disabled by policy")
+    (True, False)
     """
     if not 500 <= code < 600:
         return False
     status = _STATUS.search(text)
-    if status is not None and status.group(1) == "5":
+    if status is not None and status.group(1) == "5" and status.group(2) in ADDRESS_SUBJECTS + ("7",):
         return status.group(2) == "7"
     return _POLICY_WORDS.search(text) is not None
 
