@@ -178,6 +178,8 @@ class DeliveryWorker:
         try:
             if batch.get("verp"):
                 results = await self.transport.send(batch["mail_from"], recipients, content, verp=True)
+            elif batch.get("xverp"):
+                results = await self.transport.send(batch["mail_from"], recipients, content, xverp=True)
             else:
                 results = await self.transport.send(batch["mail_from"], recipients, content)
         except TransportError as exc:

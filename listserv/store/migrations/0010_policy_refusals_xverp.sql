@@ -14,3 +14,6 @@ CREATE TABLE policy_refusals (
     PRIMARY KEY (list_id, day, author_domain)
 ) WITHOUT ROWID;
 CREATE INDEX policy_refusals_unreported ON policy_refusals (list_id) WHERE reported_at IS NULL;
+
+ALTER TABLE outbound_messages ADD COLUMN xverp INTEGER NOT NULL DEFAULT 0;
+    -- 1: VERP every copy when the smarthost offers XVERP (it then builds each envelope sender, one transaction per batch)
