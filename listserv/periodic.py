@@ -14,7 +14,7 @@ import logging
 import time
 from typing import Callable
 
-from listserv import bounces, digests, expiry, policy_bounces, reminders
+from listserv import bounces, digests, expiry, policy_bounces, postfix_maps, reminders
 from listserv.archive import retention
 from listserv.config import Settings
 from listserv.pipeline.msgdata import fault
@@ -32,6 +32,7 @@ JOBS = (
     digests.send_due,
     reminders.remind,
     expiry.expire_held,
+    postfix_maps.refresh,  # with [postfix] maps_dir: Postfix's maps follow lists created or deleted
     retention.purge_due,  # confidential text past the list's confidential_retention_days
 )
 
