@@ -68,7 +68,7 @@ def available() -> str:
 class Postfix:
     """One running private instance; start() then stop() (stop is safe to call after a failed start)."""
 
-    def __init__(self, smtp_port: int, sink_port: int, maps_dir: Path | None = None) -> None:
+    def __init__(self, smtp_port: int, sink_port: int, maps_dir: Path | None = None, xverp: bool = True) -> None:
         # Short path under /tmp: Postfix's unix sockets live below the queue directory (108-byte limit),
         # and the postfix user must be able to enter it (pytest's tmp_path is 0700).
         self.root = Path(tempfile.mkdtemp(prefix="lspf", dir="/tmp"))
@@ -78,6 +78,7 @@ class Postfix:
         self.smtp_port = smtp_port
         self.sink_port = sink_port
         self.log_path = self.root / "maillog"
+        self.xverp = xverp  # offer XVERP to loopback clients (smtpd_authorized_verp_clients)
         self._process: subprocess.Popen | None = None
 
     def main_cf(self) -> str:
@@ -101,7 +102,7 @@ class Postfix:
             "smtpd_tls_security_level = none",
             "recipient_delimiter = +",
             "mynetworks = 127.0.0.0/8",
-            "smtpd_authorized_verp_clients = 127.0.0.0/8",
+            f"smtpd_authorized_verp_clients = {'127.0.0.0/8' if self.xverp else ''}",
             "maillog_file = /dev/stdout",
             "queue_run_delay = 1s",
             "minimal_backoff_time = 1s",
