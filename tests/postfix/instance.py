@@ -16,11 +16,13 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 POSTFIX = shutil.which("postfix") or "/usr/sbin/postfix"
+REAPER = Path(__file__).resolve().parent / "reaper.py"  # runs start-fg and reaps every process of the instance
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 
@@ -128,7 +130,7 @@ class Postfix:
             os.chmod(self.conf / name, 0o644)
         with open(self.log_path, "wb") as log:
             self._process = subprocess.Popen(
-                [POSTFIX, "-c", str(self.conf), "start-fg"], stdout=log, stderr=subprocess.STDOUT,
+                [sys.executable, str(REAPER), POSTFIX, "-c", str(self.conf), "start-fg"], stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True, umask=0o022,  # the daemon runs with 077
             )
         self._wait_listening()
@@ -152,27 +154,34 @@ class Postfix:
             return ""
 
     def stop(self) -> None:
-        """`postfix stop`, then the process group is killed if anything is left; the temp dir goes."""
+        """`postfix stop`; whatever is left after that is killed; the reaper reaps all; the temp dir goes."""
         try:
             if self._process is not None:
                 subprocess.run([POSTFIX, "-c", str(self.conf), "stop"], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, timeout=STOP_TIMEOUT, check=False)
-                try:
-                    self._process.wait(timeout=STOP_TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    pass
-                self._kill_group()
+                if not self._ended():
+                    self._kill_rest()
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def _kill_group(self) -> None:
-        """SIGKILL whatever of this instance is left (master detaches into its own session), then reap our child."""
-        for pid in [self._process.pid, *self.processes()]:
+    def _ended(self) -> bool:
+        """Whether the reaper exited (it does once every process of the instance is gone and reaped)."""
+        try:
+            self._process.wait(timeout=STOP_TIMEOUT)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+
+    def _kill_rest(self) -> None:
+        """SIGKILL the instance's processes still alive, then the reaper itself if it does not end."""
+        for pid in self.processes():
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
-                pass  # already gone: the usual case after `postfix stop`
-        self._process.wait(timeout=STOP_TIMEOUT)
+                pass  # ended meanwhile
+        if not self._ended():
+            self._process.kill()
+            self._process.wait()
 
     def processes(self) -> list[int]:
         """Live processes of this instance: Postfix passes MAIL_CONFIG=<our config dir> to master and its children."""
@@ -186,6 +195,6 @@ class Postfix:
                 zombie = "State:\tZ" in (entry / "status").read_text()
             except OSError:
                 continue  # ended meanwhile
-            if marker in environ and not zombie:  # a zombie has ended; only its parent (init here) reaps it
+            if marker in environ and not zombie:  # a zombie has ended; the reaper collects it
                 found.append(int(entry.name))
         return found
