@@ -25,7 +25,7 @@ import click
 
 from listserv import (
     __version__, audit, bounces, config, digests, init_config, lists, logscrub, member_csv, membership, moderation,
-    output, private_files, queue, status, timefmt,
+    output, postfix_maps, private_files, queue, status, timefmt,
 )
 from listserv.archive import access, exporter, importer, retention
 from listserv.archive import search as archive_search
@@ -618,6 +618,31 @@ def queue_retry() -> None:
     """Make every waiting batch due now (the running server sends them)."""
     count = run(lambda store, _: queue.retry(store))
     click.echo(f"{plural(count, 'batch')} due now")
+
+
+# ---- postfix ----------------------------------------------------------------------------
+
+
+@main.command("postfix-maps")
+@click.option("--write", "directory", metavar="DIR", type=click.Path(file_okay=False),
+              help=f"Write {postfix_maps.TRANSPORT_FILE} and {postfix_maps.DOMAINS_FILE} into DIR instead of printing.")
+def postfix_maps_command(directory: str | None) -> None:
+    """Postfix's transport_maps (regexp) and relay_domains entries for every list address.
+
+    Each list's line sends NAME, NAME+confidential, NAME-request, NAME-owner, NAME-bounces(+...) and
+    NAME-confirm+... to this server over LMTP ([server] host and port). In main.cf:
+    transport_maps = regexp:DIR/listserv_transport and relay_domains = DIR/listserv_domains; then run
+    `postfix reload`. Files are replaced atomically, only when they change. With [postfix] maps_dir set,
+    the running server rewrites them itself when lists are created or deleted."""
+    maps = run(postfix_maps.current)
+    if directory is None:
+        click.echo(f"# {postfix_maps.TRANSPORT_FILE} (transport_maps = regexp:DIR/{postfix_maps.TRANSPORT_FILE})")
+        click.echo(maps.transport, nl=False)
+        click.echo(f"# {postfix_maps.DOMAINS_FILE} (relay_domains = DIR/{postfix_maps.DOMAINS_FILE})")
+        click.echo(maps.domains, nl=False)
+        return
+    written = postfix_maps.write(maps, directory)
+    click.echo(f"wrote {', '.join(str(p) for p in written)}" if written else f"{directory}: maps unchanged")
 
 
 # ---- audit ------------------------------------------------------------------------------

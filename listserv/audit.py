@@ -30,6 +30,7 @@ ACTIONS = {
     "forward": "mail to the list's -owner address was forwarded to the owners",
     "hold": "a post was held for a moderator",
     "leak-guard": "a confidential post's outside recipients were removed",
+    "policy-refusal": "copies were refused for policy (DMARC, authentication): counted per author domain, not as bounces",
     "purge": "the text of confidential posts was removed",
     "read-confidential": "someone was shown a confidential post",
     "reject": "a post was rejected",

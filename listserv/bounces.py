@@ -34,7 +34,7 @@ from typing import Iterable
 import aiosqlite
 from flufl.bounce import all_failures
 
-from listserv import lists, membership, owner_mail, verp
+from listserv import lists, membership, owner_mail, policy_bounces, verp
 from listserv.addresses import split, sub_address, try_normalise
 from listserv.config import Settings
 from listserv.errors import NoSuchList
@@ -235,17 +235,20 @@ def counts_as_bounce(code: int, text: str, alike: int) -> bool:
     5xx only (0 means no reply: the smarthost was unreachable). An enhanced
     code names its subject: 5.1.x address, 5.2.x mailbox, 5.4.x routing count;
     5.3.x (mail system), 5.5.x (protocol), 5.6.x (content) and 5.7.x (policy)
-    do not. Without an enhanced code the reply counts unless `alike` copies of
+    do not, nor does a reply naming DMARC, authentication or policy
+    (listserv.policy_bounces: those are counted per author domain instead). Without an enhanced code the reply counts unless `alike` copies of
     the same message got the very same reply: then the message was refused.
 
     >>> counts_as_bounce(550, "5.1.1 <ann@x.org>: user unknown", 1), counts_as_bounce(554, "5.7.1 spam", 1)
     (True, False)
     >>> counts_as_bounce(550, "No such user", 1), counts_as_bounce(554, "Transaction failed", 40)
     (True, False)
+    >>> counts_as_bounce(550, "5.7.26 unauthenticated: DMARC", 1), counts_as_bounce(550, "DMARC policy reject", 1)
+    (False, False)
     >>> counts_as_bounce(0, "gave up after 432000s; last: connection refused", 1)
     False
     """
-    if not 500 <= code < 600:
+    if not 500 <= code < 600 or policy_bounces.is_policy(code, text):
         return False
     enhanced = _ENHANCED.search(text)
     if enhanced:

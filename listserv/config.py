@@ -157,16 +157,25 @@ class LogSettings(_Table):
 
 
 @dataclass(frozen=True)
+class PostfixSettings(_Table):
+    TABLE: ClassVar[str] = "postfix"
+    maps_dir: str = _help("directory where the server rewrites Postfix's listserv_transport and listserv_domains maps"
+                          " when a list is created or deleted (as `listserv postfix-maps --write DIR`); empty: never",
+                          "")
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     log: LogSettings = field(default_factory=LogSettings)
+    postfix: PostfixSettings = field(default_factory=PostfixSettings)
 
 
 SECTIONS: dict[str, type] = {f.name: f.default_factory for f in dataclasses.fields(Settings)}  # table -> dataclass
 _SECTION_TYPES = {"server": ServerSettings, "storage": StorageSettings, "delivery": DeliverySettings,
-                  "log": LogSettings}
+                  "log": LogSettings, "postfix": PostfixSettings}
 # Keys whose value must be one of a few words (case-insensitive), checked when the file is loaded.
 _CHOICES = {"log.level": LOG_LEVELS}
 

@@ -187,7 +187,7 @@ async def send_issue(db: aiosqlite.Connection, settings: Settings, mlist: Mailin
     content = build(mlist, volume, number, posts)
     queued = await outbound.enqueue(
         db, mlist.id, sub_address(mlist.address, "bounces"), content, recipients,
-        settings.delivery.max_recipients, verp=mlist.settings.verp,
+        settings.delivery.max_recipients, verp=mlist.settings.verp, xverp=mlist.settings.verp,
     )
     await store_digests.remove(db, [post["id"] for post in posts])
     found = Issue(mlist.address, volume, number, len(posts), len(recipients))

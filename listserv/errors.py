@@ -23,6 +23,7 @@
     │   ├── CannotLog               the configured log file cannot be opened for writing
     │   ├── CannotStart             a part of the server failed while starting or stopped on its own
     │   ├── CannotInitialise        `listserv init`: the configuration exists already, or cannot be written
+    │   ├── CannotWriteMaps         `postfix-maps --write DIR`: DIR is missing or not writable
     │   └── IsListAddress           an address of a list on this server cannot be a member
     └── StoreError                exit 1 on the CLI; SMTP 451 4.3.0 at intake
         ├── StoreUnavailable        the database could not be opened or written
@@ -129,6 +130,10 @@ class CannotStart(Refused):
 class CannotInitialise(Refused):
     """`listserv init` found a configuration file where it would write one (an owner's file is never replaced),
     or could not create it or the data directory."""
+
+
+class CannotWriteMaps(Refused):
+    """The Postfix maps cannot be written: the directory is missing or not writable."""
 
 
 class IsListAddress(Refused):

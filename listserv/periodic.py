@@ -14,7 +14,7 @@ import logging
 import time
 from typing import Callable
 
-from listserv import bounces, digests, expiry, reminders
+from listserv import bounces, digests, expiry, policy_bounces, postfix_maps, reminders
 from listserv.archive import retention
 from listserv.config import Settings
 from listserv.pipeline.msgdata import fault
@@ -28,9 +28,11 @@ TICK = 30.0  # seconds between ticks: how late a digest past its size threshold 
 JOBS = (
     bounces.count_delivery_failures,
     bounces.decay_scores,
+    policy_bounces.report_due,  # at most daily: copies refused for policy (DMARC), per author domain
     digests.send_due,
     reminders.remind,
     expiry.expire_held,
+    postfix_maps.refresh,  # with [postfix] maps_dir: Postfix's maps follow lists created or deleted
     retention.purge_due,  # confidential text past the list's confidential_retention_days
 )
 

@@ -34,8 +34,13 @@ class TransportError(Exception):
 class Transport(Protocol):
     """Where copies go. One instance is shared by every concurrent send of a worker."""
 
-    async def send(self, mail_from: str, recipients: list[str], content: bytes, verp: bool = False) -> Results:
-        """Send content to recipients; the (SMTP code, text) each one got. verp: one envelope sender each."""
+    async def send(self, mail_from: str, recipients: list[str], content: bytes, verp: bool = False,
+                   xverp: bool = False) -> Results:
+        """Send content to recipients; the (SMTP code, text) each one got. verp: one envelope sender each.
+
+        xverp: one envelope sender each too, but only where the smarthost offers
+        XVERP and builds them itself; elsewhere one sender for the batch.
+        """
         ...
 
     async def close(self) -> None:

@@ -36,7 +36,8 @@ class MaildirTransport:
         host = socket.gethostname() or "localhost"
         self._host = host.replace("/", r"\057").replace(":", r"\072")
 
-    async def send(self, mail_from: str, recipients: list[str], content: bytes, verp: bool = False) -> Results:
+    async def send(self, mail_from: str, recipients: list[str], content: bytes, verp: bool = False,
+                   xverp: bool = False) -> Results:
         """Write every copy in a worker thread: file I/O must not stall the event loop."""
         if not recipients:
             return {}

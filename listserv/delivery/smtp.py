@@ -3,7 +3,10 @@
 Each send borrows one connection (at most `connections` exist), runs MAIL, one
 RCPT per recipient and a single DATA, and returns it to the pool. A VERP'd
 batch instead runs one MAIL/RCPT/DATA per recipient, each MAIL with that
-recipient's own envelope sender, back to back on the borrowed connection. A pooled
+recipient's own envelope sender, back to back on the borrowed connection; when
+the smarthost offers XVERP (Postfix does, to its smtpd_authorized_verp_clients),
+a VERP'd batch is one transaction instead and the smarthost writes each
+recipient's envelope sender with the delimiters listserv.verp decodes. A pooled
 connection is RSET before its next transaction: that starts a clean envelope
 and proves the connection is still alive; a dead one is replaced at once.
 
@@ -41,6 +44,8 @@ ENHANCED = re.compile(r"[245]\.\d{1,3}\.\d{1,3}\b")  # an RFC 3463 status code o
 BAD_ADDRESS = (553, "5.1.3 address cannot be sent safely on an SMTP command line (not tried)")
 NEEDS_SMTPUTF8 = (553, "5.6.7 non-ASCII address and the smarthost does not offer SMTPUTF8 (not tried)")
 QUIT_TIMEOUT = 2.0
+# Postfix's XVERP with the delimiters listserv.verp uses: NAME-bounces+LOCAL=DOMAIN@DOMAIN, so bounces decode alike.
+XVERP = (b"XVERP=+=",)
 
 
 class SmtpTransport:
@@ -57,17 +62,23 @@ class SmtpTransport:
         self._start_tls = None if not _is_loopback(host) else False
         self._helo_name = socket.gethostname() or "localhost"
 
-    async def send(self, mail_from: str, recipients: list[str], content: bytes, verp: bool = False) -> Results:
+    async def send(self, mail_from: str, recipients: list[str], content: bytes, verp: bool = False,
+                   xverp: bool = False) -> Results:
         """One transaction (or more if the smarthost says 452 too many recipients) on a pooled connection.
 
-        verp: one transaction per recipient instead, each with its own envelope sender.
+        verp: each recipient gets its own envelope sender: through the
+        smarthost's XVERP when it offers it (still one transaction per batch),
+        else one transaction per recipient. xverp: the same when XVERP is
+        offered, one plain transaction otherwise.
         """
         if not recipients:
             return {}
         async with self._slots:
             client = await self._checkout()
             try:
-                if verp:
+                if (verp or xverp) and mail_from and client.supports_extension("xverp"):
+                    results = await self._transactions(client, mail_from, recipients, content, XVERP)
+                elif verp:
                     results = await self._each(client, mail_from, recipients, content)
                 else:
                     results = await self._transactions(client, mail_from, recipients, content)
@@ -113,7 +124,8 @@ class SmtpTransport:
         log.debug("connected to %s:%d", self.host, self.port)
         return client
 
-    async def _transactions(self, client: aiosmtplib.SMTP, mail_from: str, recipients: list[str], content: bytes) -> Results:
+    async def _transactions(self, client: aiosmtplib.SMTP, mail_from: str, recipients: list[str], content: bytes,
+                            extra: tuple[bytes, ...] = ()) -> Results:
         """Repeat the transaction for recipients a smarthost deferred with 452 (RFC 5321 4.5.3.1.10).
 
         Only while each round delivers someone, so a smarthost that answers 452
@@ -122,7 +134,7 @@ class SmtpTransport:
         results: Results = {}
         pending = list(dict.fromkeys(recipients))
         while pending:
-            round_results = await self._transaction(client, mail_from, pending, content)
+            round_results = await self._transaction(client, mail_from, pending, content, extra)
             results.update(round_results)
             over_limit = [r for r in pending if _too_many(*round_results[r])]
             progressed = any(200 <= round_results[r][0] < 300 for r in pending)
@@ -155,14 +167,18 @@ class SmtpTransport:
                 return _waiting(results, pending[index + 1 :], "connection to the smarthost was lost")
         return results
 
-    async def _transaction(self, client: aiosmtplib.SMTP, mail_from: str, recipients: list[str], content: bytes) -> Results:
-        """MAIL, one RCPT each, one DATA for everyone accepted; the reply that decided each recipient."""
+    async def _transaction(self, client: aiosmtplib.SMTP, mail_from: str, recipients: list[str], content: bytes,
+                           extra: tuple[bytes, ...] = ()) -> Results:
+        """MAIL, one RCPT each, one DATA for everyone accepted; the reply that decided each recipient.
+
+        extra: more MAIL parameters (XVERP).
+        """
         utf8 = client.supports_extension("smtputf8")
         results, wire = _encode_recipients(recipients, utf8)
         sender = _encoded(mail_from, utf8) if mail_from else b""
         if sender is None:
             raise TransportError(f"envelope sender {mail_from!r} cannot be sent to this smarthost")
-        options = _mail_options(client, content, any(not w.isascii() for w in (sender, *wire.values())))
+        options = _mail_options(client, content, any(not w.isascii() for w in (sender, *wire.values()))) + list(extra)
         reply = await client.execute_command(b"MAIL", b"FROM:<" + sender + b">", *options)
         if reply.code != 250:
             raise TransportError(f"smarthost refused the sender: {reply.code} {reply.message}")

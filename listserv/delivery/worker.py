@@ -19,11 +19,12 @@ import re
 import sqlite3
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import aiosqlite
 
+from listserv import policy_bounces
 from listserv.config import DeliverySettings, Settings
 from listserv.delivery import Results, Transport, TransportError, transport_from_url
 from listserv.errors import StoreError
@@ -48,6 +49,7 @@ class Outcome:
     remaining: list[str]  # temporary: kept in the batch for the next try
     next_attempt_at: float  # when the remaining recipients are tried again
     last_error: str  # the reply they are waiting on, for `queue ls`
+    policy: tuple[str, int, str, float] | None = None  # refused for policy: (author domain, copies, first reply, when)
 
 
 DROPPED = Outcome(0, [], [], 0.0, "")  # the batch's message was withdrawn: delete the batch
@@ -176,12 +178,14 @@ class DeliveryWorker:
         try:
             if batch.get("verp"):
                 results = await self.transport.send(batch["mail_from"], recipients, content, verp=True)
+            elif batch.get("xverp"):
+                results = await self.transport.send(batch["mail_from"], recipients, content, xverp=True)
             else:
                 results = await self.transport.send(batch["mail_from"], recipients, content)
         except TransportError as exc:
             results = {rcpt: (0, str(exc)) for rcpt in recipients}
         now = self.clock()
-        outcome = judge(batch, results, now, self.settings)
+        outcome = with_policy(judge(batch, results, now, self.settings), content, now)
         _log_try(batch, outcome, now)
         return outcome
 
@@ -235,9 +239,26 @@ def retry_delay(attempts: int, settings: DeliverySettings) -> float:
     return schedule[min(attempts, len(schedule) - 1)]
 
 
+def with_policy(outcome: Outcome, content: bytes, now: float) -> Outcome:
+    """The outcome, noting the refusals for policy reasons (DMARC, 5.7.x) with the post's author domain.
+
+    They stay failures (the copy was not delivered) but bounce processing
+    never counts them against the member; the domain is read here because
+    the copy's content may be gone by the time the failures are counted.
+    """
+    refused = [(code, text) for _, code, text in outcome.failures if policy_bounces.is_policy(code, text)]
+    if not refused:
+        return outcome
+    code, text = refused[0]
+    return replace(outcome, policy=(policy_bounces.author_domain(content), len(refused), f"{code} {text}", now))
+
+
 async def _apply(db: aiosqlite.Connection, batch: dict, outcome: Outcome) -> None:
     if outcome.failures:
         await outbound.record_failures(db, batch["list_id"], batch["outbound_message_id"], outcome.failures)
+    if outcome.policy and batch["list_id"] is not None:
+        domain, count, example, at = outcome.policy
+        await policy_bounces.record(db, batch["list_id"], domain, count, example, at, "delivery")
     await outbound.settle(db, batch["id"], outcome.remaining, outcome.next_attempt_at, outcome.last_error)
 
 

@@ -16,7 +16,7 @@ from collections import Counter
 
 import aiosqlite
 
-from listserv import bounces, message, notices
+from listserv import bounces, message, notices, policy_bounces
 from listserv.addresses import sub_address
 from listserv.config import Settings
 from listserv.output import plural
@@ -44,14 +44,37 @@ async def plan(store: Store, data: MsgData) -> None:
     if why == "warning":
         data.decision = _drop("a delivery warning (temporary failure): not counted")
         return
+    if not data.limits:
+        addresses = _without_policy_refusals(data, addresses)
+        if not addresses and data.policy_refused is not None:
+            domain, count, _ = data.policy_refused
+            text = f"refused for policy ({plural(count, 'recipient')}, {domain or 'unknown domain'}): not counted"
+            data.decision = Decision(BOUNCE, (Reason("bounce", text),))
+            return
     known = [a for a in addresses if await members.get(store.db, data.mlist.id, a) is not None]
-    if known:
+    if known or data.policy_refused is not None:
         data.bounced = known
         data.decision = Decision(BOUNCE, (Reason("bounce", f"a bounce for {plural(len(known), 'member')}"),))
     elif found.verp:
         data.decision = _drop("a bounce for an address that is no longer a member: not counted")
     else:
         await _to_owners(store, data, "names no member of the list" if addresses else "could not be read")
+
+
+def _without_policy_refusals(data: MsgData, addresses: tuple[str, ...]) -> tuple[str, ...]:
+    """The addresses to count, minus those the DSN says were refused for policy (5.7.x, DMARC).
+
+    Those are noted in data.policy_refused, to be counted per author domain.
+    When every failure of the report is a policy refusal, a VERP address
+    (whose final recipient may differ after forwarding) is not counted either.
+    """
+    policy, other = policy_bounces.dsn_refusals(data.raw)
+    if not policy:
+        return addresses
+    data.policy_refused = (policy_bounces.returned_author_domain(data.raw), len(policy), next(iter(policy.values())))
+    if not other:
+        return ()
+    return tuple(a for a in addresses if a not in policy)
 
 
 def _drop(text: str) -> Decision:
@@ -93,6 +116,10 @@ async def _to_owners(store: Store, data: MsgData, why: str) -> None:
 async def record(db: aiosqlite.Connection, settings: Settings, data: MsgData) -> str:
     """The BOUNCE handler: count the bounce for each member it names, inside the transaction."""
     results = Counter()
+    if data.policy_refused is not None:
+        domain, count, status = data.policy_refused
+        await policy_bounces.record(db, data.mlist.id, domain, count, status, data.received_at, "DSN")
+        results["refused for policy"] = count
     for address in data.bounced:
         results[await bounces.record(db, settings, data.mlist, address, data.received_at, "bounce message")] += 1
     summary = ", ".join(f"{word} {n}" for word, n in sorted(results.items()))

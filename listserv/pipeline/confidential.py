@@ -155,7 +155,7 @@ async def _to_digest_readers(db: aiosqlite.Connection, mlist: MailingList, post:
     if readers:
         content = await copy_of_archived(db, mlist, raw)
         await outbound.enqueue(db, mlist.id, sub_address(mlist.address, "bounces"), content, readers, batch_size,
-                               post["id"])
+                               post["id"], xverp=mlist.settings.verp)
 
 
 async def out_of_outbound(db: aiosqlite.Connection, archive_ids: list[int]) -> None:
@@ -204,7 +204,7 @@ async def _requeue(db: aiosqlite.Connection, copy: dict, keep: list[str], conten
     await outbound.withdraw(db, copy["id"])
     if keep:
         await outbound.enqueue(db, copy["list_id"], copy["mail_from"], content, keep, copy["batch_size"],
-                               copy["archive_id"], copy["verp"])
+                               copy["archive_id"], copy["verp"], copy["xverp"])
 
 
 async def out_of_notices(db: aiosqlite.Connection, held_rows: list[dict]) -> None:

@@ -92,6 +92,7 @@ class MsgData:
     forward_to: list[str] = field(default_factory=list)  # owners (or moderators) a -owner message goes to
     archive_id: int | None = None  # messages.id once archived, handed to the outbound queue
     bounced: list[str] = field(default_factory=list)  # -bounces mail: the members whose bounce is counted
+    policy_refused: tuple[str, int, str] | None = None  # a DSN refusing for policy: (author domain, copies, status)
     reasons: list[Reason] = field(default_factory=list)  # faults met along the way, held with the rules' reasons
     commands: Commands | None = None  # -request/-confirm mail: the email commands read from it
 

@@ -55,6 +55,7 @@ async def _individually(db: aiosqlite.Connection, settings: Settings, data: MsgD
     await outbound.enqueue(
         db, data.mlist.id, sub_address(data.mlist.address, "bounces"), data.content, recipients,
         settings.delivery.max_recipients, data.archive_id, verp=data.mlist.settings.verp,
+        xverp=data.mlist.settings.verp,
     )
     if recipients:
         log.info("inbound %s to %s: confidential, sent to %d digest readers individually",

@@ -30,6 +30,7 @@ async def to_outbound(db: aiosqlite.Connection, settings: Settings, data: MsgDat
         settings.delivery.max_recipients,
         data.archive_id,
         verp=verp,
+        xverp=data.mlist.settings.verp,  # a smarthost offering XVERP VERPs every post at no cost
     )
     log.info(
         "inbound %s to %s: queued for %s%s", data.inbound_id, data.mlist.address, plural(len(recipients), "recipient"),
@@ -45,7 +46,9 @@ async def use_verp(db: aiosqlite.Connection, mlist: MailingList, now: float) -> 
     Bounces count at most once per member per day, so one VERP'd post a day
     names every bouncing member as often as it can count; the posts between
     go out in batches and their bounces are read by flufl.bounce (Mailman's
-    compromise, VERP_DELIVERY_INTERVAL, by time instead of by count).
+    compromise, VERP_DELIVERY_INTERVAL, by time instead of by count). A
+    smarthost offering XVERP VERPs every post anyway (outbound xverp), in one
+    transaction per batch: the interval only matters for smarthosts without it.
     """
     if not mlist.settings.verp:
         return False
