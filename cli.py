@@ -767,15 +767,14 @@ def archive_import_command(list_address: str, mbox_file: str, workers: int | Non
 
     Mailman 2 / pipermail or any mbox: duplicates by Message-ID and malformed messages are skipped and
     reported; an interrupted import can simply be run again."""
-    report = run(lambda store, settings: _import_mbox(
-        store, list_address, mbox_file, workers, settings.delivery.max_recipients))
+    report = run(lambda store, loaded: _import_mbox(store, loaded, list_address, mbox_file, workers))
     for line in report.malformed_lines():
         click.echo(printable(line))
     click.echo(report.summary())
 
 
 async def _import_mbox(
-    store: Store, list_address: str, path: str, workers: int | None, batch_size: int
+    store: Store, loaded: config.Settings, list_address: str, path: str, workers: int | None
 ) -> importer.ImportReport:
     """import_mbox() behind a progress bar (bytes of the file, with messages and rate) on stderr."""
     await lists.get(store, list_address)  # an unknown list or a file that is no mbox fails before the bar shows
@@ -791,7 +790,7 @@ async def _import_mbox(
             bar.update(done - bar.pos, f"{plural(count, 'message')}, {rate:.0f}/s")
 
         report = await importer.import_mbox(
-            store, list_address, path, workers=workers, progress=progress, batch_size=batch_size)
+            store, list_address, path, workers=workers, progress=progress, settings=loaded)
         bar.update(size - bar.pos, plural(report.imported + report.duplicates, "message"))
     return report
 

@@ -39,7 +39,7 @@ from listserv.addresses import split, sub_address, try_normalise
 from listserv.config import Settings
 from listserv.errors import NoSuchList
 from listserv.lists import MailingList
-from listserv.notices import queue
+from listserv.outgoing import queue
 from listserv.store import Store, audit, members
 from listserv.store import bounces as store_bounces
 
