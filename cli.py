@@ -34,6 +34,7 @@ from listserv.archive.compact import Compacted, compact
 from listserv.archive.threading import thread_unthreaded
 from listserv.cli_help import HelpGroup, SettingsCommand
 from listserv.errors import CannotExport, ListservError, Refused, UsageError
+from listserv.outgoing import domains, keys
 from listserv.output import cell, emit_fields, emit_json, emit_listing, emit_table, plural, printable
 from listserv.store import Store
 
@@ -200,6 +201,32 @@ def init_command(directory: str) -> None:
     click.echo(f"created {made.data} (owner-only) for the database and the outbox")
     click.echo(f"next: cd {shlex.quote(str(made.config.parent.parent))} && listserv serve"
                f"  (from elsewhere: export LISTSERV_CONFIG={shlex.quote(str(made.config))})")
+
+
+# ---- dkim -------------------------------------------------------------------------------
+
+
+@main.group("dkim")
+def dkim_group() -> None:
+    """The DKIM keys that sign the lists' mail."""
+
+
+@dkim_group.command("keygen")
+@click.argument("domain")
+@click.option("--selector", default=keys.DEFAULT_SELECTOR, show_default=True,
+              help="The DKIM selector: the record goes to SELECTOR._domainkey.DOMAIN.")
+@click.option("--force", is_flag=True, help="Replace an existing key of that selector"
+              " (mail signed with the new key fails DKIM until its record is published).")
+def dkim_keygen(domain: str, selector: str, force: bool) -> None:
+    """Create the signing keys of DOMAIN (RSA 2048 and Ed25519) and print the DNS records to publish.
+
+    The keys are written owner-only under the data directory (dkim/DOMAIN/ next to the database) and sign
+    every mail of the lists at DOMAIN from the next message on, the server running or not. An existing key is
+    never replaced without --force. DOMAIN must be the domain of a list of this server."""
+    records = run(lambda store, loaded: domains.keygen(store, loaded, domain, selector, force))
+    click.echo(f"publish in the DNS of {domain.strip().rstrip('.').casefold()}:")
+    for record in records:
+        click.echo(record.zone_line())
 
 
 # ---- lists ------------------------------------------------------------------------------

@@ -26,7 +26,8 @@ OVERSIGNED = ("from", "subject")
 CANONICALIZE = (b"relaxed", b"relaxed")
 ARC_ALGORITHM = b"rsa-sha256"  # the only one RFC 8617 allows
 
-# dkimpy logs the signed headers (subjects of confidential posts) at DEBUG: its lines go nowhere.
+# dkimpy logs header fields at DEBUG (and with debug_content the signed text, subjects of confidential
+# posts included): its lines go to a logger of their own that passes nothing on.
 QUIET = logging.Logger("listserv.outgoing.dkimpy", level=logging.CRITICAL + 1)
 
 
