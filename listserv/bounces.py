@@ -34,7 +34,8 @@ from typing import Iterable
 import aiosqlite
 from flufl.bounce import all_failures
 
-from listserv import lists, membership, owner_mail, verp
+from listserv import lists, membership, verp
+from listserv.outgoing import owner_mail
 from listserv.addresses import split, sub_address, try_normalise
 from listserv.config import Settings
 from listserv.errors import NoSuchList

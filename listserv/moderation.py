@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from listserv import lists, message, notices, outgoing
+from listserv import lists, message, outgoing
+from listserv.outgoing import notices
 from listserv.confidential import guard
 from listserv.config import Settings
 from listserv.errors import AlreadyDecided, NoSuchHeld, Refused

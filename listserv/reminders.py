@@ -13,7 +13,8 @@ import logging
 
 import aiosqlite
 
-from listserv import lists, notices, outgoing, owner_mail
+from listserv import lists, outgoing
+from listserv.outgoing import notices, owner_mail
 from listserv.addresses import sub_address
 from listserv.config import Settings
 from listserv.lists import MailingList

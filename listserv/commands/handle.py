@@ -26,7 +26,8 @@ from __future__ import annotations
 import logging
 from email.message import Message
 
-from listserv import message, notices, outgoing
+from listserv import message, outgoing
+from listserv.outgoing import notices
 from listserv.addresses import split, sub_address
 from listserv.commands import mail, parser
 from listserv.commands.context import Request, Result

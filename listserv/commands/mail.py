@@ -13,7 +13,8 @@ import secrets
 from email import policy
 from email.message import EmailMessage, MIMEPart
 
-from listserv import notices, timefmt
+from listserv import timefmt
+from listserv.outgoing import notices
 from listserv.addresses import sub_address
 from listserv.lists import MailingList
 

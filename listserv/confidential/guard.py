@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 import aiosqlite
 
-from listserv import address_list, message, notices, outgoing
+from listserv import address_list, message, outgoing
+from listserv.outgoing import notices
 from listserv.addresses import split
 from listserv.confidential import markers, thread
 from listserv.config import Settings

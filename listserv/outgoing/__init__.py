@@ -6,6 +6,12 @@ queue() (or, rewritten while queued, by replace()), so what happens to
 outgoing mail — DKIM signing, the ARC seal of a post's copies — happens in
 one place, once per message and never once per recipient. requeue() only
 moves bytes that came through queue() already to fewer recipients.
+
+    notices.py      the headers of every mail the list writes; rejections, the
+                    leak guard's notice, forwards to the owners
+    owner_mail.py   plain notices to owners and members (held posts, bounces)
+    keys.py         the domains' DKIM keys; domains.py: which domains sign
+    sign.py         DKIM signatures and the ARC seal
 """
 
 from __future__ import annotations

@@ -30,7 +30,8 @@ import time
 
 import aiosqlite
 
-from listserv import digests, lists, message, notices, outgoing
+from listserv import digests, lists, message, outgoing
+from listserv.outgoing import notices
 from listserv.confidential import guard, thread
 from listserv.config import Settings
 from listserv.lists import MailingList

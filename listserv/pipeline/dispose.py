@@ -11,7 +11,8 @@ import logging
 
 import aiosqlite
 
-from listserv import notices, outgoing, reminders
+from listserv import outgoing, reminders
+from listserv.outgoing import notices
 from listserv.config import Settings
 from listserv.pipeline.msgdata import MsgData
 from listserv.store import audit, held

@@ -6,7 +6,8 @@ import logging
 
 import aiosqlite
 
-from listserv import message, notices, outgoing
+from listserv import message, outgoing
+from listserv.outgoing import notices
 from listserv.addresses import sub_address
 from listserv.config import Settings
 from listserv.output import plural

@@ -10,8 +10,9 @@ mail coming back. It is queued with NAME-bounces@DOMAIN as envelope sender
 from __future__ import annotations
 
 
-from listserv import notices, timefmt
+from listserv import timefmt
 from listserv.lists import MailingList
+from listserv.outgoing import notices
 
 
 def when(unix_time: float) -> str:
