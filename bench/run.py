@@ -86,22 +86,22 @@ def fanout(members: int, signed: bool = False) -> dict:
     return figures
 
 
-def posts(count: int = 100, members: int = 100) -> dict:
+def posts(count: int = 100, members: int = 100, signed: bool = False) -> dict:
     """Seconds for `count` posts to `members` members to reach the sink, sent by 4 clients."""
-    setup = Setup(members=members)
+    setup = Setup(members=members, signed=signed)
     try:
         start = time.time()
         asyncio.run(_send_many(setup.daemon.port, count, 4))
         last = setup.sink.wait_for(count * members)
     finally:
         setup.close()
-    return {f"posts_{count}x{members}_s": (last - start, "s")}
+    return {f"posts_{count}x{members}{'_signed' if signed else ''}_s": (last - start, "s")}
 
 
 BENCHES = {
     "intake": [intake],
     "fanout": [lambda: fanout(1000), lambda: fanout(10000)],
-    "signed": [lambda: fanout(10000), lambda: fanout(10000, signed=True)],
+    "signed": [lambda: fanout(10000), lambda: fanout(10000, signed=True), posts, lambda: posts(signed=True)],
     "posts": [posts],
 }
 

@@ -4,7 +4,7 @@ Each comes From: NAME-owner@DOMAIN (a reply reaches the owners) with
 Auto-Submitted: auto-generated (RFC 3834, so vacation robots stay quiet) and
 X-BeenThere: NAME-owner@DOMAIN, which lets the bounce path recognise its own
 mail coming back. It is queued with NAME-bounces@DOMAIN as envelope sender
-(notices.queue). Callers never put a confidential post's subject or body in it.
+(outgoing.queue). Callers never put a confidential post's subject or body in it.
 """
 
 from __future__ import annotations

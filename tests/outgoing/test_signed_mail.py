@@ -167,3 +167,15 @@ def test_signing_logs_no_subject_even_at_debug(settings, caplog):
         signed = outgoing.finish(settings, "example.org", post, seal=True)
     assert signatures(signed) == 2 and b"ARC-Seal" in signed
     assert "Zyxwv" not in caplog.text
+
+
+async def test_the_seal_says_only_what_this_server_knows(server, sink, cli):
+    """An Authentication-Results that arrived claiming the list's domain does not get into the ARC results."""
+    await make_list(cli)
+    dns = await keygen(cli)
+    forged = "example.org; dkim=pass header.d=example.org; dmarc=pass"
+    await send(server.port, message(OWNER, "Trust me", Authentication_Results=forged), OWNER)
+    await sink.wait_for(lambda: sink.copies_for(BOB))
+    raw = sink.copies_for(BOB)[0]
+    assert sealed(raw, dns)
+    assert " ".join(str(parsed(raw)["ARC-Authentication-Results"]).split()) == "i=1; example.org; arc=none"
