@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dkim
+
 from listserv import lists
 from listserv.config import Settings
-from listserv.errors import NoListAtDomain
+from listserv.errors import CannotStart, NoListAtDomain
 from listserv.outgoing import keys
+from listserv.outgoing.sign import finish
 from listserv.store import Store
+
+PROBE = b"From: probe@invalid\r\nSubject: probe\r\n\r\nprobe\r\n"  # what serve signs at start to try each key
 
 
 async def keygen(store: Store, settings: Settings, domain: str, selector: str, force: bool) -> list[keys.Record]:
@@ -18,8 +23,20 @@ async def keygen(store: Store, settings: Settings, domain: str, selector: str, f
 
 
 async def without_keys(store: Store, settings: Settings) -> list[str]:
-    """The list domains that have no key: their mail goes out unsigned."""
-    return [domain for domain in await list_domains(store) if not keys.of_domain(settings, domain)]
+    """The list domains that have no key: their mail goes out unsigned. CannotStart when a domain's key
+    cannot sign (unreadable, not a key): every mail of its lists would fail, so the server does not start."""
+    missing = []
+    for domain in await list_domains(store):
+        try:
+            found = keys.of_domain(settings, domain)
+            finish(settings, domain, PROBE, seal=True)
+        except (OSError, ValueError, dkim.DKIMException) as exc:
+            where = keys.directory(settings) / domain
+            why = " ".join(str(exc).split())  # dkimpy's reasons run over several lines
+            raise CannotStart(f"cannot sign the mail of {domain} with the keys in {where}: {why}") from None
+        if not found:
+            missing.append(domain)
+    return missing
 
 
 async def list_domains(store: Store) -> list[str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from listserv import outgoing
 from listserv.outgoing import keys
 
@@ -179,3 +181,19 @@ async def test_the_seal_says_only_what_this_server_knows(server, sink, cli):
     raw = sink.copies_for(BOB)[0]
     assert sealed(raw, dns)
     assert " ".join(str(parsed(raw)["ARC-Authentication-Results"]).split()) == "i=1; example.org; arc=none"
+
+
+async def test_a_key_that_cannot_sign_stops_the_server_at_start(smtp_settings, cli):
+    """A key file that is no key: `serve` refuses to start with one line naming the domain and the directory."""
+    from listserv.daemon import Daemon
+    from listserv.errors import CannotStart
+
+    await make_list(cli)
+    await keygen(cli)
+    where = keys.directory(smtp_settings) / "example.org"
+    (where / "listserv.key").write_bytes(b"-----BEGIN RSA PRIVATE KEY-----\nbm90IGEga2V5\n-----END RSA PRIVATE KEY-----\n")
+    daemon = Daemon(smtp_settings)
+    with pytest.raises(CannotStart) as refused:
+        await daemon.start()
+    assert str(refused.value).startswith(f"cannot sign the mail of example.org with the keys in {where}: ")
+    assert "\n" not in str(refused.value)
