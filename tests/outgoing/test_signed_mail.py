@@ -19,6 +19,15 @@ BOB = "bob@example.org"
 OWNER = "ann@example.org"
 
 
+async def bob_copy(server, sink, cli, subject: str, **headers: str):
+    """Make the list and its keys, post as the owner; bob's copy and the dnsfunc of the published keys."""
+    await make_list(cli)
+    dns = await keygen(cli)
+    await send(server.port, message(OWNER, subject, **headers), OWNER)
+    await sink.wait_for(lambda: sink.copies_for(BOB))
+    return sink.copies_for(BOB)[0], dns
+
+
 async def test_every_copy_of_a_post_is_signed_once_and_sealed(server, sink, cli):
     """Each VERP'd copy of a post carries the same signed bytes: RSA and Ed25519 verify, the ARC chain passes."""
     await make_list(cli)
@@ -34,11 +43,7 @@ async def test_every_copy_of_a_post_is_signed_once_and_sealed(server, sink, cli)
 async def test_the_signature_covers_the_headers_receivers_check(server, sink, cli):
     """h= names From, To, Subject, Date, Message-ID, every List-* header present, the MIME headers; From and
     Subject once more than they occur, so none can be added."""
-    await make_list(cli)
-    await keygen(cli)
-    await send(server.port, message(OWNER, "Records request"), OWNER)
-    await sink.wait_for(lambda: sink.copies_for(BOB))
-    raw = sink.copies_for(BOB)[0]
+    raw, _ = await bob_copy(server, sink, cli, "Records request")
     names = signed_names(raw)
     lists = {name.lower().encode() for name in parsed(raw).keys() if name.lower().startswith("list-")}
     assert lists and lists <= set(names)
@@ -49,11 +54,7 @@ async def test_the_signature_covers_the_headers_receivers_check(server, sink, cl
 
 async def test_confidential_copies_are_signed_and_sealed(server, sink, cli):
     """A confidential post's copies (tag, Sensitivity, notice added) verify, Sensitivity among the signed headers."""
-    await make_list(cli)
-    dns = await keygen(cli)
-    await send(server.port, message(OWNER, "[CONFIDENTIAL] Client in county jail"), OWNER)
-    await sink.wait_for(lambda: sink.copies_for(BOB))
-    raw = sink.copies_for(BOB)[0]
+    raw, dns = await bob_copy(server, sink, cli, "[CONFIDENTIAL] Client in county jail")
     assert parsed(raw)["Sensitivity"] == "Company-Confidential"
     assert b"sensitivity" in signed_names(raw)
     assert well_signed(raw, dns) and sealed(raw, dns)
@@ -135,12 +136,8 @@ async def test_without_a_key_mail_goes_out_unsigned_and_a_new_key_signs_the_next
 
 async def test_a_post_that_arrives_with_an_arc_chain_is_signed_not_sealed(server, sink, cli):
     """An ARC chain this server has not verified is not continued (a seal would vouch for it); DKIM still signs."""
-    await make_list(cli)
-    dns = await keygen(cli)
     seal = "i=1; a=rsa-sha256; cv=none; d=relay.example.net; s=x; t=1; b=AAAA"
-    await send(server.port, message(OWNER, "Relayed", ARC_Seal=seal), OWNER)
-    await sink.wait_for(lambda: sink.copies_for(BOB))
-    raw = sink.copies_for(BOB)[0]
+    raw, dns = await bob_copy(server, sink, cli, "Relayed", ARC_Seal=seal)
     assert well_signed(raw, dns)
     assert [value for value in parsed(raw).get_all("ARC-Seal")] == [seal]
 
@@ -173,12 +170,8 @@ def test_signing_logs_no_subject_even_at_debug(settings, caplog):
 
 async def test_the_seal_says_only_what_this_server_knows(server, sink, cli):
     """An Authentication-Results that arrived claiming the list's domain does not get into the ARC results."""
-    await make_list(cli)
-    dns = await keygen(cli)
     forged = "example.org; dkim=pass header.d=example.org; dmarc=pass"
-    await send(server.port, message(OWNER, "Trust me", Authentication_Results=forged), OWNER)
-    await sink.wait_for(lambda: sink.copies_for(BOB))
-    raw = sink.copies_for(BOB)[0]
+    raw, dns = await bob_copy(server, sink, cli, "Trust me", Authentication_Results=forged)
     assert sealed(raw, dns)
     assert " ".join(str(parsed(raw)["ARC-Authentication-Results"]).split()) == "i=1; example.org; arc=none"
 
