@@ -34,6 +34,7 @@ from listserv.archive.compact import Compacted, compact
 from listserv.archive.threading import thread_unthreaded
 from listserv.cli_help import HelpGroup, SettingsCommand
 from listserv.errors import CannotExport, ListservError, Refused, UsageError
+from listserv.outgoing import domains, keys
 from listserv.output import cell, emit_fields, emit_json, emit_listing, emit_table, plural, printable
 from listserv.store import Store
 
@@ -200,6 +201,32 @@ def init_command(directory: str) -> None:
     click.echo(f"created {made.data} (owner-only) for the database and the outbox")
     click.echo(f"next: cd {shlex.quote(str(made.config.parent.parent))} && listserv serve"
                f"  (from elsewhere: export LISTSERV_CONFIG={shlex.quote(str(made.config))})")
+
+
+# ---- dkim -------------------------------------------------------------------------------
+
+
+@main.group("dkim")
+def dkim_group() -> None:
+    """The DKIM keys that sign the lists' mail."""
+
+
+@dkim_group.command("keygen")
+@click.argument("domain")
+@click.option("--selector", default=keys.DEFAULT_SELECTOR, show_default=True,
+              help="The DKIM selector: the record goes to SELECTOR._domainkey.DOMAIN.")
+@click.option("--force", is_flag=True, help="Replace an existing key of that selector"
+              " (mail signed with the new key fails DKIM until its record is published).")
+def dkim_keygen(domain: str, selector: str, force: bool) -> None:
+    """Create the signing keys of DOMAIN (RSA 2048 and Ed25519) and print the DNS records to publish.
+
+    The keys are written owner-only under the data directory (dkim/DOMAIN/ next to the database) and sign
+    every mail of the lists at DOMAIN from the next message on, the server running or not. An existing key is
+    never replaced without --force. DOMAIN must be the domain of a list of this server."""
+    records = run(lambda store, loaded: domains.keygen(store, loaded, domain, selector, force))
+    click.echo(f"publish in the DNS of {domain.strip().rstrip('.').casefold()}:")
+    for record in records:
+        click.echo(record.zone_line())
 
 
 # ---- lists ------------------------------------------------------------------------------
@@ -792,15 +819,14 @@ def archive_import_command(list_address: str, mbox_file: str, workers: int | Non
 
     Mailman 2 / pipermail or any mbox: duplicates by Message-ID and malformed messages are skipped and
     reported; an interrupted import can simply be run again."""
-    report = run(lambda store, settings: _import_mbox(
-        store, list_address, mbox_file, workers, settings.delivery.max_recipients))
+    report = run(lambda store, loaded: _import_mbox(store, loaded, list_address, mbox_file, workers))
     for line in report.malformed_lines():
         click.echo(printable(line))
     click.echo(report.summary())
 
 
 async def _import_mbox(
-    store: Store, list_address: str, path: str, workers: int | None, batch_size: int
+    store: Store, loaded: config.Settings, list_address: str, path: str, workers: int | None
 ) -> importer.ImportReport:
     """import_mbox() behind a progress bar (bytes of the file, with messages and rate) on stderr."""
     await lists.get(store, list_address)  # an unknown list or a file that is no mbox fails before the bar shows
@@ -816,7 +842,7 @@ async def _import_mbox(
             bar.update(done - bar.pos, f"{plural(count, 'message')}, {rate:.0f}/s")
 
         report = await importer.import_mbox(
-            store, list_address, path, workers=workers, progress=progress, batch_size=batch_size)
+            store, list_address, path, workers=workers, progress=progress, settings=loaded)
         bar.update(size - bar.pos, plural(report.imported + report.duplicates, "message"))
     return report
 

@@ -27,7 +27,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.mbox_gen import write_mbox  # noqa: E402
-from listserv import lists  # noqa: E402
+import dataclasses  # noqa: E402
+
+from listserv import config, lists  # noqa: E402
 from listserv.archive.importer import import_mbox  # noqa: E402
 from listserv.archive.search import search  # noqa: E402
 from listserv.store import Store, messages  # noqa: E402
@@ -55,7 +57,8 @@ async def run(path: Path, db: Path, count: int, workers: int | None) -> dict[str
     store = await Store.open(db)
     try:
         mlist = await lists.create(store, LIST, description="import benchmark")
-        report = await import_mbox(store, LIST, path, workers=workers)
+        settings = dataclasses.replace(config.Settings(), storage=config.StorageSettings(database=str(db)))
+        report = await import_mbox(store, LIST, path, workers=workers, settings=settings)
         stored = await messages.count(store.db, mlist.id)
         start = time.perf_counter()
         found = await search(store.db, mlist.id, "psychologist trauma")

@@ -1,6 +1,6 @@
 """Run every benchmark and print one line per figure: `name value unit` (medians of --runs runs).
 
-Usage: python bench/run.py [--runs 3] [--only intake,fanout,posts]
+Usage: python bench/run.py [--runs 3] [--only intake,fanout,signed,posts]
 Each run starts a fresh daemon (`listserv serve`) on a fresh database in a
 temporary directory, with a counting aiosmtpd sink in another process as the
 smarthost, all on loopback.
@@ -20,21 +20,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import Daemon, Sink, free_port, make_list, post, write_config  # noqa: E402
 from bench.smtp_client import ThinClient  # noqa: E402
+from listserv import config as listserv_config  # noqa: E402
+from listserv.outgoing import keys  # noqa: E402
 
 LIST = "bench@example.net"
 SENDER = "member000000@example.net"
 
 
 class Setup:
-    """A sink, a list of `members` members and a running daemon in a temporary directory."""
+    """A sink, a list of `members` members and a running daemon in a temporary directory; with signed, the
+    list's domain has its DKIM keys (every copy signed and sealed)."""
 
-    def __init__(self, members: int) -> None:
+    def __init__(self, members: int, signed: bool = False) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="listserv-bench-")
         workdir = Path(self.tmp.name)
         self.sink = Sink()
         port = free_port()
         config = write_config(workdir, self.sink.port, port)
         make_list(workdir, LIST, members)
+        if signed:
+            keys.generate(listserv_config.load(config), LIST.partition("@")[2])
         self.daemon = Daemon(config, port)
 
     def close(self) -> None:
@@ -65,9 +70,9 @@ def intake(posts: int = 2000, clients: int = 20) -> dict:
     return {"intake_posts_per_s": (posts / elapsed, "posts/s")}
 
 
-def fanout(members: int) -> dict:
+def fanout(members: int, signed: bool = False) -> dict:
     """Seconds from sending one post to the last of `members` recipients reaching the sink."""
-    setup = Setup(members=members)
+    setup = Setup(members=members, signed=signed)
     try:
         start = time.time()
         asyncio.run(_send_many(setup.daemon.port, 1, 1))
@@ -75,27 +80,28 @@ def fanout(members: int) -> dict:
         rss = setup.daemon.peak_rss_mb()
     finally:
         setup.close()
-    figures = {f"fanout_{members}_s": (last - start, "s")}
-    if members >= 10000:
+    figures = {f"fanout_{members}{'_signed' if signed else ''}_s": (last - start, "s")}
+    if members >= 10000 and not signed:
         figures["daemon_peak_rss_fanout_10000_mb"] = (rss, "MB")
     return figures
 
 
-def posts(count: int = 100, members: int = 100) -> dict:
+def posts(count: int = 100, members: int = 100, signed: bool = False) -> dict:
     """Seconds for `count` posts to `members` members to reach the sink, sent by 4 clients."""
-    setup = Setup(members=members)
+    setup = Setup(members=members, signed=signed)
     try:
         start = time.time()
         asyncio.run(_send_many(setup.daemon.port, count, 4))
         last = setup.sink.wait_for(count * members)
     finally:
         setup.close()
-    return {f"posts_{count}x{members}_s": (last - start, "s")}
+    return {f"posts_{count}x{members}{'_signed' if signed else ''}_s": (last - start, "s")}
 
 
 BENCHES = {
     "intake": [intake],
     "fanout": [lambda: fanout(1000), lambda: fanout(10000)],
+    "signed": [lambda: fanout(10000), lambda: fanout(10000, signed=True), posts, lambda: posts(signed=True)],
     "posts": [posts],
 }
 

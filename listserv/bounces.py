@@ -34,12 +34,13 @@ from typing import Iterable
 import aiosqlite
 from flufl.bounce import all_failures
 
-from listserv import lists, membership, owner_mail, policy_bounces, verp
+from listserv import lists, membership, policy_bounces, verp
+from listserv.outgoing import owner_mail
 from listserv.addresses import split, sub_address, try_normalise
 from listserv.config import Settings
 from listserv.errors import NoSuchList
 from listserv.lists import MailingList
-from listserv.notices import queue
+from listserv.outgoing import queue
 from listserv.store import Store, audit, members
 from listserv.store import bounces as store_bounces
 

@@ -26,6 +26,7 @@ from listserv.delivery import maildir_path
 from listserv.delivery.worker import DeliveryWorker
 from listserv.errors import CannotListen, CannotStart, ListservError
 from listserv.intake import IntakeHandler, protocol_factory
+from listserv.outgoing import domains
 from listserv.pipeline_worker import PipelineProcess
 from listserv.store import Store
 
@@ -58,6 +59,7 @@ class Daemon:
         try:
             self._make_outbox()
             self._warn_open_files()
+            await self._warn_unsigned()
             self.delivery = DeliveryWorker(self.store, self.settings)
             self.scheduler = periodic.Scheduler(self.store, self.settings, self.clock, self.tick, self.delivery.wake)
             self.pipeline = PipelineProcess(self.settings, on_deliver=self.delivery.wake)
@@ -131,6 +133,12 @@ class Daemon:
         found = private_files.open_to_others(path.absolute() for path in paths)
         if found:
             log.warning(private_files.warning(found))
+
+    async def _warn_unsigned(self) -> None:
+        """One warning naming the list domains whose mail goes out without a DKIM signature."""
+        unsigned = await domains.without_keys(self.store, self.settings)
+        if unsigned:
+            log.warning(domains.unsigned_warning(unsigned))
 
     @property
     def port(self) -> int:

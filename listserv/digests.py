@@ -24,14 +24,14 @@ from email.parser import BytesHeaderParser
 
 import aiosqlite
 
-from listserv import lists, message
+from listserv import lists, message, outgoing
 from listserv.addresses import sub_address
 from listserv.config import Settings
 from listserv.errors import NoSuchList
 from listserv.lists import MailingList
 from listserv.output import plural
 from listserv.pipeline.decorate import list_headers
-from listserv.store import Store, audit, members, outbound
+from listserv.store import Store, audit, members
 from listserv.store import digests as store_digests
 
 log = logging.getLogger(__name__)
@@ -185,10 +185,8 @@ async def send_issue(db: aiosqlite.Connection, settings: Settings, mlist: Mailin
         return None
     volume, number = numbering(await store_digests.last_issue(db, mlist.id), now)
     content = build(mlist, volume, number, posts)
-    queued = await outbound.enqueue(
-        db, mlist.id, sub_address(mlist.address, "bounces"), content, recipients,
-        settings.delivery.max_recipients, verp=mlist.settings.verp, xverp=mlist.settings.verp,
-    )
+    queued = await outgoing.queue(db, settings, mlist, content, recipients, verp=mlist.settings.verp,
+                                  xverp=mlist.settings.verp)
     await store_digests.remove(db, [post["id"] for post in posts])
     found = Issue(mlist.address, volume, number, len(posts), len(recipients))
     await store_digests.record_issue(db, mlist.id, {**found.as_json(), "outbound_message_id": queued, "sent_at": now})

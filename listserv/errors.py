@@ -6,7 +6,8 @@
     │   ├── BadAddress              an address that email-validator refuses
     │   ├── BadSetting              an unknown list/member setting or a bad value
     │   ├── BadQuery                an archive search query that cannot be parsed
-    │   └── BadMbox                 a file for `archive import` that cannot be read or is not an mbox
+    │   ├── BadMbox                 a file for `archive import` that cannot be read or is not an mbox
+    │   └── BadSelector             a DKIM selector that is not a DNS label
     ├── Refused                   exit 1: well-formed, but the state forbids it
     │   ├── NoSuchList
     │   ├── ListExists
@@ -24,7 +25,9 @@
     │   ├── CannotStart             a part of the server failed while starting or stopped on its own
     │   ├── CannotInitialise        `listserv init`: the configuration exists already, or cannot be written
     │   ├── CannotWriteMaps         `postfix-maps --write DIR`: DIR is missing or not writable
-    │   └── IsListAddress           an address of a list on this server cannot be a member
+    │   ├── IsListAddress           an address of a list on this server cannot be a member
+    │   ├── NoListAtDomain          `dkim keygen`: no list of this server has that domain
+    │   └── KeyExists               `dkim keygen`: the domain has a key of that selector (--force replaces it)
     └── StoreError                exit 1 on the CLI; SMTP 451 4.3.0 at intake
         ├── StoreUnavailable        the database could not be opened or written
         └── StoreBusy               deleted content could not be checkpointed out of the write-ahead log in time
@@ -64,6 +67,10 @@ class BadQuery(UsageError):
 
 class BadMbox(UsageError):
     """A file to import that cannot be read or does not start like an mbox (a 'From ' line)."""
+
+
+class BadSelector(UsageError):
+    """A DKIM selector that cannot be a DNS label (the record is published at SELECTOR._domainkey.DOMAIN)."""
 
 
 class Refused(ListservError):
@@ -138,6 +145,14 @@ class CannotWriteMaps(Refused):
 
 class IsListAddress(Refused):
     """The address belongs to a list on this server (any list, any sub-address): as a member it would loop."""
+
+
+class NoListAtDomain(Refused):
+    """`dkim keygen` for a domain none of the lists uses: a key nobody signs with is a typo, not a wish."""
+
+
+class KeyExists(Refused):
+    """`dkim keygen` would replace a key whose record may be published already (only with --force)."""
 
 
 class StoreError(ListservError):

@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from listserv import lists, notices
+from listserv import lists, outgoing
 from listserv.addresses import normalise, owning_list
 from listserv.commands import mail
 from listserv.config import Settings
@@ -382,7 +382,7 @@ async def _decide(store: Store, settings: Settings, list_address: str, address: 
             notice = mail.welcome(mlist, norm)
         else:
             notice = mail.denied(mlist, norm, reason)
-        await notices.queue(db, settings, mlist, notice, [norm])
+        await outgoing.queue(db, settings, mlist, notice, [norm])
         action = {"approved": "approve-member", "denied": "deny-member"}[decision]
         await audit.record(db, by, action, mlist.id, f"member:{norm}", "applicant told")
         return norm

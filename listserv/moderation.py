@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from listserv import lists, message, notices
+from listserv import lists, message, outgoing
+from listserv.outgoing import notices
 from listserv.confidential import guard
 from listserv.config import Settings
 from listserv.errors import AlreadyDecided, NoSuchHeld, Refused
@@ -121,7 +122,7 @@ async def approve(store: Store, settings: Settings, held_id: int, by: str) -> No
 async def _send(db, settings: Settings, data: MsgData) -> str:
     """Deliver an approved post (never twice: a Message-ID already archived is not sent again)."""
     if data.role == "owner":
-        await notices.queue(db, settings, data.mlist, data.content, data.forward_to)
+        await outgoing.queue(db, settings, data.mlist, data.content, data.forward_to)
         return f"forwarded to {plural(len(data.forward_to), 'owner')}"
     if data.message_id and await messages.has_message_id(db, data.mlist.id, data.message_id):
         return "already archived under its Message-ID; not sent again"
@@ -141,7 +142,7 @@ async def reject(
         if not await held.decide(db, held_id, "rejected", by, reason):
             raise AlreadyDecided(f"held message {held_id} was decided meanwhile")
         if notice:
-            await notices.queue(db, settings, mlist, notice, [row["sender"]])
+            await outgoing.queue(db, settings, mlist, notice, [row["sender"]])
         await audit.record(db, by, "reject", mlist.id, f"held:{held_id}", f"notice: {'sent' if notice else 'none'}")
 
     await store.write(job)

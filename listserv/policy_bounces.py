@@ -22,14 +22,13 @@ from typing import Iterable
 
 import aiosqlite
 
-from listserv import lists, owner_mail
+from listserv import lists, outgoing
 from listserv.addresses import sub_address
 from listserv.config import Settings
 from listserv.lists import MailingList
-from listserv.notices import queue
+from listserv.outgoing import owner_mail
 from listserv.output import plural
-from listserv.store import Store, audit, marks, members
-from listserv.store import policy_refusals
+from listserv.store import Store, audit, marks, members, policy_refusals
 
 log = logging.getLogger(__name__)
 DAY = 86400.0
@@ -183,7 +182,7 @@ async def _report(db: aiosqlite.Connection, settings: Settings, mlist: MailingLi
     owners = [m.address for m in await members.with_roles(db, mlist.id, ("owner",))
               or await members.with_roles(db, mlist.id, ("moderator",))]
     if rows and owners:
-        await queue(db, settings, mlist, report(mlist, rows), owners)
+        await outgoing.queue(db, settings, mlist, report(mlist, rows), owners)
         log.info("%s: policy refusal report queued for %s", mlist.address, plural(len(owners), "owner"))
     await policy_refusals.mark_reported(db, mlist.id, sorted({row["day"] for row in rows}), now)
     await marks.put(db, mlist.id, MARK, now)

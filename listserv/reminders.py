@@ -13,7 +13,8 @@ import logging
 
 import aiosqlite
 
-from listserv import lists, notices, owner_mail
+from listserv import lists, outgoing
+from listserv.outgoing import notices, owner_mail
 from listserv.addresses import sub_address
 from listserv.config import Settings
 from listserv.lists import MailingList
@@ -81,7 +82,7 @@ async def notify(db: aiosqlite.Connection, settings: Settings, mlist: MailingLis
     to = await moderators(db, mlist.id)
     if not to:
         return False
-    await notices.queue(db, settings, mlist, held_notice(mlist, held_id, row), to)
+    await outgoing.queue(db, settings, mlist, held_notice(mlist, held_id, row), to)
     return True
 
 
@@ -123,5 +124,5 @@ async def remind(store: Store, settings: Settings, now: float) -> int:
 async def _queue_reminder(
     db: aiosqlite.Connection, settings: Settings, mlist: MailingList, content: bytes, to: list[str], now: float
 ) -> None:
-    await notices.queue(db, settings, mlist, content, to)
+    await outgoing.queue(db, settings, mlist, content, to)
     await marks.put(db, mlist.id, "reminder", now)

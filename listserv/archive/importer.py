@@ -55,7 +55,7 @@ from listserv.archive import mbox, parse_workers, retention
 from listserv.archive.extract import Context, parse_chunk
 from listserv.archive.threading import archive_posts
 from listserv.confidential import thread as confidential_thread
-from listserv.config import DeliverySettings
+from listserv.config import Settings
 from listserv.errors import BadMbox
 from listserv.output import plural
 from listserv.pipeline import confidential as pipeline_confidential
@@ -94,12 +94,12 @@ class ImportReport:
 
 async def import_mbox(
     store: Store, list_address: str, path: str | os.PathLike, workers: int | None = None,
-    progress: Progress | None = None, batch_size: int = DeliverySettings.max_recipients,
+    progress: Progress | None = None, *, settings: Settings,
 ) -> ImportReport:
     """Import an mbox file into a list's archive; NoSuchList, BadMbox (unreadable, not an mbox) before anything.
 
-    batch_size: recipients per queued batch ([delivery] max_recipients), for
-    the confidential copies that replace queued copies of re-marked posts.
+    settings: how the confidential copies that replace queued copies of
+    re-marked posts are queued and signed ([delivery], the DKIM keys).
     """
     mlist = await lists.get(store, list_address)
     context = Context(
@@ -112,7 +112,7 @@ async def import_mbox(
         mbox.check(stream, str(path))
         size = os.fstat(stream.fileno()).st_size
         run = _Run(store, mlist.id, context, progress, strip=mlist.settings.confidential_archive == "none",
-                   batch_size=batch_size)
+                   settings=settings)
         if workers > 1 and size >= SMALL:
             await run.with_pool(stream, workers)
         else:
@@ -143,10 +143,10 @@ class _Run:
     """One import: parse batches (here or in workers), write them in order, keep the report."""
 
     def __init__(self, store: Store, list_id: int, context: Context, progress: Progress | None,
-                 strip: bool = False, batch_size: int = DeliverySettings.max_recipients) -> None:
+                 settings: Settings, strip: bool = False) -> None:
         self.store, self.list_id, self.context = store, list_id, context
         self.strip = strip  # confidential_archive none: confidential posts keep no text, even within the import
-        self.batch_size = batch_size  # recipients per queued batch, for confidential copies of re-marked posts
+        self.settings = settings  # how confidential copies of re-marked posts are queued and signed
         self.progress = progress or (lambda done, count: None)
         self.report = ImportReport()
 
@@ -186,15 +186,14 @@ class _Run:
                 rows[row["message_id"]] = {**row, "raw": entry.data}
                 self.report.defective += defective
         stored = await self.store.write(
-            _store_batch, self.list_id, list(rows.values()), self.strip, self.batch_size) if rows else 0
+            _store_batch, self.settings, self.list_id, list(rows.values()), self.strip) if rows else 0
         self.report.imported += stored
         self.report.duplicates += len(rows) - stored
         self.progress(batch[-1].offset, batch[-1].number)
 
 
 async def _store_batch(
-    db: aiosqlite.Connection, list_id: int, rows: list[dict], strip: bool = False,
-    batch_size: int = DeliverySettings.max_recipients,
+    db: aiosqlite.Connection, settings: Settings, list_id: int, rows: list[dict], strip: bool = False,
 ) -> int:
     """Inside the writer's transaction: archive the rows whose Message-ID is new to the list; returns how many.
 
@@ -211,7 +210,7 @@ async def _store_batch(
         marked = [row for row in fresh if row["confidential"]]
         ids = [i for row in marked for i in (row["message_id"], row.get("in_reply_to") or "",
                                               *(row.get("refs") or "").split())]
-        await pipeline_confidential.settle(db, batch_size, await confidential_thread.remark(db, list_id, ids))
+        await pipeline_confidential.settle(db, settings, await confidential_thread.remark(db, list_id, ids))
     if fresh and strip:
         await retention.strip(db, list_id, time.time())
     return len(fresh)

@@ -26,7 +26,8 @@ from __future__ import annotations
 import logging
 from email.message import Message
 
-from listserv import message, notices
+from listserv import message, outgoing
+from listserv.outgoing import notices
 from listserv.addresses import split, sub_address
 from listserv.commands import mail, parser
 from listserv.commands.context import Request, Result
@@ -79,14 +80,14 @@ async def answer(request: Request, found: parser.Commands, in_reply_to: str = ""
     """
     results = [(command, await run_one(request, command)) for command in found.commands]
     for content, to in request.mail:
-        await notices.queue(request.db, request.settings, request.mlist, content, to)
+        await outgoing.queue(request.db, request.settings, request.mlist, content, to)
     replied = bool(request.sender) and (request.is_member or any(r.for_stranger for _, r in results))
     if replied:
         results = fit(results, request.settings.server.max_message_size)
         attached = [item for _, result in results for item in result.attached]
         text = summary(request.mlist.address, found, results, quote)
         content = mail.reply(request.mlist, request.sender, text, in_reply_to, attached)
-        await notices.queue(request.db, request.settings, request.mlist, content, [request.sender])
+        await outgoing.queue(request.db, request.settings, request.mlist, content, [request.sender])
     return replied
 
 

@@ -3,7 +3,7 @@
 Every message comes From: NAME-request@DOMAIN, so answering it reaches the
 command processor, carries Auto-Submitted: auto-replied (RFC 3834: vacation
 robots stay quiet) and X-BeenThere: NAME-request@DOMAIN, and is queued with
-NAME-bounces@DOMAIN as envelope sender (notices.queue), so a bounce comes back
+NAME-bounces@DOMAIN as envelope sender (outgoing.queue), so a bounce comes back
 to us and never to a person. None of them quotes a post.
 """
 
@@ -13,7 +13,8 @@ import secrets
 from email import policy
 from email.message import EmailMessage, MIMEPart
 
-from listserv import notices, timefmt
+from listserv import timefmt
+from listserv.outgoing import notices
 from listserv.addresses import sub_address
 from listserv.lists import MailingList
 

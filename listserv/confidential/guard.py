@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 import aiosqlite
 
-from listserv import address_list, message, notices
+from listserv import address_list, message, outgoing
+from listserv.outgoing import notices
 from listserv.addresses import split
 from listserv.confidential import markers, thread
 from listserv.config import Settings
@@ -74,7 +75,7 @@ async def warn(db: aiosqlite.Connection, settings: Settings, data: MsgData, held
     told = list(dict.fromkeys(told))
     if told:
         content = notices.outside_recipients(data.mlist, told[0], data.outside, held, data.message_id)
-        await notices.queue(db, settings, data.mlist, content, told)
+        await outgoing.queue(db, settings, data.mlist, content, told)
     outside = plural(len(data.outside), "outside address")
     detail = f"{outside} in To/Cc; {'held' if held else 'removed'}; told {len(told)}"
     await audit.record(db, ACTOR, "leak-guard", data.mlist.id, f"inbound:{data.inbound_id}", detail)

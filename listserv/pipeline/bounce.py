@@ -16,7 +16,8 @@ from collections import Counter
 
 import aiosqlite
 
-from listserv import bounces, message, notices, policy_bounces
+from listserv import bounces, message, policy_bounces
+from listserv.outgoing import notices
 from listserv.addresses import sub_address
 from listserv.config import Settings
 from listserv.output import plural

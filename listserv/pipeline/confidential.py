@@ -30,8 +30,8 @@ import time
 
 import aiosqlite
 
-from listserv import digests, lists, message, notices
-from listserv.addresses import sub_address
+from listserv import digests, lists, message, outgoing
+from listserv.outgoing import notices
 from listserv.confidential import guard, thread
 from listserv.config import Settings
 from listserv.lists import MailingList
@@ -94,10 +94,10 @@ async def remember(db: aiosqlite.Connection, settings: Settings, data: MsgData, 
     every queued copy of what that re-marked."""
     when = message.date(data.msg, data.received_at) if data.msg is not None else data.received_at
     remarked = await thread.record(db, data.mlist.id, data.msg, data.message_id, when, accepted)
-    await settle(db, settings.delivery.max_recipients, remarked)
+    await settle(db, settings, remarked)
 
 
-async def settle(db: aiosqlite.Connection, batch_size: int, remarked: thread.Remarked) -> None:
+async def settle(db: aiosqlite.Connection, settings: Settings, remarked: thread.Remarked) -> None:
     """Inside the re-marking's transaction: no queued copy of a re-marked post or of its subject outlives it.
 
     The digest queue, digest issues not delivered yet and the outbound queue
@@ -105,26 +105,26 @@ async def settle(db: aiosqlite.Connection, batch_size: int, remarked: thread.Rem
     instead); queued notices lose the subjects of re-marked held posts; queued
     replies and notices that name a re-marked post reach only entitled members.
     """
-    await out_of_outbound(db, remarked.archived)  # first: the confidential copies queued below stay as they are
-    await out_of_digests(db, batch_size, remarked.archived)
-    await out_of_issues(db, batch_size, remarked.archived)
-    await out_of_notices(db, remarked.held)
+    await out_of_outbound(db, settings, remarked.archived)  # first: the confidential copies queued below stay
+    await out_of_digests(db, settings, remarked.archived)
+    await out_of_issues(db, settings, remarked.archived)
+    await out_of_notices(db, settings, remarked.held)
     await out_of_replies(db, remarked.archived)
 
 
-async def out_of_digests(db: aiosqlite.Connection, batch_size: int, archive_ids: list[int]) -> None:
+async def out_of_digests(db: aiosqlite.Connection, settings: Settings, archive_ids: list[int]) -> None:
     """Re-marked posts still waiting for a digest leave the queue; their list's entitled digest readers get
     each as a confidential copy instead."""
     withdrawn = await store_digests.withdraw_archived(db, archive_ids) if archive_ids else []
     for row in withdrawn:
         mlist = await lists.get_in(db, row["list_id"])
         if mlist is not None:
-            await _to_digest_readers(db, mlist, {"id": row["archive_id"], "sender": row["sender"]}, batch_size)
+            await _to_digest_readers(db, settings, mlist, {"id": row["archive_id"], "sender": row["sender"]})
     if withdrawn:
         log.info("took %s out of the digest queue", plural(len(withdrawn), "re-marked post"))
 
 
-async def out_of_issues(db: aiosqlite.Connection, batch_size: int, archive_ids: list[int]) -> None:
+async def out_of_issues(db: aiosqlite.Connection, settings: Settings, archive_ids: list[int]) -> None:
     """Digest issues built but still queued (the smarthost deferred them) are rebuilt without the re-marked
     posts, or withdrawn when none is left; their list's entitled digest readers get each post as a
     confidential copy instead."""
@@ -139,26 +139,25 @@ async def out_of_issues(db: aiosqlite.Connection, batch_size: int, archive_ids: 
             continue
         if kept:
             content = digests.build(mlist, issue["volume"], issue["issue"], kept)
-            await outbound.replace_content(db, issue["outbound_message_id"], content)
+            await outgoing.replace(db, settings, mlist, issue["outbound_message_id"], content)
         else:
             await outbound.withdraw(db, issue["outbound_message_id"])
         for message_id in removed:
-            await _to_digest_readers(db, mlist, wanted[(mlist.id, message_id)], batch_size)
+            await _to_digest_readers(db, settings, mlist, wanted[(mlist.id, message_id)])
         log.info("digest vol %s issue %s of %s: %s taken out", issue["volume"], issue["issue"],
                  mlist.address, plural(len(removed), "re-marked post"))
 
 
-async def _to_digest_readers(db: aiosqlite.Connection, mlist: MailingList, post: dict, batch_size: int) -> None:
+async def _to_digest_readers(db: aiosqlite.Connection, settings: Settings, mlist: MailingList, post: dict) -> None:
     """The confidential copy of a post to the list's entitled digest readers (it left their digest)."""
     raw = await messages.raw(db, post["id"])
     readers = await members.digest_confidential_recipients(db, mlist.id, post["sender"]) if raw else []
     if readers:
         content = await copy_of_archived(db, mlist, raw)
-        await outbound.enqueue(db, mlist.id, sub_address(mlist.address, "bounces"), content, readers, batch_size,
-                               post["id"], xverp=mlist.settings.verp)
+        await outgoing.queue(db, settings, mlist, content, readers, post["id"], post=True, xverp=mlist.settings.verp)
 
 
-async def out_of_outbound(db: aiosqlite.Connection, archive_ids: list[int]) -> None:
+async def out_of_outbound(db: aiosqlite.Connection, settings: Settings, archive_ids: list[int]) -> None:
     """Queued plain copies of re-marked posts are withdrawn; the recipients still owed who are entitled to
     confidential posts get the confidential copy instead (as a new message: a batch being sent right now
     cannot put a withdrawn recipient back), the others nothing."""
@@ -166,7 +165,10 @@ async def out_of_outbound(db: aiosqlite.Connection, archive_ids: list[int]) -> N
         mlist = await lists.get_in(db, copy["list_id"]) if copy["list_id"] is not None else None
         raw = await messages.raw(db, copy["archive_id"]) if mlist is not None else None
         keep = await _entitled(db, copy) if raw else []
-        await _requeue(db, copy, keep, await copy_of_archived(db, mlist, raw) if keep else b"")
+        await outbound.withdraw(db, copy["id"])
+        if keep:  # a new message: a batch being sent right now then cannot put a withdrawn recipient back
+            content = await copy_of_archived(db, mlist, raw)
+            await outgoing.queue(db, settings, mlist, content, keep, copy["archive_id"], copy["verp"], post=True)
         log.info("outbound %s (archive:%s) re-marked confidential: withdrawn from %d, confidential copy to %d",
                  copy["id"], copy["archive_id"], len(copy["recipients"]) - len(keep), len(keep))
 
@@ -185,7 +187,10 @@ async def out_of_replies(db: aiosqlite.Connection, archive_ids: list[int]) -> No
         for copy in await outbound.by_ids(db, named) if named else []:
             keep = await _entitled(db, copy)
             if len(keep) < len(copy["recipients"]):
-                await _requeue(db, copy, keep, await outbound.content(db, copy["id"]) or b"")
+                content = await outbound.content(db, copy["id"]) or b""
+                await outbound.withdraw(db, copy["id"])  # as above: the kept recipients get a new message
+                if keep:
+                    await outgoing.requeue(db, copy, content, keep)
                 log.info("outbound %s names a post re-marked confidential: withdrawn from %s", copy["id"],
                          plural(len(copy["recipients"]) - len(keep), "recipient"))
 
@@ -198,29 +203,21 @@ async def _entitled(db: aiosqlite.Connection, copy: dict) -> list[str]:
     return [address for address in copy["recipients"] if address in entitled]
 
 
-async def _requeue(db: aiosqlite.Connection, copy: dict, keep: list[str], content: bytes) -> None:
-    """Withdraw a queued message and queue content for the kept recipients as a new one (a batch being sent
-    right now then cannot put a withdrawn recipient back)."""
-    await outbound.withdraw(db, copy["id"])
-    if keep:
-        await outbound.enqueue(db, copy["list_id"], copy["mail_from"], content, keep, copy["batch_size"],
-                               copy["archive_id"], copy["verp"], copy["xverp"])
-
-
-async def out_of_notices(db: aiosqlite.Connection, held_rows: list[dict]) -> None:
+async def out_of_notices(db: aiosqlite.Connection, settings: Settings, held_rows: list[dict]) -> None:
     """Queued notices of the lists of re-marked held posts lose those posts' subjects (rewritten, or
     withdrawn when the subject sits where it cannot be rewritten)."""
     by_list: dict[int, list[str]] = {}
     for row in held_rows:
         by_list.setdefault(row["list_id"], []).append(row["subject"])
     for list_id, subjects in by_list.items():
-        for note in await outbound.notices_of(db, list_id):
+        mlist = await lists.get_in(db, list_id)
+        for note in await outbound.notices_of(db, list_id) if mlist is not None else []:
             content = notices.without_subjects(note["content"], subjects)
             if content is None:
                 await outbound.withdraw(db, note["id"])
                 log.info("outbound %s withdrawn: it named a post re-marked confidential", note["id"])
             elif content != note["content"]:
-                await outbound.replace_content(db, note["id"], content)
+                await outgoing.replace(db, settings, mlist, note["id"], content)
                 log.info("outbound %s rewritten without the subject of a post re-marked confidential", note["id"])
 
 

@@ -11,7 +11,8 @@ import logging
 
 import aiosqlite
 
-from listserv import notices, reminders
+from listserv import outgoing, reminders
+from listserv.outgoing import notices
 from listserv.config import Settings
 from listserv.pipeline.msgdata import MsgData
 from listserv.store import audit, held
@@ -67,7 +68,7 @@ async def reject(db: aiosqlite.Connection, settings: Settings, data: MsgData) ->
             data.mlist, data.sender, [r.text for r in data.decision.reasons], data.subject,
             data.confidential, data.message_id,
         )
-        await notices.queue(db, settings, data.mlist, content, [data.sender])
+        await outgoing.queue(db, settings, data.mlist, content, [data.sender])
     detail = f"rules: {rule_names(data)}; notice: {'sent' if notified else 'none'}"
     await audit.record(db, ACTOR, "reject", data.mlist.id, f"inbound:{data.inbound_id}", detail)
     _log(data, "rejected", " with a notice" if notified else "")

@@ -6,7 +6,8 @@ import logging
 
 import aiosqlite
 
-from listserv import message, notices
+from listserv import message, outgoing
+from listserv.outgoing import notices
 from listserv.addresses import sub_address
 from listserv.config import Settings
 from listserv.output import plural
@@ -49,7 +50,7 @@ async def plan(store: Store, data: MsgData) -> None:
 
 async def forward(db: aiosqlite.Connection, settings: Settings, data: MsgData) -> str:
     """Queue the forward to the owners; the audit records how many, not what."""
-    await notices.queue(db, settings, data.mlist, data.content, data.forward_to)
+    await outgoing.queue(db, settings, data.mlist, data.content, data.forward_to)
     detail = f"to {plural(len(data.forward_to), 'owner')}"
     await audit.record(db, "pipeline", "forward", data.mlist.id, f"inbound:{data.inbound_id}", detail)
     log.info("inbound %s to %s: forwarded %s", data.inbound_id, sub_address(data.mlist.address, "owner"), detail)

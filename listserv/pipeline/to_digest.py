@@ -14,12 +14,12 @@ import time
 
 import aiosqlite
 
-from listserv.addresses import sub_address
+from listserv import outgoing
 from listserv.config import Settings
 from listserv.pipeline.decorate import unprefixed
 from listserv.pipeline.msgdata import MsgData
 from listserv.store import digests as store_digests
-from listserv.store import members, outbound
+from listserv.store import members
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +52,9 @@ async def to_digest(db: aiosqlite.Connection, settings: Settings, data: MsgData)
 async def _individually(db: aiosqlite.Connection, settings: Settings, data: MsgData) -> None:
     """A confidential post for digest readers: the decorated copy, now, to those entitled to it."""
     recipients = await members.digest_confidential_recipients(db, data.mlist.id, data.sender)
-    await outbound.enqueue(
-        db, data.mlist.id, sub_address(data.mlist.address, "bounces"), data.content, recipients,
-        settings.delivery.max_recipients, data.archive_id, verp=data.mlist.settings.verp,
-        xverp=data.mlist.settings.verp,
+    await outgoing.queue(
+        db, settings, data.mlist, data.content, recipients, data.archive_id, verp=data.mlist.settings.verp,
+        xverp=data.mlist.settings.verp, post=True,
     )
     if recipients:
         log.info("inbound %s to %s: confidential, sent to %d digest readers individually",

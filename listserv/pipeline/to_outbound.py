@@ -7,12 +7,12 @@ import time
 
 import aiosqlite
 
-from listserv.addresses import sub_address
+from listserv import outgoing
 from listserv.config import Settings
 from listserv.lists import MailingList
 from listserv.output import plural
 from listserv.pipeline.msgdata import MsgData
-from listserv.store import marks, members, outbound
+from listserv.store import marks, members
 
 log = logging.getLogger(__name__)
 
@@ -21,16 +21,9 @@ async def to_outbound(db: aiosqlite.Connection, settings: Settings, data: MsgDat
     """One recipients query (never one per member), then one outbound message split into batches."""
     recipients = await members.recipients(db, data.mlist.id, data.sender, data.confidential)
     verp = bool(recipients) and await use_verp(db, data.mlist, time.time())
-    await outbound.enqueue(
-        db,
-        data.mlist.id,
-        sub_address(data.mlist.address, "bounces"),
-        data.content,
-        recipients,
-        settings.delivery.max_recipients,
-        data.archive_id,
-        verp=verp,
-        xverp=data.mlist.settings.verp,  # a smarthost offering XVERP VERPs every post at no cost
+    await outgoing.queue(  # a smarthost offering XVERP VERPs every post at no cost: xverp
+        db, settings, data.mlist, data.content, recipients, data.archive_id, verp=verp,
+        xverp=data.mlist.settings.verp, post=True,
     )
     log.info(
         "inbound %s to %s: queued for %s%s", data.inbound_id, data.mlist.address, plural(len(recipients), "recipient"),

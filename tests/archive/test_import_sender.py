@@ -21,12 +21,12 @@ CASES = [
 
 
 @pytest.mark.parametrize("value,expected", CASES)
-async def test_imported_sender_is_the_one_a_mail_program_shows(store, tmp_path, value, expected):
+async def test_imported_sender_is_the_one_a_mail_program_shows(settings, store, tmp_path, value, expected):
     """The archived sender of an imported post is the address a mail program would show for its From."""
     mlist = await lists.create(store, "old@example.org")
     box = mailbox.mbox(tmp_path / "in.mbox")
     box.add(f"From: {value}\nSubject: minutes\nMessage-ID: <m1@example.org>\n\nText.\n".encode())
     box.close()
-    await import_mbox(store, mlist.address, tmp_path / "in.mbox", workers=1)
+    await import_mbox(store, mlist.address, tmp_path / "in.mbox", workers=1, settings=settings)
     [post] = await messages.for_list(store.db, mlist.id)
     assert post["sender"] == expected

@@ -139,7 +139,7 @@ def test_archive_row_reads_pipermail_addresses_and_strips_the_list_prefix():
 # ---- import ------------------------------------------------------------------------------
 
 
-async def test_the_whole_corpus_imports_without_stopping(store, team, tmp_path):
+async def test_the_whole_corpus_imports_without_stopping(settings, store, team, tmp_path):
     """Every corpus file (both folders) plus three malformed entries: all accounted for, nothing stops the import.
 
     cpython-email/msg_19.txt is a digest body without a single header line:
@@ -147,7 +147,7 @@ async def test_the_whole_corpus_imports_without_stopping(store, team, tmp_path):
     """
     files = corpus_files()
     data = as_mbox([p.read_bytes() for p in files] + [raw for raw, _ in MALFORMED])
-    report = await importer.import_mbox(store, LIST, write(tmp_path, "corpus.mbox", data), workers=1)
+    report = await importer.import_mbox(store, LIST, write(tmp_path, "corpus.mbox", data), workers=1, settings=settings)
     headerless = [n + 1 for n, p in enumerate(files) if p.name == "msg_19.txt"]
     assert len(files) == 107
     assert report.imported + report.duplicates + len(headerless) == len(files)
@@ -161,15 +161,15 @@ async def test_the_whole_corpus_imports_without_stopping(store, team, tmp_path):
     assert report.malformed_lines()[1] == f"skipped message {len(files) + 1} at byte {offsets[1]}: empty message"
 
 
-async def test_worker_processes_give_the_same_result(store, team, tmp_path, monkeypatch):
+async def test_worker_processes_give_the_same_result(settings, store, team, tmp_path, monkeypatch):
     """The pool path (spawned parse workers) imports exactly what the in-process path does."""
     data = as_mbox([p.read_bytes() for p in corpus_files()] + [raw for raw, _ in MALFORMED])
     path = write(tmp_path, "corpus.mbox", data)
     monkeypatch.setattr(importer, "SMALL", 0)
     monkeypatch.setattr(importer, "BATCH", 16)
-    pooled = await importer.import_mbox(store, LIST, path, workers=2)
+    pooled = await importer.import_mbox(store, LIST, path, workers=2, settings=settings)
     other = await lists.create(store, "other@example.org")
-    here = await importer.import_mbox(store, other.address, path, workers=1)
+    here = await importer.import_mbox(store, other.address, path, workers=1, settings=settings)
     assert (pooled.imported, pooled.duplicates, pooled.malformed, pooled.defective) == (
         here.imported, here.duplicates, here.malformed, here.defective)
     ours = {r["message_id"]: r["body_text"] for r in await messages.for_list(store.db, team.id)}
@@ -177,30 +177,30 @@ async def test_worker_processes_give_the_same_result(store, team, tmp_path, monk
     assert ours == theirs
 
 
-async def test_duplicates_are_skipped_and_counted(store, team, tmp_path):
+async def test_duplicates_are_skipped_and_counted(settings, store, team, tmp_path):
     """A Message-ID seen earlier in the file or already archived is skipped; a second run imports nothing."""
     posts = [post("d1@x.org", "one", "2024-01-01"), post("d2@x.org", "two", "2024-01-02")]
     path = write(tmp_path, "dups.mbox", as_mbox(posts + [posts[0]]))
-    first = await importer.import_mbox(store, LIST, path)
-    again = await importer.import_mbox(store, LIST, path)
+    first = await importer.import_mbox(store, LIST, path, settings=settings)
+    again = await importer.import_mbox(store, LIST, path, settings=settings)
     assert (first.imported, first.duplicates) == (2, 1)
     assert (again.imported, again.duplicates) == (0, 3)
     assert await messages.count(store.db, team.id) == 2
 
 
-async def test_import_refuses_what_is_not_an_mbox(store, team, tmp_path):
+async def test_import_refuses_what_is_not_an_mbox(settings, store, team, tmp_path):
     """An empty file, a single message without a From_ line, and a directory: BadMbox, nothing imported."""
     empty = write(tmp_path, "empty.mbox", b"\n\n")
     single = write(tmp_path, "one.eml", post("x@x.org", "x", "2024-01-01"))
     for path, text in ((empty, "is empty"), (single, "is not an mbox"), (tmp_path, "cannot read")):
         with pytest.raises(BadMbox, match=text):
-            await importer.import_mbox(store, LIST, path)
+            await importer.import_mbox(store, LIST, path, settings=settings)
     with pytest.raises(NoSuchList):
-        await importer.import_mbox(store, "nope@example.org", single)
+        await importer.import_mbox(store, "nope@example.org", single, settings=settings)
     assert await messages.count(store.db, team.id) == 0
 
 
-async def test_imported_posts_are_threaded_and_confidential_threads_marked(store, team, tmp_path):
+async def test_imported_posts_are_threaded_and_confidential_threads_marked(settings, store, team, tmp_path):
     """Threads come from the references; a [CONFIDENTIAL] reply hides its whole thread, replies included."""
     posts = [
         post("c1@x.org", "Expert needed", "2024-01-01T10:00"),
@@ -209,7 +209,7 @@ async def test_imported_posts_are_threaded_and_confidential_threads_marked(store
         post("p1@x.org", "Training", "2024-01-04T10:00", Sensitivity="Company-Confidential"),
         post("o1@x.org", "Other", "2024-01-05T10:00"),
     ]
-    await importer.import_mbox(store, LIST, write(tmp_path, "c.mbox", as_mbox(posts)))
+    await importer.import_mbox(store, LIST, write(tmp_path, "c.mbox", as_mbox(posts)), settings=settings)
     rows = {r["message_id"]: r for r in await messages.for_list(store.db, team.id)}
     assert {m: r["confidential"] for m, r in rows.items()} == {
         "c1@x.org": 1, "c2@x.org": 1, "c3@x.org": 1, "p1@x.org": 1, "o1@x.org": 0}
@@ -217,26 +217,26 @@ async def test_imported_posts_are_threaded_and_confidential_threads_marked(store
     assert known == {"c1@x.org", "c3@x.org", "p1@x.org"}
 
 
-async def test_progress_reports_bytes_and_messages(store, team, tmp_path, monkeypatch):
+async def test_progress_reports_bytes_and_messages(settings, store, team, tmp_path, monkeypatch):
     """The progress callback gets (bytes read, messages) after every batch."""
     monkeypatch.setattr(importer, "BATCH", 2)
     posts = [post(f"g{n}@x.org", f"s{n}", "2024-01-01") for n in range(5)]
     calls = []
     await importer.import_mbox(store, LIST, write(tmp_path, "p.mbox", as_mbox(posts)),
-                               progress=lambda done, count: calls.append(count))
+                               progress=lambda done, count: calls.append(count), settings=settings)
     assert calls == [2, 4, 5]
 
 
 # ---- export ------------------------------------------------------------------------------
 
 
-async def test_export_then_import_gives_the_same_messages(store, team, tmp_path):
+async def test_export_then_import_gives_the_same_messages(settings, store, team, tmp_path):
     """Round trip: the corpus imported, exported and imported into another list has the same ids and bodies."""
     data = as_mbox([p.read_bytes() for p in corpus_files()])
-    await importer.import_mbox(store, LIST, write(tmp_path, "corpus.mbox", data))
+    await importer.import_mbox(store, LIST, write(tmp_path, "corpus.mbox", data), settings=settings)
     report = await exporter.export_mbox(store, LIST, tmp_path / "out.mbox")
     other = await lists.create(store, "copy@example.org")
-    again = await importer.import_mbox(store, other.address, tmp_path / "out.mbox")
+    again = await importer.import_mbox(store, other.address, tmp_path / "out.mbox", settings=settings)
     before = {r["message_id"]: (r["body_text"], r["subject"]) for r in await messages.for_list(store.db, team.id)}
     after = {r["message_id"]: (r["body_text"], r["subject"]) for r in await messages.for_list(store.db, other.id)}
     assert report.exported == again.imported == len(before) and again.malformed == []
@@ -246,11 +246,11 @@ async def test_export_then_import_gives_the_same_messages(store, team, tmp_path)
     assert {m: raw.rstrip(b"\r\n") for m, raw in raws.items()} == {m: raw.rstrip(b"\r\n") for m, raw in copies.items()}
 
 
-async def test_mailbox_reads_the_export_back_in_date_order(store, team, tmp_path):
+async def test_mailbox_reads_the_export_back_in_date_order(settings, store, team, tmp_path):
     """Python's mailbox.mbox finds every exported message, oldest first, bodies with From lines intact."""
     posts = [post("late@x.org", "late", "2024-03-01", body="From the start\n>From quoted\n"),
              post("early@x.org", "early", "2024-01-01"), post("mid@x.org", "mid", "2024-02-01")]
-    await importer.import_mbox(store, LIST, write(tmp_path, "in.mbox", as_mbox(posts)))
+    await importer.import_mbox(store, LIST, write(tmp_path, "in.mbox", as_mbox(posts)), settings=settings)
     await exporter.export_mbox(store, LIST, tmp_path / "out.mbox")
     box = mbox_messages(tmp_path / "out.mbox")
     assert [m["Message-ID"] for m in box] == ["<early@x.org>", "<mid@x.org>", "<late@x.org>"]
@@ -258,11 +258,11 @@ async def test_mailbox_reads_the_export_back_in_date_order(store, team, tmp_path
     assert stat.S_IMODE(os.stat(tmp_path / "out.mbox").st_mode) == 0o600
 
 
-async def test_export_dates_and_confidential_posts(store, team, tmp_path):
+async def test_export_dates_and_confidential_posts(settings, store, team, tmp_path):
     """--after/--before bound the export; confidential posts only for a moderator, each export read audited."""
     posts = [post("e1@x.org", "one", "2024-01-01"), post("e2@x.org", "[CONFIDENTIAL] two", "2024-02-01"),
              post("e3@x.org", "three", "2024-03-01")]
-    await importer.import_mbox(store, LIST, write(tmp_path, "in.mbox", as_mbox(posts)))
+    await importer.import_mbox(store, LIST, write(tmp_path, "in.mbox", as_mbox(posts)), settings=settings)
     ranged = await exporter.export_mbox(store, LIST, tmp_path / "a.mbox", date(2024, 1, 15), date(2024, 3, 1))
     assert (ranged.exported, ranged.confidential_left_out) == (0, 1)
     public = await exporter.export_mbox(store, LIST, tmp_path / "b.mbox")

@@ -221,13 +221,13 @@ async def test_a_post_with_thousands_of_references_costs_a_bounded_amount(archiv
     assert len(rows) == MAX_REFERENCES + 1 and "r4999@x.org" in {r["message_id"] for r in rows}
 
 
-async def test_thread_confidential_marks_the_whole_thread(archive):
+async def test_thread_confidential_marks_the_whole_thread(settings, archive):
     """An import batch (thread_confidential, then remark): a late confidential post marks its thread's posts."""
     public = row(mail("tc1@x.org", "Question", "2024-01-01T10:00"))
-    await archive.store.write(_store_batch, archive.list_id, [public])
+    await archive.store.write(_store_batch, settings, archive.list_id, [public])
     secret = row(mail("tc2@x.org", "Re: Question", "2024-01-02T10:00", reply_to="tc1@x.org"), confidential=True)
     after = row(mail("tc3@x.org", "Re: Question", "2024-01-03T10:00", reply_to="tc2@x.org"))
-    await archive.store.write(_store_batch, archive.list_id, [secret, after])
+    await archive.store.write(_store_batch, settings, archive.list_id, [secret, after])
     flags = [r["confidential"] for r in await messages.for_list(archive.store.db, archive.list_id)]
     assert flags == [1, 1, 1]
 

@@ -102,14 +102,14 @@ TABLE = [
 ]
 
 
-async def test_pipeline_and_import_classify_the_table_alike(store, team, submit, tmp_path):
+async def test_pipeline_and_import_classify_the_table_alike(settings, store, team, submit, tmp_path):
     """Every row of the marker table: the pipeline's decision and the importer's flag are the same, and right."""
     await lists.create(store, ARCHIVE)
     box = mailbox.mbox(tmp_path / "old.mbox")
     for number, (name, _) in enumerate(TABLE):
         box.add(row(name, f"imp{number}@example.org"))
     box.close()
-    report = await import_mbox(store, ARCHIVE, tmp_path / "old.mbox", workers=1)
+    report = await import_mbox(store, ARCHIVE, tmp_path / "old.mbox", workers=1, settings=settings)
     assert report.imported == len(TABLE)
     imported = {r["message_id"]: r["confidential"] for r in await _archived(store, ARCHIVE)}
     for number, (name, expected) in enumerate(TABLE):

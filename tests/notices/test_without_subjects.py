@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 from email import policy
 
-from listserv import notices, owner_mail
+from listserv.outgoing import notices, owner_mail
 from listserv.list_settings import ListSettings
 from listserv.lists import MailingList
 

@@ -4,7 +4,8 @@ import doctest
 
 import pytest
 
-from listserv import addresses, message, notices
+from listserv import addresses, message
+from listserv.outgoing import notices
 from listserv.pipeline import decorate, msgdata
 from listserv.pipeline.rules import administrivia, loop
 from tests.conftest import CORPUS

@@ -3,7 +3,7 @@
 import email
 from email import policy
 
-from listserv import notices
+from listserv.outgoing import notices
 
 from .conftest import compose, mailing_list
 

@@ -4,14 +4,15 @@ Each comes From: NAME-owner@DOMAIN (a reply reaches the owners) with
 Auto-Submitted: auto-generated (RFC 3834, so vacation robots stay quiet) and
 X-BeenThere: NAME-owner@DOMAIN, which lets the bounce path recognise its own
 mail coming back. It is queued with NAME-bounces@DOMAIN as envelope sender
-(notices.queue). Callers never put a confidential post's subject or body in it.
+(outgoing.queue). Callers never put a confidential post's subject or body in it.
 """
 
 from __future__ import annotations
 
 
-from listserv import notices, timefmt
+from listserv import timefmt
 from listserv.lists import MailingList
+from listserv.outgoing import notices
 
 
 def when(unix_time: float) -> str:

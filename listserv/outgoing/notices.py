@@ -15,13 +15,10 @@ import secrets
 from email import policy
 from email.message import EmailMessage, Message
 
-import aiosqlite
 
 from listserv import message
 from listserv.addresses import sub_address
-from listserv.config import Settings
 from listserv.lists import MailingList
-from listserv.store import outbound
 
 ROBOT_LOCAL_PARTS = ("mailer-daemon", "postmaster", "noreply", "no-reply")
 HIDDEN_SUBJECT = "(confidential post: subject not shown)"  # what a notice says instead of a confidential subject
@@ -218,11 +215,3 @@ def _shows(note: Message, pattern: re.Pattern) -> bool:
                 return True
     return False
 
-
-async def queue(
-    db: aiosqlite.Connection, settings: Settings, mlist: MailingList, content: bytes, recipients: list[str]
-) -> int | None:
-    """Queue a notice for delivery with the list's bounces address as envelope sender."""
-    return await outbound.enqueue(
-        db, mlist.id, sub_address(mlist.address, "bounces"), content, recipients, settings.delivery.max_recipients
-    )

@@ -1,0 +1,57 @@
+"""Every mail the list writes leaves through here: queue() signs it once and puts it in the outbound queue.
+
+Posts, confidential copies, digests, notices, command replies,
+confirmation requests, owner forwards and bounce notices are all queued by
+queue() (or, rewritten while queued, by replace()), so what happens to
+outgoing mail — DKIM signing, the ARC seal of a post's copies — happens in
+one place, once per message and never once per recipient. requeue() only
+moves bytes that came through queue() already to fewer recipients.
+
+    notices.py      the headers of every mail the list writes; rejections, the
+                    leak guard's notice, forwards to the owners
+    owner_mail.py   plain notices to owners and members (held posts, bounces)
+    keys.py         the domains' DKIM keys; domains.py: which domains sign
+    sign.py         DKIM signatures and the ARC seal
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import aiosqlite
+
+from listserv.addresses import sub_address
+from listserv.config import Settings
+from listserv.lists import MailingList
+from listserv.outgoing.sign import finish, unsigned
+from listserv.store import outbound
+
+__all__ = ["queue", "replace", "requeue", "finish"]
+
+
+async def queue(
+    db: aiosqlite.Connection, settings: Settings, mlist: MailingList, content: bytes, recipients: Sequence[str],
+    archive_id: int | None = None, verp: bool = False, post: bool = False, xverp: bool = False,
+) -> int | None:
+    """Sign content (and seal it when it is a copy of a post) and queue it for recipients, with
+    NAME-bounces@DOMAIN as envelope sender; the outbound message id, None when nobody gets it."""
+    if not recipients:
+        return None
+    return await outbound.enqueue(
+        db, mlist.id, sub_address(mlist.address, "bounces"), finish(settings, mlist.domain, content, post),
+        list(recipients), settings.delivery.max_recipients, archive_id, verp=verp, xverp=xverp,
+    )
+
+
+async def replace(
+    db: aiosqlite.Connection, settings: Settings, mlist: MailingList, outbound_message_id: int, content: bytes
+) -> None:
+    """New bytes for a queued message the list wrote itself (a digest issue rebuilt, a notice without a
+    subject): the old signature goes, the new bytes are signed."""
+    await outbound.replace_content(db, outbound_message_id, finish(settings, mlist.domain, unsigned(content)))
+
+
+async def requeue(db: aiosqlite.Connection, copy: dict, content: bytes, recipients: list[str]) -> int | None:
+    """A queued message's bytes (signed when they were queued) as a new message for some of its recipients."""
+    return await outbound.enqueue(db, copy["list_id"], copy["mail_from"], content, recipients,
+                                  copy["batch_size"], copy["archive_id"], copy["verp"], copy["xverp"])
