@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
+from listserv.auth.result import AuthResult
 from listserv.lists import MailingList
 from listserv.store.members import Member
 
@@ -94,6 +95,7 @@ class MsgData:
     bounced: list[str] = field(default_factory=list)  # -bounces mail: the members whose bounce is counted
     reasons: list[Reason] = field(default_factory=list)  # faults met along the way, held with the rules' reasons
     commands: Commands | None = None  # -request/-confirm mail: the email commands read from it
+    auth: AuthResult | None = None  # DKIM/SPF/DMARC of the message (listserv.auth); None: not checked
 
     @property
     def is_member(self) -> bool:
