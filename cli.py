@@ -42,7 +42,7 @@ Work = Callable[[Store, config.Settings], Awaitable[T]]
 
 HELD_FIELDS = ("id", "list", "sender", "subject", "reasons", "received_at", "confidential", "role")
 HELD_DETAIL_FIELDS = HELD_FIELDS + (
-    "mail_from", "decision", "decided_by", "decided_at", "decision_reason", "headers", "text",
+    "mail_from", "decision", "decided_by", "decided_at", "decision_reason", "authentication", "headers", "text",
 )
 HELD_TIMES = ("received_at", "decided_at")
 LIST_COLUMNS = (("ADDRESS", "address"), ("MEMBERS", "members"), ("NON-MEMBERS", "nonmember_action"),
@@ -719,6 +719,7 @@ def archive_show_command(archive_id: int, as_address: str | None, include_confid
         return
     secret = ", confidential" if found["confidential"] else ""
     click.echo(f"archived post {found['id']} of {found['list']}, thread {found['thread_id']}{secret}")
+    click.echo(f"authentication: {found['authentication']}")
     if not found["content"]:
         click.echo(f"{found['date']}  {cell(found['sender'])}")
         click.echo("(its content is not stored: purged, or never kept)")

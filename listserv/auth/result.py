@@ -43,3 +43,29 @@ class AuthResult:
     def as_json(self) -> str:
         """Stored with the archived and the held post."""
         return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, stored: str) -> AuthResult | None:
+        """A stored result back; None for '' (not checked) or anything unreadable.
+
+        >>> AuthResult.from_json(AuthResult("a.example", Policy(True, "reject"), dmarc=FAIL).as_json()).enforced_fail
+        True
+        """
+        try:
+            fields = json.loads(stored) if stored else None
+            if not isinstance(fields, dict):
+                return None
+            policy = Policy(**fields["policy"]) if fields.get("policy") else None
+            return cls(**{**fields, "policy": policy, "dkim_domains": tuple(fields.get("dkim_domains", ()))})
+        except (TypeError, ValueError, KeyError):
+            return None
+
+
+def shown(stored: str) -> str:
+    """The one-line summary of a stored result, or 'not checked'.
+
+    >>> shown("")
+    'not checked'
+    """
+    found = AuthResult.from_json(stored)
+    return found.summary() if found is not None else "not checked"

@@ -31,7 +31,7 @@ from listserv.pipeline.msgdata import (
 )
 from listserv.pipeline.rules import (
     administrivia, ambiguous_sender, duplicate, emergency, evaluate, leak_guard, limits, loop, moderated, nonmember,
-    size, unparseable,
+    size, unauthenticated, unparseable,
 )
 from listserv.store import Store, audit, health, inbound, marks, messages
 
@@ -44,6 +44,9 @@ RULES = (
     (duplicate.duplicate, DISCARD),  # a resend of an archived post
     (ambiguous_sender.ambiguous_sender, HOLD),  # before nonmember: a From: naming no one sender is nobody's post
     (nonmember.nonmember, nonmember.action),  # the list's nonmember_action: hold/reject/discard/accept
+    # A From: its domain's DMARC disowns (or, with require_dkim, a confidential post without DKIM): after
+    # nonmember, whose reject or discard of a stranger comes first; the list's unauthenticated_posts.
+    (unauthenticated.unauthenticated, unauthenticated.action),
     (unparseable.unparseable, HOLD),  # no parse or no From: at all: kept, never dropped
     (limits.limits, HOLD),  # over a cap on parts, nesting or header bytes: held unparsed, never dropped
     (emergency.emergency, HOLD),

@@ -27,6 +27,7 @@ def fields(data: MsgData) -> dict:
         "body_text": data.body_text,
         "confidential": data.confidential,
         "raw": data.raw,
+        "auth": data.auth.as_json() if data.auth is not None else "",
     }
 
 

@@ -16,7 +16,7 @@ from listserv.store.rows import change, insert, many, one
 
 _FIELDS = (
     "h.id, l.address AS list, h.list_id, h.inbound_id, h.role, h.sender, h.mail_from, h.subject,"
-    " h.reasons, h.confidential, h.received_at, h.decision, h.decided_by, h.decided_at, h.decision_reason"
+    " h.reasons, h.confidential, h.received_at, h.decision, h.decided_by, h.decided_at, h.decision_reason, h.auth"
 )
 _FROM = " FROM held h JOIN lists l ON l.id = h.list_id"
 
@@ -33,12 +33,13 @@ async def hold(db: aiosqlite.Connection, list_id: int, item: dict) -> int:
     and ids: (own Message-ID, ids it refers to) when known, else its ids are read at the next re-marking."""
     held_id = await insert(
         db,
-        "INSERT INTO held (list_id, inbound_id, role, sender, mail_from, subject, reasons, confidential, raw, received_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO held (list_id, inbound_id, role, sender, mail_from, subject, reasons, confidential, raw, received_at,"
+        " auth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             list_id, item.get("inbound_id"), item.get("role", "post"), item.get("sender", ""),
             item.get("mail_from", ""), item.get("subject", ""), json.dumps(item["reasons"]),
             int(bool(item.get("confidential"))), item["raw"], item.get("received_at", time.time()),
+            item.get("auth", ""),
         ),
     )
     if item.get("ids") is not None:

@@ -12,7 +12,7 @@ from listserv.store.rows import insert, many, one
 
 _FIELDS = (
     "id, list_id, message_id, date, received_at, sender, sender_name, subject,"
-    " in_reply_to, refs, body_text, confidential, inbound_id"
+    " in_reply_to, refs, body_text, confidential, inbound_id, auth"
 )
 
 
@@ -27,8 +27,8 @@ async def add(db: aiosqlite.Connection, list_id: int, post: dict) -> int:
 
 _INSERT = (
     "INSERT INTO messages (list_id, message_id, date, received_at, sender, sender_name, subject,"
-    " in_reply_to, refs, body_text, confidential, inbound_id, raw, search_text, attachments, thread_id)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " in_reply_to, refs, body_text, confidential, inbound_id, raw, search_text, attachments, thread_id, auth)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -40,7 +40,7 @@ def _values(list_id: int, post: dict) -> tuple:
         post.get("sender", ""), post.get("sender_name", ""), post.get("subject", ""),
         post.get("in_reply_to", ""), post.get("refs", ""), body_text,
         int(bool(post.get("confidential"))), post.get("inbound_id"), post.get("raw"),
-        post.get("search_text", body_text), post.get("attachments", ""), post.get("thread_id"),
+        post.get("search_text", body_text), post.get("attachments", ""), post.get("thread_id"), post.get("auth", ""),
     )
 
 
