@@ -23,7 +23,8 @@
     │   ├── CannotLog               the configured log file cannot be opened for writing
     │   ├── CannotStart             a part of the server failed while starting or stopped on its own
     │   ├── CannotInitialise        `listserv init`: the configuration exists already, or cannot be written
-    │   └── IsListAddress           an address of a list on this server cannot be a member
+    │   ├── IsListAddress           an address of a list on this server cannot be a member
+    │   └── DnsNeedsFixing          `dns check`: a record is missing or wrong, or DNS did not answer
     └── StoreError                exit 1 on the CLI; SMTP 451 4.3.0 at intake
         ├── StoreUnavailable        the database could not be opened or written
         └── StoreBusy               deleted content could not be checkpointed out of the write-ahead log in time
@@ -133,6 +134,10 @@ class CannotInitialise(Refused):
 
 class IsListAddress(Refused):
     """The address belongs to a list on this server (any list, any sub-address): as a member it would loop."""
+
+
+class DnsNeedsFixing(Refused):
+    """`listserv dns check` found something to publish or correct (its lines say what)."""
 
 
 class StoreError(ListservError):

@@ -26,13 +26,17 @@ class SigningKey:
     def publish(self, zone) -> None:
         zone.add(f"{self.selector}._domainkey.{self.domain}", "TXT", self.record)
 
-    def sign(self, raw: bytes) -> bytes:
-        """raw with a DKIM-Signature of this key on top (From, To, Subject, Date, Message-ID signed)."""
-        pem = self._key.private_bytes(
+    @property
+    def pem(self) -> bytes:
+        """The private key as a PEM file holds it."""
+        return self._key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
         )
+
+    def sign(self, raw: bytes) -> bytes:
+        """raw with a DKIM-Signature of this key on top (From, To, Subject, Date, Message-ID signed)."""
         signature = dkim.sign(
-            raw, self.selector.encode(), self.domain.encode(), pem,
+            raw, self.selector.encode(), self.domain.encode(), self.pem,
             include_headers=[b"from", b"to", b"subject", b"date", b"message-id"],
         )
         return signature + raw
