@@ -30,18 +30,20 @@ def _decoded(row: dict | None) -> dict | None:
 
 async def hold(db: aiosqlite.Connection, list_id: int, item: dict) -> int:
     """Insert a held post. item: inbound_id, role, sender, mail_from, subject, reasons, confidential, raw, received_at,
-    and ids: (own Message-ID, ids it refers to) when known, else its ids are read at the next re-marking."""
+    auth (its authentication result as JSON, when checked), and ids: (own Message-ID, ids it refers to) when known,
+    else its ids are read at the next re-marking."""
     held_id = await insert(
         db,
-        "INSERT INTO held (list_id, inbound_id, role, sender, mail_from, subject, reasons, confidential, raw, received_at,"
-        " auth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO held (list_id, inbound_id, role, sender, mail_from, subject, reasons, confidential, raw, received_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             list_id, item.get("inbound_id"), item.get("role", "post"), item.get("sender", ""),
             item.get("mail_from", ""), item.get("subject", ""), json.dumps(item["reasons"]),
             int(bool(item.get("confidential"))), item["raw"], item.get("received_at", time.time()),
-            item.get("auth", ""),
         ),
     )
+    if item.get("auth"):  # the authentication result (listserv.auth.result, JSON), when it was checked
+        await db.execute("UPDATE held SET auth = ? WHERE id = ?", (item["auth"], held_id))
     if item.get("ids") is not None:
         await index_ids(db, held_id, *item["ids"])
     return held_id

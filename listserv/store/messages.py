@@ -27,8 +27,8 @@ async def add(db: aiosqlite.Connection, list_id: int, post: dict) -> int:
 
 _INSERT = (
     "INSERT INTO messages (list_id, message_id, date, received_at, sender, sender_name, subject,"
-    " in_reply_to, refs, body_text, confidential, inbound_id, raw, search_text, attachments, thread_id, auth)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " in_reply_to, refs, body_text, confidential, inbound_id, raw, search_text, attachments, thread_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -40,8 +40,13 @@ def _values(list_id: int, post: dict) -> tuple:
         post.get("sender", ""), post.get("sender_name", ""), post.get("subject", ""),
         post.get("in_reply_to", ""), post.get("refs", ""), body_text,
         int(bool(post.get("confidential"))), post.get("inbound_id"), post.get("raw"),
-        post.get("search_text", body_text), post.get("attachments", ""), post.get("thread_id"), post.get("auth", ""),
+        post.get("search_text", body_text), post.get("attachments", ""), post.get("thread_id"),
     )
+
+
+async def record_auth(db: aiosqlite.Connection, archive_id: int, auth: str) -> None:
+    """Keep the authentication result (listserv.auth.result, JSON) with an archived post that came by mail."""
+    await db.execute("UPDATE messages SET auth = ? WHERE id = ?", (auth, archive_id))
 
 
 async def has_message_id(db: aiosqlite.Connection, list_id: int, message_id: str) -> bool:
