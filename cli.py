@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import ipaddress
 import os
 import shlex
 import sys
 import time
 from datetime import date
+from pathlib import Path
 from typing import Any, Awaitable, Callable, TypeVar
 
 import click
 
 from listserv import (
-    __version__, audit, bounces, config, digests, init_config, lists, logscrub, member_csv, membership, moderation,
-    output, postfix_maps, private_files, queue, status, timefmt,
+    __version__, audit, bounces, config, digests, endpoints, init_config, lists, logscrub, member_csv, membership,
+    moderation, output, postfix_maps, private_files, queue, status, timefmt,
 )
 from listserv.archive import access, exporter, importer, retention
 from listserv.archive import search as archive_search
@@ -33,7 +35,7 @@ from listserv.archive import show as archive_show
 from listserv.archive.compact import Compacted, compact
 from listserv.archive.threading import thread_unthreaded
 from listserv.cli_help import HelpGroup, SettingsCommand
-from listserv.errors import CannotExport, ListservError, Refused, UsageError
+from listserv.errors import CannotExport, DnsNeedsFixing, ListservError, Refused, UsageError
 from listserv.outgoing import domains, keys
 from listserv.output import cell, emit_fields, emit_json, emit_listing, emit_table, plural, printable
 from listserv.store import Store
@@ -43,7 +45,7 @@ Work = Callable[[Store, config.Settings], Awaitable[T]]
 
 HELD_FIELDS = ("id", "list", "sender", "subject", "reasons", "received_at", "confidential", "role")
 HELD_DETAIL_FIELDS = HELD_FIELDS + (
-    "mail_from", "decision", "decided_by", "decided_at", "decision_reason", "headers", "text",
+    "mail_from", "decision", "decided_by", "decided_at", "decision_reason", "authentication", "headers", "text",
 )
 HELD_TIMES = ("received_at", "decided_at")
 LIST_COLUMNS = (("ADDRESS", "address"), ("MEMBERS", "members"), ("NON-MEMBERS", "nonmember_action"),
@@ -227,6 +229,45 @@ def dkim_keygen(domain: str, selector: str, force: bool) -> None:
     click.echo(f"publish in the DNS of {domain.strip().rstrip('.').casefold()}:")
     for record in records:
         click.echo(record.zone_line())
+
+
+# ---- dns --------------------------------------------------------------------------------
+
+
+@main.group("dns")
+def dns_group() -> None:
+    """Check what a list domain publishes in DNS."""
+
+
+@dns_group.command("check")
+@click.argument("domain")
+@click.option("--selector", default="", metavar="S", help="DKIM selector whose key record is checked.")
+@click.option("--key", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="PATH",
+              help="The DKIM private key (PEM) the record must match; with --selector.")
+@click.option("--ip", default="", metavar="ADDRESS", help="The sending host's public address: SPF must allow it,"
+              " its PTR must name a host pointing back to it.")
+def dns_check_command(domain: str, selector: str, key: Path | None, ip: str) -> None:
+    """MX, SPF, DKIM, DMARC, PTR of DOMAIN: one line per check with what to fix; exit 1 if something must be."""
+    if not endpoints.valid_host(domain) or (ip and not _is_ip(ip)):
+        raise UsageError(f"expected a domain name and an IP address, got {domain!r}" + (f" and {ip!r}" if ip else ""))
+    from listserv import dns_check  # here: dnspython and dkimpy load only for this command
+    from listserv.resolver import Resolver
+
+    loaded = settings()
+    checks = asyncio.run(dns_check.check(Resolver(loaded.dns), domain, selector, key, ip))
+    for found in checks:
+        click.echo(f"{found.status:<8} {found.name:<6} {printable(found.text)}")
+    failing = [found.name for found in checks if found.must_fix]
+    if failing:
+        raise DnsNeedsFixing(f"{domain}: fix {', '.join(failing)} (see above)")
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
 
 
 # ---- lists ------------------------------------------------------------------------------
@@ -771,6 +812,7 @@ def archive_show_command(archive_id: int, as_address: str | None, include_confid
         return
     secret = ", confidential" if found["confidential"] else ""
     click.echo(f"archived post {found['id']} of {found['list']}, thread {found['thread_id']}{secret}")
+    click.echo(f"authentication: {found['authentication']}")
     if not found["content"]:
         click.echo(f"{found['date']}  {cell(found['sender'])}")
         click.echo("(its content is not stored: purged, or never kept)")

@@ -30,8 +30,9 @@ ENVIRONMENT = "LISTSERV_CONFIG"
 Check = Callable[[Any], "str | None"]
 
 
-def _help(text: str, default: Any, check: Check | None = None) -> Any:
-    metadata = {"help": text, "check": check}
+def _help(text: str, default: Any, check: Check | None = None, items: type = int) -> Any:
+    """A field with its help text and range check; `items`: the type of each entry of a list."""
+    metadata = {"help": text, "check": check, "items": items}
     if isinstance(default, (list, tuple)):
         return field(default=tuple(default), metadata=metadata)
     return field(default=default, metadata=metadata)
@@ -69,6 +70,18 @@ def greeting_name(value: str) -> str | None:
 def file_path(value: str) -> str | None:
     """A file path: not empty, no NUL character."""
     return None if value.strip() and "\0" not in value else "a file path"
+
+
+def nameserver_entries(value: tuple) -> str | None:
+    """Each entry an IP address, optionally with a port: "192.0.2.1", "192.0.2.1:5353", "[2001:db8::1]:53"."""
+    ok = all(endpoints.nameserver(entry) is not None for entry in value)
+    return None if ok else 'a list of "IP" or "IP:PORT" entries (IPv6 with a port as "[IP]:PORT")'
+
+
+def authserv_ids(value: tuple) -> str | None:
+    """Each entry a host-name-like token (RFC 8601 authserv-id), no spaces."""
+    ok = all(entry and not any(c.isspace() or c == ";" for c in entry) for entry in value)
+    return None if ok else "a list of authserv-ids (host names, no spaces)"
 
 
 def retry_waits(value: tuple) -> str | None:
@@ -165,17 +178,34 @@ class PostfixSettings(_Table):
 
 
 @dataclass(frozen=True)
+class DnsSettings(_Table):
+    TABLE: ClassVar[str] = "dns"
+    nameservers: tuple = _help('servers asked, each "IP" or "IP:PORT"; empty: the system resolver', (),
+                               nameserver_entries, items=str)
+    timeout: float = _help("seconds a lookup may take; then its answer counts as unknown", 3.0, more_than(0))
+
+
+@dataclass(frozen=True)
+class AuthSettings(_Table):
+    TABLE: ClassVar[str] = "auth"
+    trusted_authserv_ids: tuple = _help("authserv-ids of the MTAs in front whose Authentication-Results are believed",
+                                        (), authserv_ids, items=str)
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     log: LogSettings = field(default_factory=LogSettings)
     postfix: PostfixSettings = field(default_factory=PostfixSettings)
+    dns: DnsSettings = field(default_factory=DnsSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
 
 
 SECTIONS: dict[str, type] = {f.name: f.default_factory for f in dataclasses.fields(Settings)}  # table -> dataclass
 _SECTION_TYPES = {"server": ServerSettings, "storage": StorageSettings, "delivery": DeliverySettings,
-                  "log": LogSettings, "postfix": PostfixSettings}
+                  "log": LogSettings, "postfix": PostfixSettings, "dns": DnsSettings, "auth": AuthSettings}
 # Keys whose value must be one of a few words (case-insensitive), checked when the file is loaded.
 _CHOICES = {"log.level": LOG_LEVELS}
 
@@ -261,6 +291,10 @@ def _checked(spec: dataclasses.Field, value: Any, where: str) -> Any:
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
     elif isinstance(default, float):
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+    elif isinstance(default, tuple) and spec.metadata.get("items") is str:
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        value = tuple(value) if ok else value
+        default = ("",)  # for the message: a list of strings
     elif isinstance(default, tuple):
         ok = isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
         value = tuple(value) if ok else value
@@ -276,6 +310,8 @@ def _kind(default: Any) -> str:
         return "true or false"
     if isinstance(default, (int, float)):
         return "a non-negative number"
+    if isinstance(default, tuple) and default and isinstance(default[0], str):
+        return "a list of strings"
     if isinstance(default, tuple):
         return "a list of non-negative integers"
     return "a string"

@@ -35,6 +35,30 @@ def valid_host(text: str) -> bool:
     return 0 < len(name) <= 253 and all(_LABEL.fullmatch(label) for label in name.split("."))
 
 
+def nameserver(entry: str) -> tuple[str, int] | None:
+    """A `[dns] nameservers` entry as (IP, port); None when it is neither "IP" nor "IP:PORT" ("[IPv6]:PORT").
+
+    >>> nameserver("127.0.0.1:5353"), nameserver("192.0.2.1"), nameserver("[::1]:53"), nameserver("::1")
+    (('127.0.0.1', 5353), ('192.0.2.1', 53), ('::1', 53), ('::1', 53))
+    >>> nameserver("dns.example"), nameserver("127.0.0.1:0"), nameserver("127.0.0.1:99999")
+    (None, None, None)
+    """
+    text = entry.strip()
+    host, port = text, "53"
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ("" if rest else "53")
+    elif text.count(":") == 1:
+        host, _, port = text.partition(":")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if not port.isdigit() or not 1 <= int(port) <= MAX_PORT:
+        return None
+    return host, int(port)
+
+
 def maildir_path(url: str) -> Path | None:
     """The directory of a "maildir:PATH" transport; None for any other transport.
 

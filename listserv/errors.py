@@ -27,7 +27,8 @@
     │   ├── CannotWriteMaps         `postfix-maps --write DIR`: DIR is missing or not writable
     │   ├── IsListAddress           an address of a list on this server cannot be a member
     │   ├── NoListAtDomain          `dkim keygen`: no list of this server has that domain
-    │   └── KeyExists               `dkim keygen`: the domain has a key of that selector (--force replaces it)
+    │   ├── KeyExists               `dkim keygen`: the domain has a key of that selector (--force replaces it)
+    │   └── DnsNeedsFixing          `dns check`: a record is missing or wrong, or DNS did not answer
     └── StoreError                exit 1 on the CLI; SMTP 451 4.3.0 at intake
         ├── StoreUnavailable        the database could not be opened or written
         └── StoreBusy               deleted content could not be checkpointed out of the write-ahead log in time
@@ -153,6 +154,10 @@ class NoListAtDomain(Refused):
 
 class KeyExists(Refused):
     """`dkim keygen` would replace a key whose record may be published already (only with --force)."""
+
+
+class DnsNeedsFixing(Refused):
+    """`listserv dns check` found something to publish or correct (its lines say what)."""
 
 
 class StoreError(ListservError):

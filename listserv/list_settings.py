@@ -19,6 +19,9 @@ from listserv.settings import Setting, lookup, table
 
 NONMEMBER_ACTIONS = ("hold", "reject", "discard", "accept")
 SUBSCRIPTION_POLICIES = ("confirm", "moderate", "closed")
+DMARC_MITIGATIONS = ("munge_from", "wrap", "none")
+AUTHOR_PLACES = ("reply_to", "cc")  # where a munged copy names the author
+UNAUTHENTICATED_ACTIONS = ("hold", "reject", "accept")
 
 
 class TimeOfDay(Setting):
@@ -78,6 +81,18 @@ LIST_SETTINGS = table(
             "line added at the top of the text of every confidential copy (empty: none)"),
     Setting("leak_guard", "notify", "a confidential post naming addresses outside the list in To/Cc: notify (deliver"
             " without them, tell the sender and moderators) or hold (for a moderator, and tell them)", ("notify", "hold")),
+    # Deliverability and authentication (listserv.auth, listserv.pipeline.mitigation; README "Deliverability: DMARC").
+    Setting("dmarc_mitigation", "munge_from", "for authors whose domain publishes DMARC p=quarantine/p=reject:"
+            " munge_from (From: becomes \"NAME via LIST\" <list address>), wrap (the post goes out attached to a"
+            " message from the list) or none", DMARC_MITIGATIONS),
+    Setting("dmarc_mitigate_always", False, "apply dmarc_mitigation to every post, whatever the author's domain"
+            " publishes"),
+    Setting("dmarc_author_in", "reply_to", "where a munged copy names the author: reply_to (Reply-To, unless"
+            " reply_goes_to_list or a confidential thread needs it: then Cc) or cc", AUTHOR_PLACES),
+    Setting("unauthenticated_posts", "hold", "a post, command or moderation reply whose From: domain publishes DMARC"
+            " p=quarantine/p=reject and fails it: hold (for a moderator), reject or accept", UNAUTHENTICATED_ACTIONS),
+    Setting("require_dkim", False, "confidential threads: a post without a valid DKIM signature of its From: domain"
+            " is treated as unauthenticated, whatever the domain publishes"),
 )
 
 
@@ -118,6 +133,11 @@ class ListSettings:
     confidential_retention_days: int
     confidential_notice: str
     leak_guard: str
+    dmarc_mitigation: str
+    dmarc_mitigate_always: bool
+    dmarc_author_in: str
+    unauthenticated_posts: str
+    require_dkim: bool
 
     @classmethod
     def from_stored(cls, stored: Mapping[str, Any]) -> ListSettings:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 
 from listserv import lists, message, outgoing
-from listserv.outgoing import notices
+from listserv.auth.result import AuthResult, shown
 from listserv.confidential import guard
 from listserv.config import Settings
 from listserv.errors import AlreadyDecided, NoSuchHeld, Refused
 from listserv.lists import MailingList
+from listserv.outgoing import notices
 from listserv.output import plural
 from listserv.pipeline import decorate, deliver, forward, parse, prescan
 from listserv.pipeline.msgdata import ACCEPT, Decision, MsgData
@@ -40,9 +41,9 @@ async def show(store: Store, held_id: int) -> dict:
     row = await _row(store, held_id)
     raw = await held.raw(store.db, held_id) or b""
     if any(reason["rule"] == "limits" for reason in row["reasons"]):
-        return {k: row[k] for k in SUMMARY + DECISION} | _unparsed(raw)
+        return {k: row[k] for k in SUMMARY + DECISION} | {"authentication": shown(row["auth"])} | _unparsed(raw)
     msg, _ = parse.parse(raw)
-    found = {k: row[k] for k in SUMMARY + DECISION}
+    found = {k: row[k] for k in SUMMARY + DECISION} | {"authentication": shown(row["auth"])}
     found["headers"] = message.headers(msg) if msg is not None else []
     found["text"] = message.body_text(msg) if msg is not None else raw.decode("utf-8", "replace")
     return found
@@ -77,7 +78,7 @@ async def _post(store: Store, mlist: MailingList, row: dict) -> MsgData:
     data = MsgData(
         mlist=mlist, role=row["role"], raw=raw, msg=msg, inbound_id=row["inbound_id"],
         received_at=row["received_at"], mail_from=row["mail_from"], defects=defects,
-        confidential=row["confidential"],
+        confidential=row["confidential"], auth=AuthResult.from_json(row["auth"]),  # approved: mitigated as sent
     )
     parse.fill_headers(data)
     data.sender = data.sender or row["sender"]

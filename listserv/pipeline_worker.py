@@ -34,6 +34,7 @@ import tomllib
 from typing import Callable
 
 from listserv import config, logscrub, pipeline
+from listserv.auth.verify import Authenticator
 from listserv.config import Settings
 from listserv.errors import StoreError
 from listserv.store import Store, inbound
@@ -150,6 +151,7 @@ class PipelineLoop:
     def __init__(self, store: Store, settings: Settings, tell: Callable[[bytes], None], overdue: set[int]) -> None:
         self.store, self.settings, self.tell = store, settings, tell
         self.overdue = overdue  # inbound ids the daemon stopped once: hold them unparsed
+        self.authenticator = Authenticator.from_settings(settings)  # one DNS cache for every message
         self.work = asyncio.Event()
         self.stopping = False
 
@@ -182,7 +184,9 @@ class PipelineLoop:
             if row is None or row["processed_at"] is not None:
                 continue
             self.tell(START + b"%d\n" % inbound_id)
-            outcome = await pipeline.process(self.store, self.settings, row, self._overdue(inbound_id))
+            outcome = await pipeline.process(
+                self.store, self.settings, row, self._overdue(inbound_id), self.authenticator
+            )
             self.tell(DONE + b"%d\n" % inbound_id)
             if any(result in WOKEN for result in outcome.values()):
                 self.tell(DELIVER)

@@ -114,15 +114,34 @@ def sink():
 
 
 @pytest.fixture
-def settings(tmp_path) -> config.Settings:
-    """Defaults with the database and maildir under tmp_path and a free listening port."""
+def settings(tmp_path, dns) -> config.Settings:
+    """Defaults with the database and maildir under tmp_path, a free listening port, and DNS asked only of
+    the loopback server `dns` (empty unless the test adds records), so no test asks the internet."""
     base = config.Settings()
     return replace(
         base,
+        dns=replace(base.dns, nameservers=(dns.nameserver,), timeout=2.0),
         server=replace(base.server, port=free_port(), hostname="lists.test"),
         storage=replace(base.storage, database=str(tmp_path / "listserv.db")),
         delivery=replace(base.delivery, transport=f"maildir:{tmp_path / 'outbox'}", retry_schedule=(1, 1, 2), poll_interval=0.1),
     )
+
+
+@pytest.fixture
+def dns():
+    """A real DNS server on loopback (UDP and TCP) serving tests.dns_server.Zone; add records to dns.zone."""
+    from tests.dns_server import LoopbackDns, Zone
+
+    for _ in range(5):  # the UDP and TCP port must both be free; another process may take one meanwhile
+        try:
+            server = LoopbackDns(Zone(), free_port())
+            break
+        except OSError:
+            continue
+    else:
+        raise AssertionError("no free port pair for the loopback DNS server")
+    yield server
+    server.stop()
 
 
 @pytest.fixture

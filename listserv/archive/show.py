@@ -21,6 +21,7 @@ import bleach
 
 from listserv import lists, message
 from listserv.archive import access
+from listserv.auth import result as auth_result
 from listserv.archive.query import parse
 from listserv.archive.tree import tree
 from listserv.errors import NoSuchThread
@@ -152,7 +153,8 @@ async def post(
     store: Store, archive_id: int, as_address: str | None = None, moderator: str | None = None, by: str = "",
 ) -> dict:
     """One archived post to show: id, list, message_id, thread_id, date, sender, sender_name, subject,
-    confidential, content (False when purged or never stored), headers {name: value}, text, attachments.
+    confidential, authentication (what DKIM/SPF/DMARC said when it arrived), content (False when purged or never
+    stored), headers {name: value}, text, attachments.
 
     Who may see a confidential one, and the audit of that read, is
     listserv.archive.access.post: NoSuchPost, NotAllowed.
@@ -161,7 +163,8 @@ async def post(
     extra = await search_index.fields(store.db, archive_id)
     mlist = await lists.get_by_id(store, row["list_id"])
     keys = ("id", "message_id", "date", "sender", "sender_name", "subject", "confidential")
-    shown = {**{key: row[key] for key in keys}, "list": mlist.address, "thread_id": extra["thread_id"]}
+    shown = {**{key: row[key] for key in keys}, "list": mlist.address, "thread_id": extra["thread_id"],
+             "authentication": auth_result.shown(row["auth"])}
     if row["raw"] is None:
         return {**shown, "content": False, "headers": {}, "text": "", "attachments": []}
     try:

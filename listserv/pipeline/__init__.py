@@ -17,6 +17,8 @@ import sqlite3
 
 import aiosqlite
 
+from listserv.auth.result import AuthResult
+from listserv.auth.verify import Authenticator
 from listserv.confidential import markers
 from listserv.config import Settings
 from listserv.errors import StoreError
@@ -29,7 +31,7 @@ from listserv.pipeline.msgdata import (
 )
 from listserv.pipeline.rules import (
     administrivia, ambiguous_sender, duplicate, emergency, evaluate, leak_guard, limits, loop, moderated, nonmember,
-    size, unparseable,
+    size, unauthenticated, unparseable,
 )
 from listserv.store import Store, audit, health, inbound, marks, messages
 
@@ -42,6 +44,9 @@ RULES = (
     (duplicate.duplicate, DISCARD),  # a resend of an archived post
     (ambiguous_sender.ambiguous_sender, HOLD),  # before nonmember: a From: naming no one sender is nobody's post
     (nonmember.nonmember, nonmember.action),  # the list's nonmember_action: hold/reject/discard/accept
+    # A From: its domain's DMARC disowns (or, with require_dkim, a confidential post without DKIM): after
+    # nonmember, whose reject or discard of a stranger comes first; the list's unauthenticated_posts.
+    (unauthenticated.unauthenticated, unauthenticated.action),
     (unparseable.unparseable, HOLD),  # no parse or no From: at all: kept, never dropped
     (limits.limits, HOLD),  # over a cap on parts, nesting or header bytes: held unparsed, never dropped
     (emergency.emergency, HOLD),
@@ -112,25 +117,51 @@ DISPOSE = {
 }
 
 
-async def process(store: Store, settings: Settings, item: dict, overdue: str = "") -> dict[str, str]:
+async def process(
+    store: Store, settings: Settings, item: dict, overdue: str = "", authenticator: Authenticator | None = None
+) -> dict[str, str]:
     """Decide and commit everything for one inbound row; returns {recipient: outcome}.
 
     Raises only StoreError (retry later); anything wrong with the message ends held.
     `overdue`: why its processing was stopped once (listserv.pipeline_worker); it is then held unparsed.
+    `authenticator`: checks DKIM/DMARC with a resolver whose cache lives as long as it (default: a new one).
     """
-    return await settle(store, settings, item, await plan(store, item, parse.caps(settings.server), overdue))
+    checker = authenticator or Authenticator.from_settings(settings)
+    return await settle(store, settings, item, await plan(store, item, parse.caps(settings.server), overdue, checker))
+
+
+# The list addresses whose mail is authenticated: posts, and commands (which may approve, unsubscribe, confirm).
+AUTHENTICATED = ("post", "confidential", "request", "confirm")
+
+
+async def authenticate(
+    authenticator: Authenticator | None, item: dict, roles: set[str], overdue: str
+) -> tuple[AuthResult | None, Reason | None]:
+    """The message's authentication, once for all its lists; a failure to check is a reason to hold it.
+
+    Off the SMTP listener: the pipeline runs in its own process (listserv.pipeline_worker).
+    """
+    if authenticator is None or overdue or not roles & set(AUTHENTICATED):
+        return None, None
+    try:
+        return await authenticator.check(item["raw"]), None
+    except Exception as exc:  # a message that breaks the checker is not waved through: held, the fault named
+        log.error("inbound %s: authentication failed: %s", item["id"], fault(exc))
+        return None, Reason("authenticate", f"checking DKIM/DMARC failed: {type(exc).__name__}")
 
 
 async def plan(
-    store: Store, item: dict, caps: prescan.Caps = prescan.Caps(), overdue: str = ""
+    store: Store, item: dict, caps: prescan.Caps = prescan.Caps(), overdue: str = "",
+    authenticator: Authenticator | None = None,
 ) -> tuple[list[MsgData], list[str]]:
-    """The first half of process(): reads and CPU only, nothing written. Returns (plans, unknown recipients).
+    """The first half of process(): reads, DNS and CPU only, nothing written. Returns (plans, unknown recipients).
 
     The daemon plans the next message while the writer commits this one.
     """
     try:
         routes, unknown = await route.route(store, item["rcpt_tos"])
-        plans = [await prepare(store, item, found, caps, overdue) for found in routes]
+        auth = await authenticate(authenticator, item, {found.role for found in routes}, overdue)
+        plans = [await prepare(store, item, found, caps, overdue, auth) for found in routes]
     except sqlite3.Error as exc:
         raise StoreError(f"reading the store for inbound {item['id']} failed: {exc}") from None
     for rcpt in unknown:
@@ -151,7 +182,8 @@ async def settle(
 
 
 async def prepare(
-    store: Store, item: dict, found: route.Route, caps: prescan.Caps = prescan.Caps(), overdue: str = ""
+    store: Store, item: dict, found: route.Route, caps: prescan.Caps = prescan.Caps(), overdue: str = "",
+    auth: tuple[AuthResult | None, Reason | None] = (None, None),
 ) -> MsgData:
     """Run the stages of one list address; a stage that fails holds the post, naming stage and error."""
     msg, defects, over = parse.parse_within(item["raw"], caps, overdue)  # parsed per list: decorate edits its own copy
@@ -159,7 +191,10 @@ async def prepare(
         mlist=found.mlist, role=found.role, raw=item["raw"], msg=msg, inbound_id=item["id"],
         received_at=item["received_at"], mail_from=item["mail_from"], recipients=found.recipients,
         defects=defects, limits=over, confidential=markers.envelope_confidential(item["rcpt_tos"]),
+        auth=auth[0] if found.role in AUTHENTICATED else None,
     )
+    if auth[1] is not None and found.role in AUTHENTICATED:
+        data.reasons.append(auth[1])
     for stage in STAGES[found.role]:
         try:
             await stage(store, data)

@@ -27,6 +27,7 @@ from email.utils import formatdate
 from listserv.addresses import sub_address
 from listserv.confidential import copy as confidential_copy
 from listserv.lists import MailingList
+from listserv.pipeline import mitigation
 from listserv.pipeline.msgdata import ACCEPT, MsgData
 from listserv.pipeline.rules.loop import list_id
 from listserv.store import Store
@@ -120,11 +121,22 @@ async def decorate(store: Store, data: MsgData) -> None:
     new = _new_headers(data, made_id)
     if data.confidential:  # tag, Sensitivity, Reply-To, To/Cc without outsiders (listserv.confidential.copy)
         new = confidential_copy.headers(data.mlist, new, data.outside)
+    new = mitigation.munged(data, new)  # after the confidential headers: it must see their Reply-To and Cc
     # A signed confidential post keeps its body byte for byte (the notice then wraps it, never edits it).
     edited = None if data.confidential and confidential_copy.sealed(data.msg) else _from_message(data, new)
     data.content = edited or _from_bytes(data.raw, new, data.confidential)
     if data.confidential:
         data.content = confidential_copy.with_notice(data.content, data.mlist.settings.confidential_notice)
+    data.content = _wrapped(data)
+
+
+def _wrapped(data: MsgData) -> bytes:
+    """The copy attached to a message from the list, when the list wraps this author's posts (mitigation.wrap)."""
+    try:
+        return mitigation.wrapped(data, data.content)
+    except Exception as exc:  # a copy that cannot be re-serialised inside another: send it as it is, never lose it
+        log.warning("decorate: wrapping inbound %s failed (%s)", data.inbound_id, type(exc).__name__)
+        return data.content
 
 
 def _from_message(data: MsgData, new: list[tuple[str, str | None]]) -> bytes | None:

@@ -44,6 +44,7 @@ async def hold(db: aiosqlite.Connection, settings: Settings, data: MsgData) -> s
         "raw": data.raw,
         "received_at": data.received_at,
         "ids": (data.message_id, data.referenced) if data.referenced is not None else None,
+        "auth": data.auth.as_json() if data.auth is not None else "",
     }
     held_id = await held.hold(db, data.mlist.id, row)
     notified = await reminders.notify(db, settings, data.mlist, held_id, row)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
+from listserv.auth.result import AuthResult
 from listserv.lists import MailingList
 from listserv.store.members import Member
 
@@ -95,6 +96,7 @@ class MsgData:
     policy_refused: tuple[str, int, str] | None = None  # a DSN refusing for policy: (author domain, copies, status)
     reasons: list[Reason] = field(default_factory=list)  # faults met along the way, held with the rules' reasons
     commands: Commands | None = None  # -request/-confirm mail: the email commands read from it
+    auth: AuthResult | None = None  # DKIM/SPF/DMARC of the message (listserv.auth); None: not checked
 
     @property
     def is_member(self) -> bool:

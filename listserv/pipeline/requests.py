@@ -16,7 +16,8 @@ from listserv.commands import handle, parser
 from listserv.commands.context import Request
 from listserv.config import Settings
 from listserv.output import plural
-from listserv.pipeline.msgdata import COMMAND, DISCARD, HOLD, Decision, MsgData, Reason
+from listserv.pipeline.msgdata import ACCEPT, COMMAND, DISCARD, HOLD, Decision, MsgData, Reason
+from listserv.pipeline.rules import unauthenticated
 from listserv.store import Store
 
 log = logging.getLogger(__name__)
@@ -31,12 +32,20 @@ async def plan(store: Store, data: MsgData) -> None:
         data.decision = Decision(DISCARD, (Reason("automated", "automated mail gets no command reply (RFC 3834)"),))
     elif handle.looped(data.mlist, data.msg):
         data.decision = Decision(DISCARD, (Reason("loop", "our own command reply came back"),))
+    elif _disowned(data):  # a forged command (unsubscribe someone, confirm for them) is never run; held
+        # ones are kept for the owners to see (they cannot be approved: only posts can)
+        data.decision = Decision(unauthenticated.action(data), (unauthenticated.unauthenticated(data),))
     else:
         if data.role == "confirm":
             data.commands = handle.confirmations(data.recipients)
         else:
             data.commands = parser.parse(data.subject, data.body_text, data.mlist.subject_prefix)
         data.decision = Decision(COMMAND)
+
+
+def _disowned(data: MsgData) -> bool:
+    """The unauthenticated rule fires and the list does not accept such mail."""
+    return unauthenticated.action(data) != ACCEPT and unauthenticated.unauthenticated(data) is not None
 
 
 async def act(db: aiosqlite.Connection, settings: Settings, data: MsgData) -> str:

@@ -47,6 +47,8 @@ async def to_archive(db: aiosqlite.Connection, settings: Settings, data: MsgData
     if data.inbound_id is not None and not await messages.has_inbound_id(db, data.inbound_id):
         row["inbound_id"] = data.inbound_id
     (data.archive_id,) = await archive_posts(db, data.mlist.id, [row])
+    if data.auth is not None:
+        await messages.record_auth(db, data.archive_id, data.auth.as_json())
 
 
 async def _thread_only(db: aiosqlite.Connection, data: MsgData) -> None:

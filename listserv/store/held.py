@@ -16,7 +16,7 @@ from listserv.store.rows import change, insert, many, one
 
 _FIELDS = (
     "h.id, l.address AS list, h.list_id, h.inbound_id, h.role, h.sender, h.mail_from, h.subject,"
-    " h.reasons, h.confidential, h.received_at, h.decision, h.decided_by, h.decided_at, h.decision_reason"
+    " h.reasons, h.confidential, h.received_at, h.decision, h.decided_by, h.decided_at, h.decision_reason, h.auth"
 )
 _FROM = " FROM held h JOIN lists l ON l.id = h.list_id"
 
@@ -30,7 +30,8 @@ def _decoded(row: dict | None) -> dict | None:
 
 async def hold(db: aiosqlite.Connection, list_id: int, item: dict) -> int:
     """Insert a held post. item: inbound_id, role, sender, mail_from, subject, reasons, confidential, raw, received_at,
-    and ids: (own Message-ID, ids it refers to) when known, else its ids are read at the next re-marking."""
+    auth (its authentication result as JSON, when checked), and ids: (own Message-ID, ids it refers to) when known,
+    else its ids are read at the next re-marking."""
     held_id = await insert(
         db,
         "INSERT INTO held (list_id, inbound_id, role, sender, mail_from, subject, reasons, confidential, raw, received_at)"
@@ -41,6 +42,8 @@ async def hold(db: aiosqlite.Connection, list_id: int, item: dict) -> int:
             int(bool(item.get("confidential"))), item["raw"], item.get("received_at", time.time()),
         ),
     )
+    if item.get("auth"):  # the authentication result (listserv.auth.result, JSON), when it was checked
+        await db.execute("UPDATE held SET auth = ? WHERE id = ?", (item["auth"], held_id))
     if item.get("ids") is not None:
         await index_ids(db, held_id, *item["ids"])
     return held_id

@@ -12,7 +12,7 @@ from listserv.store.rows import insert, many, one
 
 _FIELDS = (
     "id, list_id, message_id, date, received_at, sender, sender_name, subject,"
-    " in_reply_to, refs, body_text, confidential, inbound_id"
+    " in_reply_to, refs, body_text, confidential, inbound_id, auth"
 )
 
 
@@ -42,6 +42,11 @@ def _values(list_id: int, post: dict) -> tuple:
         int(bool(post.get("confidential"))), post.get("inbound_id"), post.get("raw"),
         post.get("search_text", body_text), post.get("attachments", ""), post.get("thread_id"),
     )
+
+
+async def record_auth(db: aiosqlite.Connection, archive_id: int, auth: str) -> None:
+    """Keep the authentication result (listserv.auth.result, JSON) with an archived post that came by mail."""
+    await db.execute("UPDATE messages SET auth = ? WHERE id = ?", (auth, archive_id))
 
 
 async def has_message_id(db: aiosqlite.Connection, list_id: int, message_id: str) -> bool:
