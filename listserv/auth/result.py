@@ -9,6 +9,7 @@ from listserv.auth.dmarc import Policy
 
 # dmarc= values: pass; fail; none (the domain publishes no DMARC); unknown (DNS could not say).
 PASS, FAIL, NONE, UNKNOWN = "pass", "fail", "none", "unknown"
+AAR_DMARC = {UNKNOWN: "temperror"}  # RFC 7489 11.2 has no "unknown": DNS that could not say is a temporary error
 
 
 @dataclass(frozen=True)
@@ -19,9 +20,10 @@ class AuthResult:
     policy: Policy | None = None  # the DMARC policy for author_domain; None: unknown
     dkim: str = NONE  # pass (a valid signature aligned with From:), fail, temperror (key unknown), none (unsigned)
     dkim_domains: tuple[str, ...] = ()  # d= of every valid signature, aligned or not
-    spf: str = NONE  # from a trusted Authentication-Results header; none when no trusted one says
+    spf: str = NONE  # from a trusted Authentication-Results header, else checked on the connecting IP (auth.spf)
     spf_domain: str = ""  # the envelope domain that SPF result is for
     dmarc: str = NONE  # pass, fail, none, unknown (see above)
+    arc: str = NONE  # the incoming ARC chain (RFC 8617 cv=): none (no chain), pass, fail
 
     @property
     def enforced_fail(self) -> bool:
@@ -38,7 +40,23 @@ class AuthResult:
         """
         policy = f" (p={self.policy.policy})" if self.policy is not None and self.policy.published else ""
         signers = f" ({', '.join(self.dkim_domains)})" if self.dkim_domains else ""
-        return f"dmarc={self.dmarc}{policy} dkim={self.dkim}{signers} spf={self.spf}"
+        chain = f" arc={self.arc}" if self.arc != NONE else ""
+        return f"dmarc={self.dmarc}{policy} dkim={self.dkim}{signers} spf={self.spf}{chain}"
+
+    def results(self) -> str:
+        """What this server found, as Authentication-Results method clauses (RFC 8601), for the ARC seal.
+
+        >>> AuthResult("a.example", Policy(True, "reject"), "pass", ("a.example",), dmarc=PASS).results()
+        'dkim=pass header.d=a.example; spf=none; dmarc=pass header.from=a.example; arc=none'
+        """
+        signer = next(iter(self.dkim_domains), "")
+        clauses = [
+            f"dkim={self.dkim}" + (f" header.d={signer}" if signer else ""),
+            f"spf={self.spf}" + (f" smtp.mailfrom={self.spf_domain}" if self.spf_domain else ""),
+            f"dmarc={AAR_DMARC.get(self.dmarc, self.dmarc)}" + (f" header.from={self.author_domain}" if self.author_domain else ""),
+            f"arc={self.arc}",
+        ]
+        return "; ".join(clauses)
 
     def as_json(self) -> str:
         """Stored with the archived and the held post."""

@@ -1,4 +1,5 @@
-"""Authenticate one inbound message: DKIM (dkimpy), SPF from a trusted MTA's Authentication-Results, DMARC.
+"""Authenticate one inbound message: DKIM and ARC (dkimpy), SPF (a trusted MTA's Authentication-Results, else
+checked on the connecting IP: listserv.auth.spf), DMARC.
 
 dkimpy asks DNS synchronously; here the key records its signatures name are
 fetched first with the asynchronous resolver (cached for their TTL) and
@@ -16,7 +17,7 @@ from dataclasses import replace
 import dkim
 
 from listserv import message
-from listserv.auth import dmarc
+from listserv.auth import dmarc, spf
 from listserv.auth.result import FAIL, NONE, PASS, UNKNOWN, AuthResult
 from listserv.config import Settings
 from listserv.resolver import Resolver
@@ -25,6 +26,10 @@ log = logging.getLogger(__name__)
 
 TEMPERROR = "temperror"
 MAX_SIGNATURES = 5  # signatures checked per message: a post carrying hundreds must not cost hundreds of lookups
+MAX_ARC_KEYS = 10  # distinct keys fetched for an ARC chain: a longer chain's missing keys fail it
+ARC_HEADERS = ("ARC-Seal", "ARC-Message-Signature")
+# dkimpy logs header fields (subjects of confidential posts among them) at DEBUG: its lines go nowhere.
+QUIET = logging.Logger("listserv.auth.dkimpy", level=logging.CRITICAL + 1)
 
 
 class Authenticator:
@@ -38,8 +43,12 @@ class Authenticator:
     def from_settings(cls, settings: Settings) -> Authenticator:
         return cls(Resolver(settings.dns), settings.auth.trusted_authserv_ids)
 
-    async def check(self, raw: bytes) -> AuthResult:
-        """The authentication result of a raw message (never raises for the message's sake)."""
+    async def check(self, raw: bytes, mail_from: str = "", peer: str = "", helo: str = "") -> AuthResult:
+        """The authentication result of a raw message (never raises for the message's sake).
+
+        mail_from, peer ("ip:port" as intake records it) and helo are the SMTP
+        session's: SPF is checked on them when no trusted MTA in front said.
+        """
         head = message.parse_headers(raw)
         sender, _, _ = message.from_mailbox(head)
         domain = sender.rpartition("@")[2] if sender else ""
@@ -47,9 +56,30 @@ class Authenticator:
             return AuthResult()
         policy = await dmarc.lookup(self.resolver, domain)
         signers, dkim_result = await self._dkim(raw, head, domain, policy)
-        spf, spf_domain = self._spf(head)
-        result = AuthResult(domain, policy, dkim_result, signers, spf, spf_domain)
+        spf_result, spf_domain = self._spf(head)
+        if spf_result == NONE and not spf_domain and peer:
+            spf_result, spf_domain = await spf.of_session(self.resolver, peer, mail_from, helo)
+        chain = await self._arc(raw, head)
+        result = AuthResult(domain, policy, dkim_result, signers, spf_result, spf_domain, arc=chain)
         return _with_dmarc(result)
+
+    async def _arc(self, raw: bytes, head) -> str:
+        """The incoming ARC chain's validation (RFC 8617 5.2): none without a chain, else pass or fail."""
+        tags = [_tags(value) for name in ARC_HEADERS for value in message.raw_values(head, name)]
+        if not tags:
+            return NONE
+        keys: dict[str, tuple | None] = {}
+        for found in tags:
+            name = f"{found.get('s', '')}._domainkey.{found.get('d', '')}".lower()
+            if found.get("s") and found.get("d") and name not in keys and len(keys) < MAX_ARC_KEYS:
+                keys[name] = await self.resolver.txt(name)
+        lookup = _answers(keys)
+        try:
+            verdict = dkim.ARC(raw, logger=QUIET, minkey=1024).verify(dnsfunc=lookup)[0]
+        except Exception as exc:  # dkimpy raises a zoo of errors on malformed ARC sets: that chain fails
+            log.debug("arc: chain not verified (%s)", type(exc).__name__)
+            return FAIL
+        return {dkim.CV_Pass: PASS, dkim.CV_None: NONE}.get(verdict, FAIL)
 
     async def _dkim(
         self, raw: bytes, head, domain: str, policy: dmarc.Policy | None
@@ -92,7 +122,7 @@ class _Checker:
     def __init__(self, raw: bytes, keys: dict[str, tuple | None]) -> None:
         self.keys = keys
         self.unknown_key = False
-        self._dkim = dkim.DKIM(raw, minkey=1024)
+        self._dkim = dkim.DKIM(raw, minkey=1024, logger=QUIET)
 
     def verify(self, index: int) -> bool:
         try:
@@ -108,6 +138,15 @@ class _Checker:
             self.unknown_key = self.unknown_key or text.lower().rstrip(".") in self.keys
             return None
         return records[0].encode() if records else None
+
+
+def _answers(keys: dict[str, tuple | None]):
+    """A dnsfunc for dkimpy answering from the key records fetched beforehand (unknown: None)."""
+    def txt(name: bytes | str, timeout: float = 5) -> bytes | None:
+        text = name.decode("ascii", "replace") if isinstance(name, bytes) else name
+        records = keys.get(text.lower().rstrip("."))
+        return records[0].encode() if records else None
+    return txt
 
 
 def _tags(value: str) -> dict[str, str]:
@@ -148,4 +187,5 @@ def _with_dmarc(result: AuthResult) -> AuthResult:
     spf_pass = result.spf == PASS and aligned(result.spf_domain, result.author_domain, policy.aspf == "s")
     if result.dkim == PASS or spf_pass:
         return replace(result, dmarc=PASS)
-    return replace(result, dmarc=UNKNOWN if result.dkim == TEMPERROR else FAIL)
+    unknown = result.dkim == TEMPERROR or result.spf == TEMPERROR  # DNS could not say: holds nothing
+    return replace(result, dmarc=UNKNOWN if unknown else FAIL)

@@ -21,6 +21,7 @@ from typing import Sequence
 import aiosqlite
 
 from listserv.addresses import sub_address
+from listserv.auth.result import AuthResult
 from listserv.config import Settings
 from listserv.lists import MailingList
 from listserv.outgoing.sign import finish, unsigned
@@ -32,13 +33,15 @@ __all__ = ["queue", "replace", "requeue", "finish"]
 async def queue(
     db: aiosqlite.Connection, settings: Settings, mlist: MailingList, content: bytes, recipients: Sequence[str],
     archive_id: int | None = None, verp: bool = False, post: bool = False, xverp: bool = False,
+    auth: AuthResult | None = None,
 ) -> int | None:
-    """Sign content (and seal it when it is a copy of a post) and queue it for recipients, with
-    NAME-bounces@DOMAIN as envelope sender; the outbound message id, None when nobody gets it."""
+    """Sign content (and seal it when it is a copy of a post, saying what auth found of it as it arrived)
+    and queue it for recipients, with NAME-bounces@DOMAIN as envelope sender; the outbound message id,
+    None when nobody gets it."""
     if not recipients:
         return None
     return await outbound.enqueue(
-        db, mlist.id, sub_address(mlist.address, "bounces"), finish(settings, mlist.domain, content, post),
+        db, mlist.id, sub_address(mlist.address, "bounces"), finish(settings, mlist.domain, content, post, auth),
         list(recipients), settings.delivery.max_recipients, archive_id, verp=verp, xverp=xverp,
     )
 

@@ -14,6 +14,7 @@ import logging
 
 import dkim
 
+from listserv.auth.result import AuthResult
 from listserv.config import Settings
 from listserv.outgoing import keys
 
@@ -31,9 +32,12 @@ ARC_ALGORITHM = b"rsa-sha256"  # the only one RFC 8617 allows
 QUIET = logging.Logger("listserv.outgoing.dkimpy", level=logging.CRITICAL + 1)
 
 
-def finish(settings: Settings, domain: str, content: bytes, seal: bool = False) -> bytes:
+def finish(
+    settings: Settings, domain: str, content: bytes, seal: bool = False, auth: AuthResult | None = None
+) -> bytes:
     """The content as it leaves: DKIM-signed with each key of the domain, and ARC-sealed when seal
-    (every copy of a post); the content unchanged when the domain has no key."""
+    (every copy of a post) with what listserv.auth found of the post as it arrived (auth; None: nothing
+    checked); the content unchanged when the domain has no key."""
     found = keys.of_domain(settings, domain)
     if not found:
         return content
@@ -42,7 +46,7 @@ def finish(settings: Settings, domain: str, content: bytes, seal: bool = False) 
     signatures = [_signature(content, domain, key, names, linesep) for key in found]
     signed = b"".join(signatures) + content
     rsa = [key for key in found if key.algorithm == ARC_ALGORITHM]
-    return _sealed(signed, domain, rsa[0], names, linesep) if seal and rsa else signed
+    return _sealed(signed, domain, rsa[0], names, linesep, auth) if seal and rsa else signed
 
 
 def _signature(content: bytes, domain: str, key: keys.Key, names: list[bytes], linesep: bytes) -> bytes:
@@ -53,19 +57,24 @@ def _signature(content: bytes, domain: str, key: keys.Key, names: list[bytes], l
     )
 
 
-def _sealed(content: bytes, domain: str, key: keys.Key, names: list[bytes], linesep: bytes) -> bytes:
+def _sealed(
+    content: bytes, domain: str, key: keys.Key, names: list[bytes], linesep: bytes, auth: AuthResult | None
+) -> bytes:
     """The content with this list's ARC set (RFC 8617) on top.
 
-    The ARC-Authentication-Results say what this server knows of the message
-    as it arrived: nothing is verified here yet, so `arc=none`, which
-    starts a chain. A message that arrives with an ARC chain of its own is
-    therefore not sealed (dkimpy refuses to continue a chain whose state is
-    unknown, rightly: a seal vouches for the chain before it). The
-    Authentication-Results line that carries the verdict to dkimpy is not
-    part of what is sent, and any that arrived claiming this domain as its
-    authserv-id is left out of what the seal reads.
+    The ARC-Authentication-Results say what this server found of the message
+    as it arrived (dkim=, spf=, dmarc=, arc=: listserv.auth), with the list's
+    domain as authserv-id. An incoming chain that verified is continued
+    (i=N+1, cv=pass); one that failed gets a set with cv=fail, which ends it.
+    Without a check (auth None) only `arc=none` is said, and a message that
+    arrived with a chain is then not sealed: dkimpy refuses to continue a
+    chain whose state is unknown, rightly, as a seal vouches for the chain
+    before it. The Authentication-Results line that carries the verdict to
+    dkimpy is not part of what is sent, and any that arrived claiming this
+    domain as its authserv-id is left out of what the seal reads.
     """
-    verdict = b"Authentication-Results: " + domain.encode("ascii") + b"; arc=none" + linesep
+    results = auth.results() if auth is not None and auth.author_domain else "arc=none"
+    verdict = b"Authentication-Results: " + domain.encode("ascii") + b"; " + results.encode("ascii") + linesep
     headers = dkim.arc_sign(
         verdict + _without_results(content, linesep), key.selector.encode("ascii"), domain.encode("ascii"),
         key.private, domain.encode("ascii"), signature_algorithm=ARC_ALGORITHM, include_headers=names,

@@ -144,7 +144,8 @@ async def authenticate(
     if authenticator is None or overdue or not roles & set(AUTHENTICATED):
         return None, None
     try:
-        return await authenticator.check(item["raw"]), None
+        session = item.get("mail_from") or "", item.get("peer") or "", item.get("helo") or ""
+        return await authenticator.check(item["raw"], *session), None
     except Exception as exc:  # a message that breaks the checker is not waved through: held, the fault named
         log.error("inbound %s: authentication failed: %s", item["id"], fault(exc))
         return None, Reason("authenticate", f"checking DKIM/DMARC failed: {type(exc).__name__}")

@@ -54,7 +54,7 @@ async def _individually(db: aiosqlite.Connection, settings: Settings, data: MsgD
     recipients = await members.digest_confidential_recipients(db, data.mlist.id, data.sender)
     await outgoing.queue(
         db, settings, data.mlist, data.content, recipients, data.archive_id, verp=data.mlist.settings.verp,
-        xverp=data.mlist.settings.verp, post=True,
+        xverp=data.mlist.settings.verp, post=True, auth=data.auth,
     )
     if recipients:
         log.info("inbound %s to %s: confidential, sent to %d digest readers individually",

@@ -23,7 +23,7 @@ async def to_outbound(db: aiosqlite.Connection, settings: Settings, data: MsgDat
     verp = bool(recipients) and await use_verp(db, data.mlist, time.time())
     await outgoing.queue(  # a smarthost offering XVERP VERPs every post at no cost: xverp
         db, settings, data.mlist, data.content, recipients, data.archive_id, verp=verp,
-        xverp=data.mlist.settings.verp, post=True,
+        xverp=data.mlist.settings.verp, post=True, auth=data.auth,
     )
     log.info(
         "inbound %s to %s: queued for %s%s", data.inbound_id, data.mlist.address, plural(len(recipients), "recipient"),
