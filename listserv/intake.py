@@ -191,7 +191,8 @@ class IntakeHandler:
             return self._per_recipient(envelope, replies.S552_TOO_BIG)
         try:
             inbound_id = await self.store.write_one(
-                inbound.enqueue, envelope.mail_from or "", envelope.rcpt_tos, raw, _peer(session)
+                inbound.enqueue, envelope.mail_from or "", envelope.rcpt_tos, raw, _peer(session),
+                session.host_name or "",
             )
         except Exception:
             log.exception("could not store a message from %s", _peer(session))

@@ -54,7 +54,9 @@ class _Budget:
 async def of_session(resolver: Resolver, peer: str, mail_from: str, helo: str) -> tuple[str, str]:
     """(the SPF result, the domain checked) for an SMTP session: MAIL FROM's domain, HELO's when it is null."""
     ip = _ip_of_peer(peer)
-    domain = mail_from.rpartition("@")[2].lower().rstrip(".") if mail_from else helo.lower().rstrip(".")
+    address = mail_from.strip().strip("<>")  # intake keeps a null MAIL FROM as "<>"
+    domain = address.rpartition("@")[2] if address else helo
+    domain = domain.lower().rstrip(".")
     if ip is None or not domain or "." not in domain:
         return NONE, domain
     return await check_host(resolver, ip, domain), domain

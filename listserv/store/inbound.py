@@ -20,12 +20,12 @@ from listserv.store.rows import change, many, one
 
 
 async def enqueue(
-    db: aiosqlite.Connection, mail_from: str, rcpt_tos: Iterable[str], raw: bytes, peer: str = ""
+    db: aiosqlite.Connection, mail_from: str, rcpt_tos: Iterable[str], raw: bytes, peer: str = "", helo: str = ""
 ) -> int:
     """Insert one row in a single statement (intake's hot path: one round trip to the database thread)."""
     row = await db.execute_insert(
-        "INSERT INTO inbound (received_at, mail_from, rcpt_tos, peer, raw) VALUES (?, ?, ?, ?, ?)",
-        (time.time(), mail_from, json.dumps(list(rcpt_tos)), peer, raw),
+        "INSERT INTO inbound (received_at, mail_from, rcpt_tos, peer, helo, raw) VALUES (?, ?, ?, ?, ?, ?)",
+        (time.time(), mail_from, json.dumps(list(rcpt_tos)), peer, helo, raw),
     )
     return row[0]
 
@@ -39,7 +39,7 @@ async def pending(db: aiosqlite.Connection, after_id: int = 0, limit: int = 100)
     """Unprocessed rows in arrival order."""
     rows = await many(
         db,
-        "SELECT id, received_at, mail_from, rcpt_tos, peer, raw FROM inbound"
+        "SELECT id, received_at, mail_from, rcpt_tos, peer, helo, raw FROM inbound"
         " WHERE processed_at IS NULL AND id > ? ORDER BY id LIMIT ?",
         (after_id, limit),
     )

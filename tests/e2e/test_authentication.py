@@ -154,3 +154,50 @@ async def test_forged_command_is_not_run(server, sink, cli, agency_key):
     assert waiting[0]["role"] == "request"
     members = await cli("members", "ls", LIST, "--json")
     assert AUTHOR in members.output
+
+
+async def test_spf_on_the_connecting_ip_authenticates(server, sink, cli, agency_key, dns):
+    """A client connecting directly from an IP the author's domain allows in SPF passes DMARC without DKIM
+    (aligned SPF); archive show names spf=pass."""
+    dns.zone.add("agency.example", "TXT", "v=spf1 ip4:127.0.0.0/8 -all")
+    await _list(cli)
+    await send(server.port, message(LEE, "Direct"), AUTHOR)
+    await sink.wait_for(lambda: len(sink.copies_for("bob@example.org")) == 1)
+    shown = await cli("archive", "show", "1")
+    assert "authentication: dmarc=pass (p=reject) dkim=none spf=pass" in shown.output
+
+
+async def test_spf_fail_on_the_connecting_ip_is_held(server, sink, cli, agency_key, dns):
+    """An IP the domain's SPF refuses (-all) does not authenticate: held, and held show says spf=fail."""
+    dns.zone.add("agency.example", "TXT", "v=spf1 ip4:192.0.2.1 -all")
+    await _list(cli)
+    await send(server.port, message(LEE, "From elsewhere"), AUTHOR)
+    waiting = await _wait_held(cli, 1)
+    shown = json.loads((await cli("held", "show", str(waiting[0]["id"]), "--json")).output)
+    assert shown["authentication"] == "dmarc=fail (p=reject) dkim=none spf=fail"
+
+
+async def test_spf_temperror_is_unknown_and_holds_nothing(server, sink, cli, agency_key, dns):
+    """SERVFAIL for the SPF record: spf=temperror, DMARC unknown, the post goes out as a DNS outage would."""
+    dns.zone.failing.add("agency.example")
+    await _list(cli)
+    await send(server.port, message(LEE, "During an outage"), AUTHOR)
+    await sink.wait_for(lambda: len(sink.copies_for("bob@example.org")) == 1)
+    shown = await cli("archive", "show", "1")
+    assert "authentication: dmarc=unknown (p=reject) dkim=none spf=temperror" in shown.output
+
+
+async def test_trusted_results_win_over_the_connecting_ip(smtp_settings, sink, cli, agency_key, dns):
+    """With a trusted MTA's spf= in the header, the connecting IP (the MTA's own) is not checked."""
+    dns.zone.add("agency.example", "TXT", "v=spf1 -all")
+    settings = replace(smtp_settings, auth=replace(smtp_settings.auth, trusted_authserv_ids=("mx.example.org",)))
+    daemon = Daemon(settings)
+    await daemon.start()
+    try:
+        await _list(cli)
+        trusted = "mx.example.org; spf=pass smtp.mailfrom=lee@agency.example"
+        await send(daemon.port, message(LEE, "Via our MX", Authentication_Results=trusted), AUTHOR)
+        await sink.wait_for(lambda: len(sink.copies_for("bob@example.org")) == 1)
+    finally:
+        await daemon.stop()
+    assert ("agency.example", "TXT") not in dns.zone.asked

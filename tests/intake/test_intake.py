@@ -246,3 +246,12 @@ async def test_control_character_in_rcpt_to_gets_501(intake, control):
     found = await _talk(intake, [b"MAIL FROM:<ann@example.org>", *(b"RCPT TO:<" + p + b">" for p in paths),
                                  b"RCPT TO:<team@example.org>"])
     assert [line.decode() for line in found[1:3]] == [replies.S501_BAD_ADDRESS] * 2 and found[3].startswith(b"250")
+
+
+async def test_the_helo_name_is_recorded_with_the_envelope(intake, store):
+    """The EHLO name a client gives is kept with the inbound row (SPF checks it when MAIL FROM is null)."""
+    smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=intake, start_tls=False, local_hostname="mta.firm.example")
+    async with smtp:
+        await smtp.sendmail("", ["team@example.org"], POST)
+    row = await inbound.get(store.db, 1)
+    assert row["helo"] == "mta.firm.example" and row["mail_from"] == "<>" and row["peer"].startswith("127.0.0.1:")
