@@ -241,9 +241,11 @@ def dns_group() -> None:
 
 @dns_group.command("check")
 @click.argument("domain")
-@click.option("--selector", default="", metavar="S", help="DKIM selector whose key record is checked.")
+@click.option("--selector", default="", metavar="S", help="DKIM selector whose key record is checked"
+              " (default: the one of DOMAIN's key made by `dkim keygen`).")
 @click.option("--key", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="PATH",
-              help="The DKIM private key (PEM) the record must match; with --selector.")
+              help="The DKIM private key (PEM) the record must match; with --selector"
+              " (default: DOMAIN's key under the data directory).")
 @click.option("--ip", default="", metavar="ADDRESS", help="The sending host's public address: SPF must allow it,"
               " its PTR must name a host pointing back to it.")
 def dns_check_command(domain: str, selector: str, key: Path | None, ip: str) -> None:
@@ -254,6 +256,8 @@ def dns_check_command(domain: str, selector: str, key: Path | None, ip: str) -> 
     from listserv.resolver import Resolver
 
     loaded = settings()
+    if key is None:  # the key `dkim keygen` made for the domain, when there is one
+        selector, key = keys.signing_key_file(loaded, domain, selector) or (selector, None)
     checks = asyncio.run(dns_check.check(Resolver(loaded.dns), domain, selector, key, ip))
     for found in checks:
         click.echo(f"{found.status:<8} {found.name:<6} {printable(found.text)}")

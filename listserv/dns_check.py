@@ -98,7 +98,8 @@ def allows(record: str, ip: str) -> bool:
 
 async def dkim_key(resolver: Resolver, domain: str, selector: str, key: Path | None) -> Check:
     if not selector:
-        return Check("DKIM", SKIPPED, "no --selector given: the key record cannot be looked up")
+        return Check("DKIM", SKIPPED, "no key under the data directory and no --selector given: the key record"
+                                      " cannot be looked up (run `listserv dkim keygen DOMAIN`)")
     name = f"{selector}._domainkey.{domain}"
     records = await resolver.txt(name)
     if records is None:

@@ -69,6 +69,17 @@ def of_domain(settings: Settings, domain: str) -> list[Key]:
     return sorted(found, key=lambda key: (key.algorithm != b"rsa-sha256", key.selector))
 
 
+def signing_key_file(settings: Settings, domain: str, selector: str = "") -> tuple[str, Path] | None:
+    """(selector, file) of the domain's RSA key under the data directory — the one given by selector, else
+    the first by name — for `dns check` to compare with the published record; None when there is none."""
+    where = directory(settings) / domain.casefold().rstrip(".")
+    names = [where / f"{selector}.key"] if selector else sorted(where.glob("*.key")) if where.is_dir() else []
+    for path in names:
+        if path.is_file() and _read(path).algorithm == b"rsa-sha256":
+            return path.stem, path
+    return None
+
+
 def _read(path: Path) -> Key:
     private = path.read_bytes()
     algorithm = b"rsa-sha256" if private.startswith(b"-----BEGIN") else b"ed25519-sha256"

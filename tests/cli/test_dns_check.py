@@ -79,3 +79,46 @@ async def test_bad_arguments_exit_2(cli):
     assert "expected a domain name" in result.output
     result = await cli("dns", "check", "example.org", "--ip", "300.1.1.1")
     assert result.exit_code == 2
+
+
+def _published_keygen_record(output: str) -> tuple[str, str]:
+    """(name, value) of the RSA record `dkim keygen` printed."""
+    from tests.outgoing.helpers import records
+
+    name, value = next((n, v) for n, v in records(output).items() if b"k=rsa" in v)
+    return name, value.decode()
+
+
+async def test_the_domains_own_key_is_found_and_checked(cli, dns):
+    """Without --selector/--key, the key `dkim keygen` made is found under the data directory: its published
+    record is ok and names the key file."""
+    assert (await cli("lists", "create", "team@example.org")).exit_code == 0
+    made = await cli("dkim", "keygen", "example.org")
+    name, value = _published_keygen_record(made.output)
+    dns.zone.add(name, "TXT", value)
+    result = await cli("dns", "check", "example.org")
+    dkim_line = result.output.splitlines()[2]
+    assert dkim_line.startswith("ok       DKIM") and "listserv._domainkey.example.org matches" in dkim_line
+    assert dkim_line.endswith("dkim/example.org/listserv.key")
+
+
+async def test_the_domains_own_key_against_another_record(cli, dns):
+    """A record published for an older key than the one under the data directory: a fix line, exit 1."""
+    assert (await cli("lists", "create", "team@example.org")).exit_code == 0
+    assert (await cli("dkim", "keygen", "example.org")).exit_code == 0
+    dns.zone.add("listserv._domainkey.example.org", "TXT", SigningKey("example.org").record)
+    result = await cli("dns", "check", "example.org")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[2].startswith("fix      DKIM") and "is not the public half of" in result.output
+
+
+async def test_a_selector_picks_one_of_the_domains_keys(cli, dns):
+    """--selector without --key names which of the domain's keys is compared: that key file, not the other."""
+    assert (await cli("lists", "create", "team@example.org")).exit_code == 0
+    assert (await cli("dkim", "keygen", "example.org", "--selector", "s2026")).exit_code == 0
+    made = await cli("dkim", "keygen", "example.org", "--selector", "a2025")
+    dns.zone.add("s2026._domainkey.example.org", "TXT", _published_keygen_record(made.output)[1])
+    result = await cli("dns", "check", "example.org", "--selector", "s2026")
+    assert result.exit_code == 1
+    assert "is not the public half of" in result.output and "/example.org/s2026.key: publish" in result.output.splitlines()[2]
+    assert "no key record" in (await cli("dns", "check", "example.org")).output.splitlines()[2]  # a2025 first
