@@ -236,9 +236,9 @@ async def test_old_processed_inbound_rows_lose_their_raw_bytes_on_upgrade(tmp_pa
     everything = migrate.migrations()
     monkeypatch.setattr(migrate, "migrations", lambda: [m for m in everything if m[0] < 7])
     old = await Store.open(path)
-    done = await old.write(store_inbound.enqueue, "ann@example.org", [LIST], post(), "127.0.0.1")
+    done = await old.write(_old_enqueue, post())
     second = post(number=2)  # built once: its Date header is the current second
-    waiting = await old.write(store_inbound.enqueue, "ann@example.org", [LIST], second, "127.0.0.1")
+    waiting = await old.write(_old_enqueue, second)
     await old.write(lambda db: db.execute("UPDATE inbound SET processed_at = 1 WHERE id = ?", (done,)))
     await old.close()
     monkeypatch.setattr(migrate, "migrations", lambda: everything)
@@ -248,6 +248,15 @@ async def test_old_processed_inbound_rows_lose_their_raw_bytes_on_upgrade(tmp_pa
         assert (await store_inbound.get(upgraded.db, waiting))["raw"] == second
     finally:
         await upgraded.close()
+
+
+async def _old_enqueue(db, raw: bytes) -> int:
+    """An inbound row as a version before migration 0012 (no helo column) wrote it."""
+    row = await db.execute_insert(
+        "INSERT INTO inbound (received_at, mail_from, rcpt_tos, peer, raw) VALUES (?, ?, ?, ?, ?)",
+        (time.time(), "ann@example.org", json.dumps([LIST]), "127.0.0.1", raw),
+    )
+    return row[0]
 
 
 async def _archive_confidential(store) -> lists.MailingList:
