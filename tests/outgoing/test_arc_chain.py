@@ -8,7 +8,7 @@ import json
 import dkim
 
 from tests.dkim_keys import SigningKey
-from tests.e2e.helpers import message, parsed, send
+from tests.e2e.helpers import make_list, message, parsed, send
 from tests.outgoing.helpers import keygen
 from tests.outgoing.test_signed_mail import BOB, OWNER
 
@@ -41,8 +41,6 @@ def both(list_dns, relay: SigningKey):
 
 
 async def bob_copy_of(server, sink, cli, raw: bytes):
-    from tests.e2e.helpers import make_list
-
     await make_list(cli)
     list_dns = await keygen(cli)
     await send(server.port, raw, OWNER)
@@ -106,3 +104,20 @@ async def test_a_post_without_a_chain_starts_one(server, sink, cli, dns):
     assert [(tag["i"], tag["cv"]) for tag in seal_tags(raw)] == [("1", "none")]
     assert dkim.arc_verify(raw, dnsfunc=list_dns)[0] == dkim.CV_Pass
     assert await archived_auth(cli) == "dmarc=none dkim=none spf=none"
+
+
+async def test_the_aar_carries_dkim_spf_and_dmarc_passes(server, sink, cli, dns):
+    """A signed post of a p=reject domain from an IP its SPF allows: the seal's AAR says dkim, spf, dmarc pass
+    for that domain, as the archived result does."""
+    author = SigningKey("agency.example")
+    author.publish(dns.zone)
+    dns.zone.add("_dmarc.agency.example", "TXT", "v=DMARC1; p=reject")
+    dns.zone.add("agency.example", "TXT", "v=spf1 ip4:127.0.0.1 -all")
+    await make_list(cli, ("lee@agency.example",))
+    await keygen(cli)
+    await send(server.port, author.sign(message("Lee <lee@agency.example>", "Both pass")), "lee@agency.example")
+    await sink.wait_for(lambda: sink.copies_for(BOB))
+    aar = " ".join(str(parsed(sink.copies_for(BOB)[0])["ARC-Authentication-Results"]).split())
+    assert aar == ("i=1; example.org; dkim=pass header.d=agency.example; spf=pass smtp.mailfrom=agency.example;"
+                   " dmarc=pass header.from=agency.example; arc=none")
+    assert await archived_auth(cli) == "dmarc=pass (p=reject) dkim=pass (agency.example) spf=pass"
