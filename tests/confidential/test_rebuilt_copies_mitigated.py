@@ -104,3 +104,15 @@ async def test_digest_comes_from_the_list_and_keeps_the_authors_from_inside(stor
     assert parsed(digest)["From"].addresses[0].addr_spec == "team-request@example.org"
     inner = [part.get_content() for part in parsed(digest).walk() if part.get_content_type() == "message/rfc822"]
     assert [post["From"] for post in inner] == [f"Ann Lee <{AUTHOR}>"]
+
+
+async def test_re_marked_copy_is_wrapped_when_the_list_wraps(store, lee, submit, cli):
+    """dmarc_mitigation wrap: the rebuilt confidential copy is a message from the list with the post attached,
+    the marking outside, as a live wrapped copy."""
+    assert (await cli("lists", "set", TEAM, "dmarc_mitigation", "wrap")).exit_code == 0
+    await submit(by_lee(lee, "Expert witness?", "Anyone in Ohio?\n", "p1@agency.example"), mail_from=AUTHOR)
+    await submit(marking_reply())
+    [rebuilt] = [c for c in (await queued(store))["bob@example.org"] if b"Anyone in Ohio?" in c]
+    assert shown_from(rebuilt) == MUNGED and parsed(rebuilt)["Sensitivity"] == "Company-Confidential"
+    inner = [part.get_content() for part in parsed(rebuilt).walk() if part.get_content_type() == "message/rfc822"]
+    assert [post["From"] for post in inner] == [f"Ann Lee <{AUTHOR}>"]
