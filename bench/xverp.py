@@ -1,6 +1,6 @@
 """Fan-out of one VERP'd post to N members: through Postfix's XVERP (one transaction per batch) and without.
 
-Usage: python bench/xverp.py [--members 10000]   (as root, with the Debian package postfix installed)
+Usage: python bench/xverp.py [--members 10000] [--signed]   (as root, with the Debian package postfix installed)
 
 Three ways, each on a fresh daemon (`listserv serve`) and database, the list
 at its defaults (verp on, so the first post of the day is VERP'd), the sink
@@ -12,6 +12,9 @@ Figures (`name value unit`): `xverp_fanout_N_handoff_s` etc., seconds from
 sending the post until the smarthost accepted every copy (the daemon's
 delivery log adds up to N delivered), and for the two Postfix ways
 `..._postfix_delivered_s`, until Postfix logged N copies sent to smtp-sink.
+With --signed the list's domain has its DKIM keys (as `listserv dkim keygen`
+makes them), so the post is DKIM-signed (RSA and Ed25519) and ARC-sealed once
+for all its copies; the figures are then named `..._signed_...`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import HERE, free_port, make_list, post  # noqa: E402
 from bench.smtp_client import ThinClient  # noqa: E402
+from listserv import config as listserv_config  # noqa: E402
+from listserv.outgoing import keys  # noqa: E402
 from tests.postfix.instance import Postfix, available  # noqa: E402
 
 LIST = "bench@example.org"
@@ -52,8 +57,9 @@ class SmtpSink:
         self.proc.wait(timeout=10)
 
 
-def _serve(workdir: Path, transport_port: int) -> tuple[subprocess.Popen, Path, int]:
-    """`listserv serve` with its log (INFO: one line per batch with its delivered count) in a file."""
+def _serve(workdir: Path, transport_port: int, signed: bool) -> tuple[subprocess.Popen, Path, int]:
+    """`listserv serve` with its log (INFO: one line per batch with its delivered count) in a file; with signed,
+    the list's domain gets its keys first."""
     port = free_port()
     config = workdir / "listserv.toml"
     config.write_text(
@@ -62,6 +68,8 @@ def _serve(workdir: Path, transport_port: int) -> tuple[subprocess.Popen, Path, 
         f'[delivery]\ntransport = "smtp://127.0.0.1:{transport_port}"\nmax_recipients = 500\nconnections = 4\n'
         f'[log]\nfile = "{workdir / "listserv.log"}"\n'
     )
+    if signed:
+        keys.generate(listserv_config.load(config), LIST.partition("@")[2])
     proc = subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "--config", str(config), "serve"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=HERE.parent)
     if "serving" not in proc.stdout.readline():
@@ -94,7 +102,7 @@ async def _send_one(port: int) -> None:
     await client.quit()
 
 
-def run(members: int, way: str) -> dict:
+def run(members: int, way: str, signed: bool = False) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="listserv-xverp-"))
     sink = SmtpSink()
     instance = Postfix(free_port(), sink.port, xverp=(way == "xverp")) if way != "direct" else None
@@ -106,13 +114,16 @@ def run(members: int, way: str) -> dict:
             (instance.conf / "listserv_domains").write_text("example.org\n")
             (instance.conf / "listserv_transport").write_text("")
             instance.start()
-        daemon, log, port = _serve(workdir, instance.smtp_port if instance else sink.port)
+        daemon, log, port = _serve(workdir, instance.smtp_port if instance else sink.port, signed)
         start = time.time()
         asyncio.run(_send_one(port))
-        figures = {f"{way}_fanout_{members}_handoff_s": _wait(lambda: _delivered(log), members) - start}
+        name = f"{way}_fanout_{members}{'_signed' if signed else ''}"
+        figures = {f"{name}_handoff_s": _wait(lambda: _delivered(log), members) - start}
+        if signed == ("no DKIM key for" in log.read_text(errors="replace")):
+            raise RuntimeError(f"the daemon's log disagrees with signed={signed}: {log}")
         if instance is not None:
             done = _wait(lambda: _postfix_sent(instance, sink.port), members)
-            figures[f"{way}_fanout_{members}_postfix_delivered_s"] = done - start
+            figures[f"{name}_postfix_delivered_s"] = done - start
         return figures
     finally:
         if daemon is not None:
@@ -128,12 +139,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=10000)
     parser.add_argument("--ways", default="xverp,no_xverp,direct")
+    parser.add_argument("--signed", action="store_true", help="the list's domain has DKIM keys: sign and seal")
     args = parser.parse_args()
     why_not = available()
     if why_not:
         sys.exit(f"bench/xverp.py: {why_not}")
     for way in args.ways.split(","):
-        for figure, value in run(args.members, way).items():
+        for figure, value in run(args.members, way, args.signed).items():
             print(f"{figure} {value:.3f} s", flush=True)
 
 

@@ -24,12 +24,13 @@ async def run(request: Request, rest: str) -> Result:
         return Result(f"There is no post number {int(number)} in the archive of {mlist.address}.")
     if post["raw"] is None:
         return Result(f"Post {post['id']} is no longer kept in full; its content was purged.")
-    raw = await _marked(request, post["raw"]) if post["confidential"] else post["raw"]
+    raw = await _marked(request, post["id"]) if post["confidential"] else post["raw"]
     return Result(f"Post {post['id']} is attached.", attached=((f"post-{post['id']}.eml", raw),))
 
 
-async def _marked(request: Request, raw: bytes) -> bytes:
-    """The confidential copy the list would send. Imported here: the pipeline imports the command table."""
+async def _marked(request: Request, archive_id: int) -> bytes:
+    """The confidential copy the list would send, DMARC mitigation included. Imported here: the pipeline
+    imports the command table."""
     from listserv.pipeline.confidential import copy_of_archived
 
-    return await copy_of_archived(request.db, request.mlist, raw)
+    return await copy_of_archived(request.db, request.mlist, archive_id) or b""

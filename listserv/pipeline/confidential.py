@@ -31,6 +31,7 @@ import time
 import aiosqlite
 
 from listserv import digests, lists, message, outgoing
+from listserv.auth.result import AuthResult
 from listserv.outgoing import notices
 from listserv.confidential import guard, thread
 from listserv.config import Settings
@@ -150,10 +151,9 @@ async def out_of_issues(db: aiosqlite.Connection, settings: Settings, archive_id
 
 async def _to_digest_readers(db: aiosqlite.Connection, settings: Settings, mlist: MailingList, post: dict) -> None:
     """The confidential copy of a post to the list's entitled digest readers (it left their digest)."""
-    raw = await messages.raw(db, post["id"])
-    readers = await members.digest_confidential_recipients(db, mlist.id, post["sender"]) if raw else []
-    if readers:
-        content = await copy_of_archived(db, mlist, raw)
+    readers = await members.digest_confidential_recipients(db, mlist.id, post["sender"])
+    content = await copy_of_archived(db, mlist, post["id"]) if readers else None
+    if content is not None:
         await outgoing.queue(db, settings, mlist, content, readers, post["id"], post=True, xverp=mlist.settings.verp)
 
 
@@ -163,11 +163,10 @@ async def out_of_outbound(db: aiosqlite.Connection, settings: Settings, archive_
     cannot put a withdrawn recipient back), the others nothing."""
     for copy in await outbound.of_archived(db, archive_ids) if archive_ids else []:
         mlist = await lists.get_in(db, copy["list_id"]) if copy["list_id"] is not None else None
-        raw = await messages.raw(db, copy["archive_id"]) if mlist is not None else None
-        keep = await _entitled(db, copy) if raw else []
+        content = await copy_of_archived(db, mlist, copy["archive_id"]) if mlist is not None else None
+        keep = await _entitled(db, copy) if content is not None else []
         await outbound.withdraw(db, copy["id"])
         if keep:  # a new message: a batch being sent right now then cannot put a withdrawn recipient back
-            content = await copy_of_archived(db, mlist, raw)
             await outgoing.queue(db, settings, mlist, content, keep, copy["archive_id"], copy["verp"], post=True)
         log.info("outbound %s (archive:%s) re-marked confidential: withdrawn from %d, confidential copy to %d",
                  copy["id"], copy["archive_id"], len(copy["recipients"]) - len(keep), len(keep))
@@ -221,13 +220,22 @@ async def out_of_notices(db: aiosqlite.Connection, settings: Settings, held_rows
                 log.info("outbound %s rewritten without the subject of a post re-marked confidential", note["id"])
 
 
-async def copy_of_archived(db: aiosqlite.Connection, mlist: MailingList, raw: bytes) -> bytes:
-    """An archived post decorated as a confidential copy, as the pipeline would have sent it (digest
-    readers of a re-marked post; email `get`)."""
+async def copy_of_archived(db: aiosqlite.Connection, mlist: MailingList, archive_id: int) -> bytes | None:
+    """Archived post archive_id decorated as a confidential copy, as the pipeline would have sent it (digest
+    readers of a re-marked post; email `get`); None when its content was purged.
+
+    The authentication result stored with the post comes along, so decorate() applies the same DMARC
+    mitigation as to the live copies: a p=reject author's words never leave under their own From.
+    """
+    row = await messages.get(db, archive_id)
+    raw = await messages.raw(db, archive_id) if row is not None else None
+    if raw is None:
+        return None
     msg, defects = parse.parse(raw)
     data = MsgData(mlist=mlist, role="post", raw=raw, msg=msg, inbound_id=None, received_at=time.time(),
-                   mail_from="", defects=defects, confidential=True)
+                   mail_from="", defects=defects, confidential=True, auth=AuthResult.from_json(row["auth"] or ""))
     parse.fill_headers(data)
+    data.sender = data.sender or row["sender"]
     data.outside = await guard.outside_recipients(db, data)
     data.decision = Decision(ACCEPT)
     await decorate.decorate(None, data)
