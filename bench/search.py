@@ -10,7 +10,8 @@ from:, subject:, date ranges, exclusion, OR, thread:, has:attachment, newest
 first) through listserv.archive.search.search on a fresh reader connection,
 `--runs` times each in rotation after one warm-up, and prints `name value unit`
 lines: archive_db_size_mb, search_p50_ms, search_p95_ms over every run, the same
-in CPU time (search_cpu_p50_ms, search_cpu_p95_ms), and the median of each kind. --db keeps the database at PATH and reuses it next time.
+in CPU time (search_cpu_p50_ms, search_cpu_p95_ms), and the median of each kind.
+--db keeps the database at PATH and reuses it next time.
 """
 
 from __future__ import annotations
@@ -122,7 +123,9 @@ async def measure(path: Path, seed: int, runs: int) -> tuple[dict[str, list[floa
     return samples, cpu
 
 
-def report(samples: dict[str, list[float]], cpu: list[float], size_mb: float, build_s: float | None, count: int) -> None:
+def report(
+    samples: dict[str, list[float]], cpu: list[float], size_mb: float, build_s: float | None, count: int
+) -> None:
     every = [ms for values in samples.values() for ms in values]
     lines = [("archive_messages", count, "messages"), ("archive_db_size_mb", size_mb, "MB")]
     if build_s is not None:

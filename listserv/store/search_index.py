@@ -106,12 +106,14 @@ async def _ranked(db: aiosqlite.Connection, match: str, filters: Filters, limit:
         " ORDER BY score, date DESC, id DESC LIMIT ?"
     )
     window = max(limit, ATTACHMENT_WINDOW if filters.has_attachment else RANK_WINDOW)
-    args = [*bound_args, match, *params, window, limit]  # bounds: scalar subqueries, so FTS5 still yields rowids in order
-    return await _present(db, match, f"{bounds}, hits AS MATERIALIZED ({hits})", args, "hits.score, hits.date DESC, hits.id DESC")
+    # The span is read through scalar subqueries: joined as a table, it would stop FTS5 yielding rowids in order.
+    args = [*bound_args, match, *params, window, limit]
+    ctes = f"{bounds}, hits AS MATERIALIZED ({hits})"
+    return await _present(db, match, ctes, args, "hits.score, hits.date DESC, hits.id DESC")
 
 
 def _bounds(filters: Filters) -> tuple[str, list]:
-    """The CTE `bounds (low, high)`: the span of archive ids the posts a narrowing filter lets through.
+    """The CTE `bounds (low, high)`: the span of ids of the posts a narrowing filter lets through.
 
     Computed inside the search's own statement (no round trip of its own).
     Without a thread, date or attachment filter, or when the filter lets
