@@ -14,6 +14,11 @@ How a search stays fast at 100,000 posts (measured in bench/search.py):
   FTS5 re-runs the document count for every value.
 - A date range, thread or has:attachment first finds the span of archive ids
   it lets through (_bounds), so the scan starts and stops there.
+- Every search is ONE statement, one round trip to aiosqlite's database
+  thread: the span above, and the count that chooses the newest-first plan,
+  are CTEs of the statement that also scores and makes the snippets. On a
+  busy machine each extra hand-off between threads costs more than the
+  SQL it carries.
 - Filters (list, confidentiality, dates, thread, sender, attachments) are read
   from covering indexes (0002_search.sql), never from the large messages rows,
   and the join order is fixed with CROSS JOIN and INDEXED BY: left to itself
@@ -29,7 +34,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from listserv.store.rows import change, many, one, scalar
+from listserv.store.rows import change, many, one
 
 RANK_WINDOW = 300  # newest matching posts ranked by bm25 when a query matches more
 ATTACHMENT_WINDOW = 100  # the same for has:attachment, whose few posts are spread over the whole archive
@@ -90,73 +95,85 @@ async def search(db: aiosqlite.Connection, match: str | None, filters: Filters, 
 
 
 async def _ranked(db: aiosqlite.Connection, match: str, filters: Filters, limit: int) -> list[dict]:
-    """Best matches: bm25 of the newest RANK_WINDOW matches that pass the filters, in one FTS scan."""
-    low, high = await _bounds(db, filters)
-    if high is None:
-        return []
+    """Best matches: bm25 of the newest RANK_WINDOW matches that pass the filters, in one FTS scan and one statement."""
+    bounds, bound_args = _bounds(filters)
     where, params = filters.where()
     hits = (  # FTS5 yields rowids newest first; bm25 is computed only for the rows inside the window
         f"SELECT id, score, date FROM (SELECT f.rowid AS id, {BM25} AS score, m.date AS date"
-        f"  FROM messages_fts AS f CROSS JOIN {_BY_ID} ON m.id = f.rowid"
-        f"  WHERE f.messages_fts MATCH ? AND f.rowid BETWEEN ? AND ? AND {where} ORDER BY f.rowid DESC LIMIT ?)"
+        f"  FROM messages_fts AS f CROSS JOIN {_BY_ID} ON m.id = f.rowid WHERE f.messages_fts MATCH ?"
+        f"  AND f.rowid BETWEEN (SELECT low FROM bounds) AND (SELECT high FROM bounds) AND {where}"
+        "   ORDER BY f.rowid DESC LIMIT ?)"
         " ORDER BY score, date DESC, id DESC LIMIT ?"
     )
     window = max(limit, ATTACHMENT_WINDOW if filters.has_attachment else RANK_WINDOW)
-    args = [match, low, high, *params, window, limit]
-    return await _present(db, match, hits, args, "hits.score, hits.date DESC, hits.id DESC")
+    # The span is read through scalar subqueries: joined as a table, it would stop FTS5 yielding rowids in order.
+    args = [*bound_args, match, *params, window, limit]
+    ctes = f"{bounds}, hits AS MATERIALIZED ({hits})"
+    return await _present(db, match, ctes, args, "hits.score, hits.date DESC, hits.id DESC")
 
 
-async def _bounds(db: aiosqlite.Connection, filters: Filters) -> tuple[int, int | None]:
-    """(lowest, highest) id a result can have: the span of the posts a narrowing filter lets through.
+def _bounds(filters: Filters) -> tuple[str, list]:
+    """The CTE `bounds (low, high)`: the span of ids of the posts a narrowing filter lets through.
 
+    Computed inside the search's own statement (no round trip of its own).
     Without a thread, date or attachment filter, or when the filter lets
-    through more than BOUNDS_CAP posts, the whole archive. (0, None): nothing.
+    through more than BOUNDS_CAP posts, the whole archive; when it lets
+    nothing through, an empty span (1, 0).
     """
     if filters.thread_id is None and filters.after is None and filters.before is None and not filters.has_attachment:
-        return 0, MAX_ID
+        return "bounds (low, high) AS (SELECT 0, ?)", [MAX_ID]
     where, params = filters.where()
-    row = await one(
-        db,
-        f"SELECT min(id) AS low, max(id) AS high, count(*) AS n FROM (SELECT m.id FROM {_walk_index(filters)}"
-        f" WHERE {where} LIMIT ?)",
-        [*params, BOUNDS_CAP + 1],
+    cte = (
+        "bounds (low, high) AS MATERIALIZED (SELECT"
+        " CASE WHEN count(*) > ? THEN 0 ELSE coalesce(min(id), 1) END,"
+        " CASE WHEN count(*) > ? THEN ? ELSE coalesce(max(id), 0) END"
+        f" FROM (SELECT m.id FROM {_walk_index(filters)} WHERE {where} LIMIT ?))"
     )
-    if row["n"] > BOUNDS_CAP:
-        return 0, MAX_ID
-    return row["low"] or 0, row["high"]
+    return cte, [BOUNDS_CAP, BOUNDS_CAP, MAX_ID, *params, BOUNDS_CAP + 1]
 
 
 async def _newest(db: aiosqlite.Connection, match: str, filters: Filters, limit: int) -> list[dict]:
-    """The newest matching posts, exactly by date: sort every match when few, else walk posts newest first."""
+    """The newest matching posts, exactly by date: sort every match when few, else walk posts newest first.
+
+    Both plans are in the one statement: a count of the matches (stopping at
+    PROBE) is taken first, and the plan it rules out gets LIMIT 0, which
+    SQLite checks before entering the loop (a WHERE term would be tested
+    on every row the plan walks).
+    """
     where, params = filters.where()
-    if filters.thread_id is not None or await _count(db, match) >= PROBE:
-        hits = (  # test each post, newest first, against the index
-            f"SELECT m.id AS id, m.date AS date FROM {_walk_index(filters)} WHERE {where}"
-            " AND EXISTS (SELECT 1 FROM messages_fts WHERE messages_fts MATCH ? AND rowid = m.id)"
-            " ORDER BY m.date DESC, m.id DESC LIMIT ?"
-        )
-        args = [*params, match, limit]
-    else:
-        hits = (
-            f"SELECT f.rowid AS id, m.date AS date FROM messages_fts AS f CROSS JOIN {_BY_ID} ON m.id = f.rowid"
-            f" WHERE f.messages_fts MATCH ? AND {where} ORDER BY m.date DESC, m.id DESC LIMIT ?"
-        )
-        args = [match, *params, limit]
-    return await _present(db, match, hits, args, "hits.date DESC, hits.id DESC")
-
-
-async def _count(db: aiosqlite.Connection, match: str, cap: int = PROBE) -> int:
-    """How many posts (of any list) match, counting no further than cap: cheap, for choosing a plan."""
-    return await scalar(
-        db, "SELECT count(*) FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?)", [match, cap]
+    walk = (  # test each post, newest first, against the index
+        f"SELECT m.id AS id, m.date AS date FROM {_walk_index(filters)}"
+        f" WHERE {where}"
+        " AND EXISTS (SELECT 1 FROM messages_fts WHERE messages_fts MATCH ? AND rowid = m.id)"
+        " ORDER BY m.date DESC, m.id DESC LIMIT (CASE WHEN (SELECT n FROM matches) >= ? THEN ? ELSE 0 END)"
     )
+    sort = (  # sort every match
+        f"SELECT f.rowid AS id, m.date AS date FROM messages_fts AS f CROSS JOIN {_BY_ID}"
+        f" ON m.id = f.rowid WHERE f.messages_fts MATCH ? AND {where}"
+        " ORDER BY m.date DESC, m.id DESC LIMIT (CASE WHEN (SELECT n FROM matches) < ? THEN ? ELSE 0 END)"
+    )
+    if filters.thread_id is not None:  # a thread is short: always walk it
+        counted, count_args = "matches (n) AS (SELECT ?)", [PROBE]
+    else:
+        counted = (
+            "matches (n) AS MATERIALIZED"
+            " (SELECT count(*) FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?))"
+        )
+        count_args = [match, PROBE]
+    ctes = f"{counted}, hits AS MATERIALIZED (SELECT * FROM ({walk}) UNION ALL SELECT * FROM ({sort}))"
+    args = [*count_args, *params, match, PROBE, limit, match, *params, PROBE, limit]
+    return await _present(db, match, ctes, args, "hits.date DESC, hits.id DESC")
 
 
-async def _present(db: aiosqlite.Connection, match: str, hits: str, args: list, order: str) -> list[dict]:
-    """The result rows of the hits query (a page of ids), each with a snippet: snippet() runs for the page only."""
+async def _present(db: aiosqlite.Connection, match: str, ctes: str, args: list, order: str) -> list[dict]:
+    """The result rows of the CTE `hits` (a page of ids), each with a snippet: snippet() runs for the page only.
+
+    ctes defines hits and whatever it needs; the whole search is one statement,
+    one round trip to the database thread.
+    """
     return await many(
         db,
-        f"WITH hits AS MATERIALIZED ({hits})"
+        f"WITH {ctes}"
         f" SELECT {_RESULT}, snippet(f.messages_fts, 3, ?, ?, ?, ?) AS snippet"
         " FROM hits CROSS JOIN messages_fts AS f ON f.rowid = hits.id CROSS JOIN messages AS m ON m.id = hits.id"
         f" WHERE f.messages_fts MATCH ? ORDER BY {order}",

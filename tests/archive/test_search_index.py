@@ -167,3 +167,24 @@ async def test_narrow_filter_with_no_posts_finds_nothing(archive):
     assert await found(archive, "records after:2030-01-01") == []
     assert await found(archive, "records thread:99") == []
     assert await found(archive, "records thread:99", order="date") == []
+
+
+@pytest.mark.parametrize(("query", "order", "probe"), [
+    ("records", "rank", None), ("expert after:2021-01-01 before:2023-06-01", "rank", None),
+    ("psychologist has:attachment", "rank", None), ("records thread:3", "rank", None),
+    ("records", "date", 10**9), ("records", "date", 1), ("records thread:3", "date", None),
+    ("after:2022-01-01", "rank", None),
+])
+async def test_each_search_is_one_statement(archive, monkeypatch, query, order, probe):
+    """Whatever the plan (a filter's span, newest first sorted or walked), a search is one statement: one round trip."""
+    await _archive_many(archive)
+    if probe is not None:
+        monkeypatch.setattr(search_index, "PROBE", probe)
+    statements: list[str] = []
+    await archive.store.db.set_trace_callback(statements.append)
+    try:
+        results = await found(archive, query, order=order, limit=200)
+    finally:
+        await archive.store.db.set_trace_callback(None)
+    ours = [sql for sql in statements if not sql.startswith("--") and "'main'." not in sql]  # FTS5's own are left out
+    assert results and len(ours) == 1, ours
