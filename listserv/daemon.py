@@ -67,8 +67,8 @@ class Daemon:
             self.pipeline = PipelineProcess(self.settings, on_deliver=self.delivery.wake)
             # Listen before any worker runs: a second server on the same database (its port taken) must not
             # deliver or process anything before it fails.
+            self._listen_web()  # first: a taken web port stops the start before SMTP is offered
             await self._listen()
-            self._listen_web()
             self._tasks = [
                 asyncio.create_task(self.delivery.run(), name="delivery"),
                 asyncio.create_task(self.scheduler.run(), name="periodic"),
