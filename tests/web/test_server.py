@@ -11,7 +11,9 @@ import pytest
 
 from listserv.daemon import Daemon
 from listserv.errors import CannotListen
+from tests.cli.test_serve_errors import error_lines, serve, write
 from tests.confidential.conftest import TEAM
+from tests.conftest import free_port
 
 from .conftest import Site, csrf_of
 
@@ -39,18 +41,19 @@ async def test_a_taken_web_port_stops_the_start_in_one_line(web_settings):
     assert daemon.store is not None and daemon._tasks == []
 
 
-async def test_serve_refuses_a_taken_web_port_with_exit_1(cli, config_file, web_settings):
-    """`listserv serve` with the web port taken prints one error line and exits 1."""
-    from tests.conftest import write_config
-
+@pytest.mark.slow
+def test_serve_refuses_a_taken_web_port_with_exit_1(tmp_path):
+    """`listserv serve` as a process with the web port taken: one error line naming it, exit 1, no SMTP offered."""
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        write_config(config_file.parent, replace(web_settings, web=replace(web_settings.web, port=port)))
-        result = await cli("serve")
-    assert result.exit_code == 1
-    assert f"cannot listen on 127.0.0.1:{port} (web)" in result.output and len(result.output.splitlines()) == 1
+        done = serve(write(tmp_path, f'[delivery]\ntransport = "maildir:{tmp_path / "outbox"}"\n'
+                                     f"[server]\nport = {free_port()}\n[web]\nport = {port}\n"))
+    assert done.returncode == 1, done.stderr
+    [line] = error_lines(done)
+    assert line.startswith(f"listserv: error: cannot listen on 127.0.0.1:{port} (web): ")
+    assert "listening on" not in done.stderr
 
 
 @pytest.fixture
