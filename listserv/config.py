@@ -16,6 +16,7 @@ import dataclasses
 import math
 import os
 import tomllib
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar
@@ -192,6 +193,24 @@ class AuthSettings(_Table):
                                         (), authserv_ids, items=str)
 
 
+def base_url(value: str) -> str | None:
+    """An http:// or https:// URL with a host and no query or fragment (links in mail are built on it)."""
+    parsed = urllib.parse.urlsplit(value)
+    ok = parsed.scheme in ("http", "https") and bool(parsed.hostname) and not parsed.query and not parsed.fragment
+    return None if ok else 'an http:// or https:// URL such as "https://lists.example.org"'
+
+
+@dataclass(frozen=True)
+class WebSettings(_Table):
+    TABLE: ClassVar[str] = "web"
+    enabled: bool = _help("serve the members' web pages from `listserv serve`", True)
+    host: str = _help("address the web server binds to (put a TLS reverse proxy in front)", "127.0.0.1", listen_host)
+    port: int = _help("TCP port of the web server (0: any free port)", 8080, port_number)
+    base_url: str = _help("public URL of the web pages, used in mailed links; https makes cookies Secure",
+                          "http://127.0.0.1:8080", base_url)
+    session_days: int = _help("days a web login stays valid", 14, at_least(1))
+
+
 @dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
@@ -201,11 +220,13 @@ class Settings:
     postfix: PostfixSettings = field(default_factory=PostfixSettings)
     dns: DnsSettings = field(default_factory=DnsSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
 
 SECTIONS: dict[str, type] = {f.name: f.default_factory for f in dataclasses.fields(Settings)}  # table -> dataclass
 _SECTION_TYPES = {"server": ServerSettings, "storage": StorageSettings, "delivery": DeliverySettings,
-                  "log": LogSettings, "postfix": PostfixSettings, "dns": DnsSettings, "auth": AuthSettings}
+                  "log": LogSettings, "postfix": PostfixSettings, "dns": DnsSettings, "auth": AuthSettings,
+                 "web": WebSettings}
 # Keys whose value must be one of a few words (case-insensitive), checked when the file is loaded.
 _CHOICES = {"log.level": LOG_LEVELS}
 

@@ -29,6 +29,7 @@ from listserv.intake import IntakeHandler, protocol_factory
 from listserv.outgoing import domains
 from listserv.pipeline_worker import PipelineProcess
 from listserv.store import Store
+from listserv.web.server import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class Daemon:
         self.delivery: DeliveryWorker | None = None
         self.scheduler: periodic.Scheduler | None = None
         self.pipeline: PipelineProcess | None = None
+        self.web: WebServer | None = None  # the members' web pages ([web] enabled)
         self._server: asyncio.base_events.Server | None = None
         self._tasks: list[asyncio.Task] = []
 
@@ -65,17 +67,23 @@ class Daemon:
             self.pipeline = PipelineProcess(self.settings, on_deliver=self.delivery.wake)
             # Listen before any worker runs: a second server on the same database (its port taken) must not
             # deliver or process anything before it fails.
+            self._listen_web()  # first: a taken web port stops the start before SMTP is offered
             await self._listen()
             self._tasks = [
                 asyncio.create_task(self.delivery.run(), name="delivery"),
                 asyncio.create_task(self.scheduler.run(), name="periodic"),
             ]
+            if self.web is not None:
+                self._tasks.append(self.web.serve())
             await self.pipeline.start()  # after listening: a daemon that cannot listen starts no child
         except BaseException:
             await self.stop()
             raise
         protocol = "LMTP" if self.settings.server.lmtp else "SMTP"
         log.info("listening on %s:%d (%s)", self.settings.server.host, self.port, protocol)
+        if self.web is not None:
+            log.info("web pages on %s:%d, public URL %s", self.settings.web.host, self.web.port,
+                     self.settings.web.base_url)
         self._write_state(protocol)
 
     async def _listen(self) -> None:
@@ -90,6 +98,13 @@ class Daemon:
         except (OSError, OverflowError) as exc:  # OverflowError: a port past 65535 set in code, not the file
             where = f"{self.settings.server.host}:{self.settings.server.port}"
             raise CannotListen(f"cannot listen on {where}: {getattr(exc, 'strerror', None) or exc}") from None
+
+    def _listen_web(self) -> None:
+        """Bind the web pages' port too ([web] enabled), so a taken port stops the start like the SMTP one."""
+        if not self.settings.web.enabled:
+            return
+        self.web = WebServer(self.store, self.settings, self.delivery.wake, self.clock)
+        self.web.listen()
 
     def _write_state(self, protocol: str) -> None:
         """Tell `listserv status` that this process serves the database, and where."""
@@ -150,6 +165,8 @@ class Daemon:
         if self._server is not None:
             self._server.close()
             runstate.remove(self.settings.storage.database, os.getpid())
+        if self.web is not None:
+            await self.web.stop()  # before the store closes: a page being answered still reads it
         if self.scheduler is not None:
             self.scheduler.stop()
         if self.pipeline is not None:

@@ -28,7 +28,7 @@ from listserv import lists, outgoing
 from listserv.addresses import normalise, owning_list
 from listserv.commands import mail
 from listserv.config import Settings
-from listserv.errors import BadSetting, IsListAddress, MemberExists, NoSuchList, NoSuchMember, NoSuchRequest, UsageError
+from listserv.errors import BadAddress, BadSetting, IsListAddress, MemberExists, NoSuchList, NoSuchMember, NoSuchRequest, UsageError
 from listserv.settings import Setting, lookup, table
 from listserv.store import Store, audit
 from listserv.store import lists as store_lists
@@ -211,6 +211,15 @@ async def find(store: Store, list_address: str, address: str) -> Member | None:
     norm = normalise(address)
     mlist = await lists.get(store, list_address)
     return await store_members.get(store.db, mlist.id, norm)
+
+
+async def lists_of(store: Store, address: str) -> list[lists.MailingList]:
+    """The lists the address is a member of (any role), oldest list first; [] for an unusable address."""
+    try:
+        norm = normalise(address)
+    except BadAddress:
+        return []
+    return [await lists.get_by_id(store, list_id) for list_id in await store_members.lists_of(store.db, norm)]
 
 
 async def get(store: Store, list_address: str, address: str) -> Member:

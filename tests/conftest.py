@@ -122,6 +122,7 @@ def settings(tmp_path, dns) -> config.Settings:
         base,
         dns=replace(base.dns, nameservers=(dns.nameserver,), timeout=2.0),
         server=replace(base.server, port=free_port(), hostname="lists.test"),
+        web=replace(base.web, enabled=False, port=0),  # tests that want the web pages use the `web` fixtures
         storage=replace(base.storage, database=str(tmp_path / "listserv.db")),
         delivery=replace(base.delivery, transport=f"maildir:{tmp_path / 'outbox'}", retry_schedule=(1, 1, 2), poll_interval=0.1),
     )

@@ -151,6 +151,7 @@ def _attachment(part: Message, kind: str) -> dict:
 
 async def post(
     store: Store, archive_id: int, as_address: str | None = None, moderator: str | None = None, by: str = "",
+    list_address: str | None = None,
 ) -> dict:
     """One archived post to show: id, list, message_id, thread_id, date, sender, sender_name, subject,
     confidential, authentication (what DKIM/SPF/DMARC said when it arrived), content (False when purged or never
@@ -159,7 +160,7 @@ async def post(
     Who may see a confidential one, and the audit of that read, is
     listserv.archive.access.post: NoSuchPost, NotAllowed.
     """
-    row = await access.post(store, archive_id, as_address=as_address, moderator=moderator, by=by)
+    row = await access.post(store, archive_id, list_address, as_address=as_address, moderator=moderator, by=by)
     extra = await search_index.fields(store.db, archive_id)
     mlist = await lists.get_by_id(store, row["list_id"])
     keys = ("id", "message_id", "date", "sender", "sender_name", "subject", "confidential")
@@ -178,6 +179,7 @@ async def post(
 
 async def thread(
     store: Store, thread_id: int, as_address: str | None = None, moderator: str | None = None, by: str = "",
+    list_address: str | None = None,
 ) -> dict:
     """A thread to show: id, list, subject, posts, hidden (confidential posts left out), started, last, tree.
 
@@ -186,12 +188,15 @@ async def thread(
     confidential post shown is audited. The subject is that of the first post
     shown (the stored subject of a confidential thread may be empty). A merged
     thread's old number shows the thread it went into. NoSuchThread when the
-    number is unknown or nothing of the thread may be shown to this reader.
+    number is unknown, of another list than list_address (when given), or
+    nothing of the thread may be shown to this reader.
     """
     found = await store_threads.get(store.db, thread_id)
     if found is None:
         raise NoSuchThread(f"no thread {thread_id}")
     mlist = await lists.get_by_id(store, found["list_id"])
+    if list_address and (await lists.get(store, list_address)).id != mlist.id:
+        raise NoSuchThread(f"no thread {thread_id} in {list_address.strip().casefold()}")
     who = await access.reader(store, mlist, as_address, moderator, by)
     rows = await messages.in_thread(store.db, found["id"])
     visible = [row for row in rows if who.sees_confidential or not row["confidential"]]

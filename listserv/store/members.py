@@ -13,6 +13,7 @@ from typing import Iterable
 
 import aiosqlite
 
+from listserv.store import web_logins
 from listserv.store.rows import change, many, one
 
 COLUMNS = ("address", "name", "role", "delivery", "moderated", "confidential", "receive_own", "bounce_score")
@@ -94,7 +95,18 @@ async def update(db: aiosqlite.Connection, list_id: int, address: str, key: str,
 
 
 async def remove(db: aiosqlite.Connection, list_id: int, address: str) -> bool:
-    return await change(db, "DELETE FROM members WHERE list_id = ? AND address = ?", (list_id, address)) == 1
+    """Remove a member, and end every web session of the address in the same transaction: a removed member's
+    open browser must not keep reading any list (they log in again for the lists they still belong to)."""
+    removed = await change(db, "DELETE FROM members WHERE list_id = ? AND address = ?", (list_id, address)) == 1
+    if removed:
+        await web_logins.end_sessions_of(db, address)
+    return removed
+
+
+async def lists_of(db: aiosqlite.Connection, address: str) -> list[int]:
+    """Ids of the lists the address is a member of (any role), lowest first."""
+    rows = await many(db, "SELECT list_id FROM members WHERE address = ? ORDER BY list_id", (address,))
+    return [row["list_id"] for row in rows]
 
 
 async def recipients(

@@ -160,3 +160,24 @@ async def raise_confidential(db: aiosqlite.Connection, thread_ids: Sequence[int]
         " AND id IN (SELECT value FROM json_each(?))",
         (json.dumps(list(thread_ids)),),
     )
+
+
+async def page_for_list(
+    db: aiosqlite.Connection, list_id: int, include_confidential: bool, limit: int, offset: int
+) -> list[dict]:
+    """A page of a list's threads, latest post first, counted from the archived posts a reader may see.
+
+    Each row: thread_id, posts (visible posts), last (date of the latest
+    visible one), first_id (the archive id of its earliest visible post), and
+    that post's subject, sender, sender_name and confidential flag.
+    Without include_confidential, confidential posts count for nothing: a
+    thread of only confidential posts is not there at all.
+    """
+    sql = (
+        "SELECT page.*, m.subject, m.sender, m.sender_name, m.confidential FROM ("
+        " SELECT thread_id, COUNT(*) AS posts, MAX(date) AS last, MIN(id) AS first_id FROM messages"
+        " WHERE list_id = ? AND thread_id IS NOT NULL AND (confidential = 0 OR ?)"
+        " GROUP BY thread_id ORDER BY last DESC, thread_id DESC LIMIT ? OFFSET ?"
+        ") AS page JOIN messages AS m ON m.id = page.first_id ORDER BY page.last DESC, page.thread_id DESC"
+    )
+    return await _rows(db, sql, (list_id, 1 if include_confidential else 0, limit, offset))

@@ -17,6 +17,7 @@ from tests.conftest import free_port
 ROOT = Path(__file__).resolve().parents[2]
 MAILDIR_NAME = re.compile(r"\d+\.M\d+P\d+Q\d+")  # a file name in a maildir, as `ls` lists it
 TOUR_PORT = "8025"  # the port the tour's commands name (the configuration's default)
+WEB_PORT = "8080"  # [web] port of the shipped file: another test run may hold it
 
 
 def tour_blocks() -> list[str]:
@@ -31,7 +32,10 @@ def tour_directory(tmp_path: Path, port: int) -> Path:
     config = (ROOT / "config" / "listserv.toml").read_text()
     assert f"port = {TOUR_PORT}\n" in config
     (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "listserv.toml").write_text(config.replace(f"port = {TOUR_PORT}\n", f"port = {port}\n", 1))
+    config = config.replace(f"port = {TOUR_PORT}\n", f"port = {port}\n", 1)
+    assert f"port = {WEB_PORT}\n" in config
+    config = config.replace(f"port = {WEB_PORT}\n", f"port = {free_port()}\n", 1)  # the web pages: any free port
+    (tmp_path / "config" / "listserv.toml").write_text(config)
     (tmp_path / "archives").mkdir(mode=0o700)
     return tmp_path
 
