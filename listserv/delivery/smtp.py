@@ -10,6 +10,12 @@ recipient's envelope sender with the delimiters listserv.verp decodes. A pooled
 connection is RSET before its next transaction: that starts a clean envelope
 and proves the connection is still alive; a dead one is replaced at once.
 
+A smarthost that offers PIPELINING but not XVERP gets a VERP'd batch through
+listserv.delivery.pipelined instead (one round trip per member rather than five;
+aiosmtplib cannot pipeline). Which way a smarthost goes is learned from the
+first EHLO; the pipelined connections have their own pool, under the same
+`connections` limit on sends at once.
+
 The transaction is driven command by command (`execute_command`) rather than
 with `sendmail()`, because sendmail hides the RCPT replies when DATA fails and
 raises instead of answering per recipient; here every recipient gets the reply
@@ -33,6 +39,7 @@ from aiosmtplib import SMTPDataError, SMTPException, SMTPHeloError
 from listserv import verp
 from listserv.config import DeliverySettings
 from listserv.delivery import Results, TransportError
+from listserv.delivery.pipelined import ConnectionLost, PipelinedConnection, Transaction, prepare
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +68,9 @@ class SmtpTransport:
         # case details must not cross a network in clear. Loopback needs none.
         self._start_tls = None if not _is_loopback(host) else False
         self._helo_name = socket.gethostname() or "localhost"
+        self._pipelines = False  # learned from EHLO: VERP'd batches go pipelined (PIPELINING, no XVERP)
+        self._piped_idle: list[PipelinedConnection] = []
+        self._prepared: tuple[bytes, bytes] = (b"", prepare(b""))  # the last message and its DATA form
 
     async def send(self, mail_from: str, recipients: list[str], content: bytes, verp: bool = False,
                    xverp: bool = False) -> Results:
@@ -74,10 +84,16 @@ class SmtpTransport:
         if not recipients:
             return {}
         async with self._slots:
+            if verp and self._pipelines:
+                return await self._pipelined(mail_from, recipients, content)
             client = await self._checkout()
+            self._pipelines = client.supports_extension("pipelining") and not client.supports_extension("xverp")
             try:
                 if (verp or xverp) and mail_from and client.supports_extension("xverp"):
                     results = await self._transactions(client, mail_from, recipients, content, XVERP)
+                elif verp and self._pipelines:
+                    self._idle.append(client)  # kept for the batches that are not VERP'd
+                    return await self._pipelined(mail_from, recipients, content)
                 elif verp:
                     results = await self._each(client, mail_from, recipients, content)
                 else:
@@ -97,7 +113,50 @@ class SmtpTransport:
     async def close(self) -> None:
         """QUIT every idle connection (politely, briefly) and close it."""
         idle, self._idle = self._idle, []
-        await asyncio.gather(*(_quit(client) for client in idle))
+        piped, self._piped_idle = self._piped_idle, []
+        await asyncio.gather(*(_quit(client) for client in idle), *(connection.quit() for connection in piped))
+
+    async def _pipelined(self, mail_from: str, recipients: list[str], content: bytes) -> Results:
+        """A VERP'd batch on a pipelined connection: exact per member; the unconfirmed ones wait for the next try."""
+        connection = await self._piped_checkout()
+        utf8 = "smtputf8" in connection.extensions
+        results, wire = _encode_recipients(list(dict.fromkeys(recipients)), utf8)
+        transactions = []
+        for rcpt, address in wire.items():
+            sender = _encoded(verp.encode(mail_from, rcpt), utf8) if mail_from else b""
+            if sender is None:
+                results[rcpt] = (0, f"envelope sender for {rcpt!r} cannot be sent to this smarthost")
+                continue
+            options = _options(connection.extensions, content, not (sender + address).isascii())
+            mail = b" ".join((b"MAIL FROM:<" + sender + b">", *options)) + b"\r\n"
+            transactions.append(Transaction(rcpt, mail, b"RCPT TO:<" + address + b">\r\n"))
+        decided, waiting, why = await connection.each(transactions, self._message(content))
+        results.update(decided)
+        if waiting:
+            log.info("VERP'd batch to %s:%d stopped: %s", self.host, self.port, why)
+            _waiting(results, waiting, why)
+        if not connection.writer.is_closing():
+            self._piped_idle.append(connection)
+        return results
+
+    async def _piped_checkout(self) -> PipelinedConnection:
+        """A live pipelined connection: a pooled one that answers RSET, else a new one."""
+        while self._piped_idle:
+            connection = self._piped_idle.pop()
+            if await connection.reset():
+                return connection
+            log.info("pooled connection to %s:%d was lost; opening another", self.host, self.port)
+        try:
+            return await PipelinedConnection.open(self.host, self.port, self.timeout, self._helo_name,
+                                                  self._start_tls)
+        except ConnectionLost as exc:
+            raise TransportError(f"cannot connect to smarthost {self.host}:{self.port}: {exc}") from None
+
+    def _message(self, content: bytes) -> bytes:
+        """The message dot-stuffed for DATA, once per post: the batches of one post share it."""
+        if self._prepared[0] != content:
+            self._prepared = (content, prepare(content))
+        return self._prepared[1]
 
     async def _checkout(self) -> aiosmtplib.SMTP:
         """A live connection: a pooled one that answers RSET, else a new one."""
@@ -252,11 +311,17 @@ def _encoded(address: str, utf8: bool) -> bytes | None:
 
 def _mail_options(client: aiosmtplib.SMTP, content: bytes, utf8: bool) -> list[bytes]:
     """SIZE lets the smarthost refuse a too-big message before it is sent; BODY/SMTPUTF8 say what comes."""
+    offered = {name for name in ("size", "8bitmime") if client.supports_extension(name)}
+    return _options(offered, content, utf8)
+
+
+def _options(offered: set[str], content: bytes, utf8: bool) -> list[bytes]:
+    """The MAIL parameters for content, given the extensions (lower case) the smarthost offered."""
     options = []
-    if client.supports_extension("size"):
+    if "size" in offered:
         # The size on the wire: bare LFs become CRLF (an estimate is all RFC 1870 asks).
         options.append(b"SIZE=%d" % (len(content) + content.count(b"\n") - content.count(b"\r\n")))
-    if not content.isascii() and client.supports_extension("8bitmime"):
+    if not content.isascii() and "8bitmime" in offered:
         options.append(b"BODY=8BITMIME")
     if utf8:
         options.append(b"SMTPUTF8")

@@ -1,0 +1,212 @@
+"""VERP'd batches pipelined (RFC 2920) to a smarthost offering PIPELINING: exact per member, retried when cut."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from email import message_from_bytes
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from listserv import verp
+from listserv.config import DeliverySettings
+from listserv.delivery import TransportError
+from listserv.delivery.smtp import SmtpTransport
+from tests.conftest import Sink, free_port
+
+BOUNCES = "team-bounces@example.org"
+PEOPLE = [f"member{n}@example.org" for n in range(6)]
+# Lines that open with a dot must arrive as they were: dot-stuffed on the wire, unstuffed by the smarthost.
+CONTENT = b"From: ann@example.org\r\nSubject: s\r\n\r\n.hidden\r\n..two\r\nbody\r\n"
+
+
+class PipeliningSink(Sink):
+    """The recording sink offering PIPELINING; refuses MAIL from `refuse_sender`, drops the connection at `drop`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refuse_sender = False
+        self.drop: str | None = None
+        self.peers: set = set()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return responses[:-1] + ["250-PIPELINING", responses[-1]]
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        self.peers.add(session.peer)
+        if self.refuse_sender:
+            return "550 5.7.1 sender not allowed"
+        envelope.mail_from = address
+        return "250 2.1.0 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == self.drop:
+            self.drop = None
+            server.transport.close()  # as if the smarthost crashed before answering this RCPT
+            return "250 2.1.5 OK"
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+@pytest.fixture
+def piping():
+    handler = PipeliningSink()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    handler.port = controller.port
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+async def transport_to():
+    """transport_to(port) -> SmtpTransport with one connection; every one is closed afterwards."""
+    made: list[SmtpTransport] = []
+
+    def make(port: int) -> SmtpTransport:
+        made.append(SmtpTransport("127.0.0.1", port, DeliverySettings(connections=1, timeout=5)))
+        return made[-1]
+
+    yield make
+    for transport in made:
+        await transport.close()
+
+
+def _codes(results: dict) -> dict:
+    return {rcpt: code for rcpt, (code, _) in results.items()}
+
+
+async def test_each_member_gets_a_transaction_with_its_own_sender_and_the_message_intact(piping, transport_to):
+    """Pipelined: every member's copy arrives once, from its VERP sender, the dotted lines unchanged."""
+    transport = transport_to(piping.port)
+    results = await transport.send(BOUNCES, PEOPLE, CONTENT, verp=True)
+    assert _codes(results) == {r: 250 for r in PEOPLE}
+    assert [(frm, rcpts) for frm, rcpts, _ in piping.received] == [(verp.encode(BOUNCES, r), [r]) for r in PEOPLE]
+    assert {content for _, _, content in piping.received} == {CONTENT}
+
+
+async def test_a_refusal_answers_that_member_only(piping, transport_to):
+    """A 550 and a 451 at RCPT, a 451 at DATA: each decides its own member; the others are delivered."""
+    piping.fail_rcpt = {PEOPLE[1]: "550 5.1.1 no such mailbox", PEOPLE[2]: "451 4.3.0 later"}
+    piping.tempfail_data = 1  # the first DATA to reach the sink: PEOPLE[0]'s
+    results = await transport_to(piping.port).send(BOUNCES, PEOPLE, CONTENT, verp=True)
+    assert _codes(results) == {PEOPLE[0]: 451, PEOPLE[1]: 550, PEOPLE[2]: 451, **{r: 250 for r in PEOPLE[3:]}}
+    assert results[PEOPLE[1]][1] == "5.1.1 no such mailbox"
+    assert piping.recipients() == PEOPLE[3:]
+
+
+async def test_a_refused_last_member_leaves_the_connection_clean_for_the_next_batch(piping, transport_to):
+    """The batch ends on a refused RCPT: the next batch on the same connection is delivered in full."""
+    piping.fail_rcpt = {PEOPLE[-1]: "550 5.1.1 no such mailbox"}
+    transport = transport_to(piping.port)
+    first = await transport.send(BOUNCES, PEOPLE, CONTENT, verp=True)
+    second = await transport.send(BOUNCES, PEOPLE[:2], CONTENT, verp=True)
+    assert first[PEOPLE[-1]][0] == 550 and _codes(second) == {r: 250 for r in PEOPLE[:2]}
+    assert len(piping.peers) == 1
+
+
+async def test_a_refused_sender_leaves_every_member_waiting(piping, transport_to):
+    """MAIL refused: no member is decided (code 0, the reply in the text), nothing is delivered."""
+    piping.refuse_sender = True
+    results = await transport_to(piping.port).send(BOUNCES, PEOPLE, CONTENT, verp=True)
+    assert _codes(results) == {r: 0 for r in PEOPLE}
+    assert results[PEOPLE[0]][1] == "smarthost refused the sender: 550 5.7.1 sender not allowed"
+    assert piping.received == []
+
+
+async def test_a_lost_connection_retries_only_what_was_not_confirmed(piping, transport_to):
+    """Dropped at the fourth member: three delivered, the rest waiting; the next try sends those, once each."""
+    piping.drop = PEOPLE[3]
+    transport = transport_to(piping.port)
+    results = await transport.send(BOUNCES, PEOPLE, CONTENT, verp=True)
+    assert _codes(results) == {**{r: 250 for r in PEOPLE[:3]}, **{r: 0 for r in PEOPLE[3:]}}
+    waiting = [r for r, (code, _) in results.items() if code == 0]
+    again = await transport.send(BOUNCES, waiting, CONTENT, verp=True)
+    assert _codes(again) == {r: 250 for r in PEOPLE[3:]}
+    assert sorted(piping.recipients()) == sorted(PEOPLE)
+
+
+async def test_a_smarthost_gone_between_batches_is_a_transport_error(transport_to):
+    """After a pipelined batch the smarthost stops: the next batch cannot connect and says so."""
+    handler = PipeliningSink()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    transport = transport_to(controller.port)
+    try:
+        assert _codes(await transport.send(BOUNCES, PEOPLE[:1], CONTENT, verp=True)) == {PEOPLE[0]: 250}
+    finally:
+        controller.stop()
+    with pytest.raises(TransportError, match=f"cannot connect to smarthost 127.0.0.1:{controller.port}"):
+        await transport.send(BOUNCES, PEOPLE[:1], CONTENT, verp=True)
+
+
+@pytest.fixture
+def smtp_sink():
+    """Postfix's C smtp-sink (PIPELINING), dumping each transaction to a file; skipped where it is not installed."""
+    program = shutil.which("smtp-sink") or ("/usr/sbin/smtp-sink" if os.path.exists("/usr/sbin/smtp-sink") else None)
+    if program is None:
+        pytest.skip("Postfix's smtp-sink is not installed (apt-get install postfix)")
+    started: list[subprocess.Popen] = []
+    dumps = tempfile.TemporaryDirectory(prefix="listserv-smtp-sink-")
+    os.chmod(dumps.name, 0o777)  # smtp-sink drops to nobody when started as root
+
+    def start(*options: str) -> tuple[int, Path]:
+        port = free_port()
+        user = ["-u", "nobody"] if os.geteuid() == 0 else []
+        proc = subprocess.Popen([program, *user, "-d", f"{dumps.name}/%H%M%S.", *options, f"127.0.0.1:{port}", "64"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        started.append(proc)
+        _wait_listening(port)
+        return port, Path(dumps.name)
+
+    yield start
+    for proc in started:
+        proc.terminate()
+        proc.wait(timeout=10)
+    dumps.cleanup()
+
+
+def _wait_listening(port: int) -> None:
+    import socket
+
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"smtp-sink did not listen on {port}")
+
+
+async def test_postfix_smtp_sink_gets_every_member_once_with_its_sender(smtp_sink, transport_to):
+    """Against the C smtp-sink: 200 members, 200 dumped transactions, each with its VERP sender and the message."""
+    port, dumps = smtp_sink()
+    members = [f"m{n}@example.org" for n in range(200)]
+    results = await transport_to(port).send(BOUNCES, members, CONTENT, verp=True)
+    assert _codes(results) == {r: 250 for r in members}
+    files = list(dumps.iterdir())
+    deadline = time.monotonic() + 5
+    while len(files) < len(members) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        files = list(dumps.iterdir())
+    senders = set()
+    for path in files:
+        message = message_from_bytes(path.read_bytes())
+        senders.add(message["X-Mail-Args"].split()[0].strip("<>"))
+        # smtp-sink writes the body unstuffed, then one empty line to end the dump.
+        assert message.get_payload() == ".hidden\n..two\nbody\n\n"
+    assert senders == {verp.encode(BOUNCES, r) for r in members}
+
+
+async def test_postfix_smtp_sink_soft_refusals_answer_each_member(smtp_sink, transport_to):
+    """smtp-sink answering 4xx to every RCPT: every member gets its 4xx, none is delivered."""
+    port, dumps = smtp_sink("-r", "rcpt")
+    results = await transport_to(port).send(BOUNCES, PEOPLE, CONTENT, verp=True)
+    assert {code // 100 for code in _codes(results).values()} == {4}
+    assert set(results) == set(PEOPLE)
+    assert list(dumps.iterdir()) == []
