@@ -69,7 +69,7 @@ class PipelinedConnection:
         try:
             reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
         except (OSError, asyncio.TimeoutError) as exc:
-            raise ConnectionLost(str(exc) or type(exc).__name__) from None
+            raise ConnectionLost(str(exc) or type(exc).__name__) from exc
         connection = cls(reader, writer, timeout)
         try:
             await connection._expect(220)
@@ -97,15 +97,28 @@ class PipelinedConnection:
         return reply
 
     async def reply(self) -> tuple[int, str]:
+        """The next reply, waiting at most the timeout."""
+        return (await self._within(self._reply()))[0]
+
+    async def send(self, data: bytes) -> None:
+        """Write data and wait (at most the timeout) until the socket took it."""
+        await self._within(self._send(data))
+
+    async def _within(self, step) -> tuple:
+        """Run one step of the conversation under the timeout; any way it fails is ConnectionLost."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                return (await step,)
+        except TimeoutError:
+            raise ConnectionLost(f"no answer within {self.timeout:g}s") from None
+        except (OSError, ValueError, ssl.SSLError) as exc:
+            raise ConnectionLost(str(exc) or type(exc).__name__) from None
+
+    async def _reply(self) -> tuple[int, str]:
         """The next reply: its code and its text, the lines of a multi-line reply joined by newlines."""
         lines = []
         while len(lines) < MAX_REPLY_LINES:
-            try:
-                line = await asyncio.wait_for(self.reader.readline(), self.timeout)
-            except asyncio.TimeoutError:
-                raise ConnectionLost(f"no answer within {self.timeout:g}s") from None
-            except (OSError, ValueError) as exc:
-                raise ConnectionLost(str(exc) or type(exc).__name__) from None
+            line = await self.reader.readline()
             if not line.endswith(b"\n"):
                 raise ConnectionLost("the smarthost closed the connection")
             if len(line) < 4 or not line[:3].isdigit() or line[3:4] not in (b" ", b"-", b"\r", b"\n"):
@@ -115,13 +128,9 @@ class PipelinedConnection:
                 return int(line[:3]), "\n".join(lines)
         raise ConnectionLost("the smarthost's reply is too long")
 
-    async def send(self, data: bytes) -> None:
-        """Write data and wait until the socket took it (so a big batch never piles up in memory)."""
-        try:
-            self.writer.write(data)
-            await asyncio.wait_for(self.writer.drain(), self.timeout)
-        except (OSError, asyncio.TimeoutError) as exc:
-            raise ConnectionLost(str(exc) or type(exc).__name__) from None
+    async def _send(self, data: bytes) -> None:
+        self.writer.write(data)
+        await self.writer.drain()
 
     async def reset(self) -> bool:
         """RSET: True when the connection is alive and its envelope clean; else it is closed."""
@@ -164,16 +173,20 @@ class PipelinedConnection:
         dirty = False  # the last transaction ended without its message: RSET before the next MAIL
         for index, txn in enumerate(transactions):
             buffer = (message if sent else b"") + (b"RSET\r\n" if dirty else b"") + txn.mail + txn.rcpt_line + b"DATA\r\n"
+            replies: list[tuple[int, str]] = []
             try:
-                await self.send(buffer)
-                if sent:
-                    results[sent] = await self.reply()
-                    sent = None
-                if dirty:
-                    await self.reply()
-                mail, rcpt, data = await self.reply(), await self.reply(), await self.reply()
+                await self._within(self._group(buffer, 3 + (sent is not None) + dirty, replies))
             except ConnectionLost as exc:
+                await self.close()  # replies may still come, out of step with any later command
+                if sent and replies:  # the previous message was answered before the connection went
+                    results[sent], sent = replies[0], None
                 return results, ([sent] if sent else []) + [t.rcpt for t in transactions[index:]], str(exc)
+            if sent:
+                results[sent] = replies.pop(0)
+                sent = None
+            if dirty:
+                replies.pop(0)  # RSET's
+            mail, rcpt, data = replies
             if mail[0] != 250:
                 if data[0] == 354:  # a smarthost that opens DATA without a sender: its state is unknown
                     await self.close()
@@ -190,7 +203,14 @@ class PipelinedConnection:
                 await self.send(message)
                 results[sent] = await self.reply()
             except ConnectionLost as exc:
+                await self.close()
                 return results, [sent], str(exc)
         elif dirty and not await self.reset():
             return results, [], "connection to the smarthost was lost"
         return results, [], ""
+
+    async def _group(self, buffer: bytes, count: int, replies: list[tuple[int, str]]) -> None:
+        """Write one group, then read its count replies in order into replies (kept when the connection fails)."""
+        await self._send(buffer)
+        while len(replies) < count:
+            replies.append(await self._reply())

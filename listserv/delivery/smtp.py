@@ -150,7 +150,8 @@ class SmtpTransport:
             return await PipelinedConnection.open(self.host, self.port, self.timeout, self._helo_name,
                                                   self._start_tls)
         except ConnectionLost as exc:
-            raise TransportError(f"cannot connect to smarthost {self.host}:{self.port}: {exc}") from None
+            why = _why(exc.__cause__) if exc.__cause__ is not None else str(exc)
+            raise TransportError(f"cannot connect to smarthost {self.host}:{self.port}: {why}") from None
 
     def _message(self, content: bytes) -> bytes:
         """The message dot-stuffed for DATA, once per post: the batches of one post share it."""

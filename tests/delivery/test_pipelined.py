@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -32,6 +33,7 @@ class PipeliningSink(Sink):
         super().__init__()
         self.refuse_sender = False
         self.drop: str | None = None
+        self.stall: str | None = None  # RCPT of this member gets no answer for 3 seconds
         self.peers: set = set()
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
@@ -50,6 +52,8 @@ class PipeliningSink(Sink):
             self.drop = None
             server.transport.close()  # as if the smarthost crashed before answering this RCPT
             return "250 2.1.5 OK"
+        if address == self.stall:
+            await asyncio.sleep(3)
         return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
 
 
@@ -129,6 +133,21 @@ async def test_a_lost_connection_retries_only_what_was_not_confirmed(piping, tra
     again = await transport.send(BOUNCES, waiting, CONTENT, verp=True)
     assert _codes(again) == {r: 250 for r in PEOPLE[3:]}
     assert sorted(piping.recipients()) == sorted(PEOPLE)
+
+
+async def test_a_silent_smarthost_mid_batch_leaves_the_rest_waiting(piping):
+    """No answer to the third member's RCPT within the timeout: two delivered, the rest waiting, said why."""
+    piping.stall = PEOPLE[2]
+    transport = SmtpTransport("127.0.0.1", piping.port, DeliverySettings(connections=1, timeout=1))
+    try:
+        results = await transport.send(BOUNCES, PEOPLE, CONTENT, verp=True)
+        piping.stall = None
+        again = await transport.send(BOUNCES, PEOPLE[2:], CONTENT, verp=True)  # on a new connection
+    finally:
+        await transport.close()
+    assert _codes(results) == {**{r: 250 for r in PEOPLE[:2]}, **{r: 0 for r in PEOPLE[2:]}}
+    assert results[PEOPLE[2]][1] == "no answer within 1s"
+    assert _codes(again) == {r: 250 for r in PEOPLE[2:]} and len(piping.peers) == 2
 
 
 async def test_a_smarthost_gone_between_batches_is_a_transport_error(transport_to):
