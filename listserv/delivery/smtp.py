@@ -85,15 +85,20 @@ class SmtpTransport:
             return {}
         async with self._slots:
             if verp and self._pipelines:
-                return await self._pipelined(mail_from, recipients, content)
+                results = await self._pipelined(mail_from, recipients, content)
+                if results is not None:
+                    return results
             client = await self._checkout()
             self._pipelines = client.supports_extension("pipelining") and not client.supports_extension("xverp")
+            if verp and self._pipelines:
+                self._idle.append(client)  # kept for the batches that are not VERP'd
+                results = await self._pipelined(mail_from, recipients, content)
+                if results is not None:
+                    return results
+                client = await self._checkout()
             try:
                 if (verp or xverp) and mail_from and client.supports_extension("xverp"):
                     results = await self._transactions(client, mail_from, recipients, content, XVERP)
-                elif verp and self._pipelines:
-                    self._idle.append(client)  # kept for the batches that are not VERP'd
-                    return await self._pipelined(mail_from, recipients, content)
                 elif verp:
                     results = await self._each(client, mail_from, recipients, content)
                 else:
@@ -116,9 +121,19 @@ class SmtpTransport:
         piped, self._piped_idle = self._piped_idle, []
         await asyncio.gather(*(_quit(client) for client in idle), *(connection.quit() for connection in piped))
 
-    async def _pipelined(self, mail_from: str, recipients: list[str], content: bytes) -> Results:
-        """A VERP'd batch on a pipelined connection: exact per member; the unconfirmed ones wait for the next try."""
+    async def _pipelined(self, mail_from: str, recipients: list[str], content: bytes) -> Results | None:
+        """A VERP'd batch on a pipelined connection: exact per member; the unconfirmed ones wait for the next try.
+
+        None when the smarthost (restarted, say) no longer offers PIPELINING
+        without XVERP: the caller sends the batch through aiosmtplib instead.
+        """
         connection = await self._piped_checkout()
+        if "pipelining" not in connection.extensions or "xverp" in connection.extensions:
+            log.info("smarthost %s:%d no longer offers PIPELINING without XVERP; VERP'd batches go the other way",
+                     self.host, self.port)
+            self._pipelines = False
+            await connection.quit()
+            return None
         utf8 = "smtputf8" in connection.extensions
         results, wire = _encode_recipients(list(dict.fromkeys(recipients)), utf8)
         transactions = []
@@ -130,7 +145,11 @@ class SmtpTransport:
             options = _options(connection.extensions, content, not (sender + address).isascii())
             mail = b" ".join((b"MAIL FROM:<" + sender + b">", *options)) + b"\r\n"
             transactions.append(Transaction(rcpt, mail, b"RCPT TO:<" + address + b">\r\n"))
-        decided, waiting, why = await connection.each(transactions, self._message(content))
+        try:
+            decided, waiting, why = await connection.each(transactions, self._message(content))
+        except BaseException:
+            connection.writer.close()  # cancelled or a bug: the connection's state is unknown
+            raise
         results.update(decided)
         if waiting:
             log.info("VERP'd batch to %s:%d stopped: %s", self.host, self.port, why)

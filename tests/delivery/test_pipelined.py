@@ -35,10 +35,11 @@ class PipeliningSink(Sink):
         self.drop: str | None = None
         self.stall: str | None = None  # RCPT of this member gets no answer for 3 seconds
         self.peers: set = set()
+        self.offers = True  # PIPELINING in EHLO
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
-        return responses[:-1] + ["250-PIPELINING", responses[-1]]
+        return responses[:-1] + ["250-PIPELINING", responses[-1]] if self.offers else responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         self.peers.add(session.peer)
@@ -162,6 +163,30 @@ async def test_a_smarthost_gone_between_batches_is_a_transport_error(transport_t
         controller.stop()
     with pytest.raises(TransportError, match=f"cannot connect to smarthost 127.0.0.1:{controller.port}"):
         await transport.send(BOUNCES, PEOPLE[:1], CONTENT, verp=True)
+
+
+async def test_a_smarthost_restarted_without_pipelining_gets_one_command_at_a_time(transport_to, caplog):
+    """The smarthost comes back without PIPELINING: the next VERP'd batch is still delivered, each from its sender."""
+    handler = PipeliningSink()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    transport = transport_to(controller.port)
+    try:
+        await transport.send(BOUNCES, PEOPLE[:1], CONTENT, verp=True)
+    finally:
+        controller.stop()
+    handler.offers = False
+    handler.received.clear()
+    controller = Controller(handler, hostname="127.0.0.1", port=controller.port)
+    controller.start()
+    try:
+        with caplog.at_level("INFO", logger="listserv.delivery.smtp"):
+            results = await transport.send(BOUNCES, PEOPLE, CONTENT, verp=True)
+    finally:
+        controller.stop()
+    assert _codes(results) == {r: 250 for r in PEOPLE}
+    assert [(frm, rcpts) for frm, rcpts, _ in handler.received] == [(verp.encode(BOUNCES, r), [r]) for r in PEOPLE]
+    assert "no longer offers PIPELINING" in caplog.text
 
 
 @pytest.fixture
