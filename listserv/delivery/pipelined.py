@@ -82,7 +82,8 @@ class PipelinedConnection:
                 await connection._ehlo(helo_name)
         except (ConnectionLost, OSError, ssl.SSLError, asyncio.TimeoutError) as exc:
             await connection.close()
-            raise ConnectionLost(str(exc) or type(exc).__name__) from None
+            cause = None if isinstance(exc, ConnectionLost) else exc  # the socket's or TLS's reason, for the log
+            raise ConnectionLost(str(exc) or type(exc).__name__) from cause
         return connection
 
     async def _ehlo(self, helo_name: str) -> None:

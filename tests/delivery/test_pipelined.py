@@ -189,6 +189,86 @@ async def test_a_smarthost_restarted_without_pipelining_gets_one_command_at_a_ti
     assert "no longer offers PIPELINING" in caplog.text
 
 
+def _outward_address() -> str | None:
+    """This machine's address on its default route (no packet is sent), or None without one."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+def _certificates(directory: Path, address: str) -> tuple[Path, Path, Path]:
+    """A test CA and a certificate for address signed by it: (ca.pem, cert.pem, key.pem)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "listserv test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, address)]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(2).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(address))]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    paths = directory / "ca.pem", directory / "cert.pem", directory / "key.pem"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return paths
+
+
+class TlsRecordingSink(PipeliningSink):
+    """The pipelining sink, recording whether each MAIL came over TLS."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tls: list[bool] = []
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        self.tls.append(session.ssl is not None)
+        return await super().handle_MAIL(server, session, envelope, address, mail_options)
+
+
+async def test_a_remote_smarthost_gets_the_pipelined_batch_over_starttls(tmp_path, monkeypatch):
+    """Not on loopback: STARTTLS (its certificate checked) before any copy; every member delivered over TLS."""
+    import ssl
+
+    address = _outward_address()
+    if address is None:
+        pytest.skip("this machine has no address besides loopback")
+    ca, cert, key = _certificates(tmp_path, address)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))  # the test CA is the one trusted, as a real one would be
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    handler = TlsRecordingSink()
+    controller = Controller(handler, hostname=address, port=free_port(), tls_context=server_context)
+    controller.start()
+    transport = SmtpTransport(address, controller.port, DeliverySettings(connections=1, timeout=5))
+    try:
+        first = await transport.send(BOUNCES, PEOPLE[:1], CONTENT, verp=True)  # learns PIPELINING
+        results = await transport.send(BOUNCES, PEOPLE, CONTENT, verp=True)  # on a pipelined connection
+    finally:
+        await transport.close()
+        controller.stop()
+    assert _codes(first) == {PEOPLE[0]: 250} and _codes(results) == {r: 250 for r in PEOPLE}
+    assert handler.tls == [True] * (1 + len(PEOPLE))
+    assert handler.recipients() == PEOPLE[:1] + PEOPLE
+
+
 @pytest.fixture
 def smtp_sink():
     """Postfix's C smtp-sink (PIPELINING), dumping each transaction to a file; skipped where it is not installed."""
