@@ -138,9 +138,10 @@ class SmtpTransport:
         results, wire = _encode_recipients(list(dict.fromkeys(recipients)), utf8)
         transactions = []
         for rcpt, address in wire.items():
-            sender = _encoded(verp.encode(mail_from, rcpt), utf8) if mail_from else b""
-            if sender is None:
-                results[rcpt] = (0, f"envelope sender for {rcpt!r} cannot be sent to this smarthost")
+            envelope_from = verp.encode(mail_from, rcpt) if mail_from else ""
+            sender = _encoded(envelope_from, utf8) if envelope_from else b""
+            if sender is None:  # waits, as aiosmtplib's path has it: the smarthost may offer SMTPUTF8 later
+                results[rcpt] = (0, f"envelope sender {envelope_from!r} cannot be sent to this smarthost")
                 continue
             options = _options(connection.extensions, content, not (sender + address).isascii())
             mail = b" ".join((b"MAIL FROM:<" + sender + b">", *options)) + b"\r\n"

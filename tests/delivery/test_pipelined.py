@@ -124,6 +124,21 @@ async def test_a_refused_sender_leaves_every_member_waiting(piping, transport_to
     assert piping.received == []
 
 
+async def test_a_sender_the_smarthost_cannot_take_leaves_every_member_waiting(transport_to):
+    """A non-ASCII list address and no SMTPUTF8 offered: nothing is sent, every member waits, and says why."""
+    handler = PipeliningSink()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=False)
+    controller.start()
+    try:
+        results = await transport_to(controller.port).send("zoë-bounces@example.org", PEOPLE[:2], CONTENT, verp=True)
+    finally:
+        controller.stop()
+    assert _codes(results) == {r: 0 for r in PEOPLE[:2]}
+    assert results[PEOPLE[0]][1] == (
+        "envelope sender 'zoë-bounces+member0=example.org@example.org' cannot be sent to this smarthost")
+    assert handler.received == []
+
+
 async def test_a_lost_connection_retries_only_what_was_not_confirmed(piping, transport_to):
     """Dropped at the fourth member: three delivered, the rest waiting; the next try sends those, once each."""
     piping.drop = PEOPLE[3]
