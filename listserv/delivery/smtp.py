@@ -134,18 +134,7 @@ class SmtpTransport:
             self._pipelines = False
             await connection.quit()
             return None
-        utf8 = "smtputf8" in connection.extensions
-        results, wire = _encode_recipients(list(dict.fromkeys(recipients)), utf8)
-        transactions = []
-        for rcpt, address in wire.items():
-            envelope_from = verp.encode(mail_from, rcpt) if mail_from else ""
-            sender = _encoded(envelope_from, utf8) if envelope_from else b""
-            if sender is None:  # waits, as aiosmtplib's path has it: the smarthost may offer SMTPUTF8 later
-                results[rcpt] = (0, f"envelope sender {envelope_from!r} cannot be sent to this smarthost")
-                continue
-            options = _options(connection.extensions, content, not (sender + address).isascii())
-            mail = b" ".join((b"MAIL FROM:<" + sender + b">", *options)) + b"\r\n"
-            transactions.append(Transaction(rcpt, mail, b"RCPT TO:<" + address + b">\r\n"))
+        results, transactions = _verp_transactions(mail_from, recipients, content, connection.extensions)
         try:
             decided, waiting, why = await connection.each(transactions, self._message(content))
         except BaseException:
@@ -273,6 +262,25 @@ class SmtpTransport:
             outcome = await _data(client, content)
             results.update((rcpt, outcome) for rcpt in accepted)
         return results
+
+
+def _verp_transactions(mail_from: str, recipients: list[str], content: bytes, offered: set[str]
+                       ) -> tuple[Results, list[Transaction]]:
+    """Each member's envelope on the wire, with its own VERP sender; members that cannot be sent get their answer."""
+    utf8 = "smtputf8" in offered
+    results, wire = _encode_recipients(list(dict.fromkeys(recipients)), utf8)
+    options = b"".join(b" " + option for option in _options(offered, content, False))  # the same for every member
+    transactions = []
+    for rcpt, address in wire.items():
+        envelope_from = verp.encode(mail_from, rcpt) if mail_from else ""
+        sender = _encoded(envelope_from, utf8) if envelope_from else b""
+        if sender is None:  # waits, as aiosmtplib's path has it: the smarthost may offer SMTPUTF8 later
+            results[rcpt] = (0, f"envelope sender {envelope_from!r} cannot be sent to this smarthost")
+            continue
+        smtputf8 = b"" if (sender + address).isascii() else b" SMTPUTF8"
+        mail = b"MAIL FROM:<" + sender + b">" + options + smtputf8 + b"\r\n"
+        transactions.append(Transaction(rcpt, mail, b"RCPT TO:<" + address + b">\r\n"))
+    return results, transactions
 
 
 def _waiting(results: Results, rest: list[str], why: str) -> Results:

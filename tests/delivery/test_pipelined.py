@@ -36,6 +36,7 @@ class PipeliningSink(Sink):
         self.stall: str | None = None  # RCPT of this member gets no answer for 3 seconds
         self.peers: set = set()
         self.offers = True  # PIPELINING in EHLO
+        self.mail_options: list[list[str]] = []  # each MAIL's parameters, upper-cased
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
@@ -43,6 +44,7 @@ class PipeliningSink(Sink):
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         self.peers.add(session.peer)
+        self.mail_options.append([option.upper() for option in mail_options])
         if self.refuse_sender:
             return "550 5.7.1 sender not allowed"
         envelope.mail_from = address
@@ -122,6 +124,14 @@ async def test_a_refused_sender_leaves_every_member_waiting(piping, transport_to
     assert _codes(results) == {r: 0 for r in PEOPLE}
     assert results[PEOPLE[0]][1] == "smarthost refused the sender: 550 5.7.1 sender not allowed"
     assert piping.received == []
+
+
+async def test_a_non_ascii_member_goes_with_smtputf8_when_offered(piping, transport_to):
+    """The smarthost offers SMTPUTF8: zoë's transaction says SMTPUTF8 and her copy arrives from her VERP sender."""
+    results = await transport_to(piping.port).send(BOUNCES, ["ann@example.org", "zoë@example.org"], CONTENT, verp=True)
+    assert _codes(results) == {"ann@example.org": 250, "zoë@example.org": 250}
+    assert [("SMTPUTF8" in options) for options in piping.mail_options] == [False, True]
+    assert [frm for frm, _, _ in piping.received] == [verp.encode(BOUNCES, r) for r in ("ann@example.org", "zoë@example.org")]
 
 
 async def test_a_sender_the_smarthost_cannot_take_leaves_every_member_waiting(transport_to):
