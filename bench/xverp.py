@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import shutil
 import subprocess
@@ -48,7 +49,8 @@ class SmtpSink:
 
     def __init__(self) -> None:
         self.port = free_port()
-        self.proc = subprocess.Popen(["smtp-sink", "-u", "nobody", f"127.0.0.1:{self.port}", "1024"],
+        user = ["-u", "nobody"] if os.geteuid() == 0 else []  # as root, smtp-sink must be told whom to become
+        self.proc = subprocess.Popen(["smtp-sink", *user, f"127.0.0.1:{self.port}", "1024"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.3)
 

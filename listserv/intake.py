@@ -93,20 +93,26 @@ class _IntakeProtocol:
         await super().smtp_RCPT(arg)
 
     async def push(self, status: str) -> None:
-        if status.startswith("552 Error"):
+        if status.startswith(replies.AIOSMTPD_TOO_BIG_PREFIX):
             status = replies.S552_TOO_BIG
         await super().push(status)
 
     async def smtp_DATA(self, arg: str) -> None:
+        """aiosmtpd's DATA with read_data as its reader.
+
+        It leans on aiosmtpd's private _reader, _set_post_data_state and
+        _call_handler_hook: setup.cfg pins aiosmtpd's minor version, and
+        tests/intake/test_aiosmtpd_internals.py fails by name when one goes.
+        """
         if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
             return
         if not self.envelope.rcpt_tos:
-            await self.push("503 Error: need RCPT command")
+            await self.push(replies.S503_NEED_RCPT)
             return
         if arg:
-            await self.push("501 Syntax: DATA")
+            await self.push(replies.S501_DATA_SYNTAX)
             return
-        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        await self.push(replies.S354_START_DATA)
         content = await read_data(self._reader, self.data_size_limit, self.spool_dir, self.spool_above)
         if content is None:
             self._set_post_data_state()
@@ -115,7 +121,7 @@ class _IntakeProtocol:
         self.envelope.content = self.envelope.original_content = content
         status = await self._call_handler_hook("DATA")
         self._set_post_data_state()
-        await self.push("250 OK" if status is MISSING else status)
+        await self.push(replies.S250_OK if status is MISSING else status)
 
 
 class ListSMTP(_IntakeProtocol, SMTP):

@@ -10,6 +10,12 @@ recipient's envelope sender with the delimiters listserv.verp decodes. A pooled
 connection is RSET before its next transaction: that starts a clean envelope
 and proves the connection is still alive; a dead one is replaced at once.
 
+A smarthost that offers PIPELINING but not XVERP gets a VERP'd batch through
+listserv.delivery.pipelined instead (one round trip per member rather than five;
+aiosmtplib cannot pipeline). Which way a smarthost goes is learned from the
+first EHLO; the pipelined connections have their own pool, under the same
+`connections` limit on sends at once.
+
 The transaction is driven command by command (`execute_command`) rather than
 with `sendmail()`, because sendmail hides the RCPT replies when DATA fails and
 raises instead of answering per recipient; here every recipient gets the reply
@@ -33,6 +39,7 @@ from aiosmtplib import SMTPDataError, SMTPException, SMTPHeloError
 from listserv import verp
 from listserv.config import DeliverySettings
 from listserv.delivery import Results, TransportError
+from listserv.delivery.pipelined import ConnectionLost, PipelinedConnection, Transaction, prepare
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +68,9 @@ class SmtpTransport:
         # case details must not cross a network in clear. Loopback needs none.
         self._start_tls = None if not _is_loopback(host) else False
         self._helo_name = socket.gethostname() or "localhost"
+        self._pipelines = False  # learned from EHLO: VERP'd batches go pipelined (PIPELINING, no XVERP)
+        self._piped_idle: list[PipelinedConnection] = []
+        self._prepared: tuple[bytes, bytes] = (b"", prepare(b""))  # the last message and its DATA form
 
     async def send(self, mail_from: str, recipients: list[str], content: bytes, verp: bool = False,
                    xverp: bool = False) -> Results:
@@ -74,7 +84,18 @@ class SmtpTransport:
         if not recipients:
             return {}
         async with self._slots:
+            if verp and self._pipelines:
+                results = await self._pipelined(mail_from, recipients, content)
+                if results is not None:
+                    return results
             client = await self._checkout()
+            self._pipelines = client.supports_extension("pipelining") and not client.supports_extension("xverp")
+            if verp and self._pipelines:
+                self._idle.append(client)  # kept for the batches that are not VERP'd
+                results = await self._pipelined(mail_from, recipients, content)
+                if results is not None:
+                    return results
+                client = await self._checkout()
             try:
                 if (verp or xverp) and mail_from and client.supports_extension("xverp"):
                     results = await self._transactions(client, mail_from, recipients, content, XVERP)
@@ -97,7 +118,55 @@ class SmtpTransport:
     async def close(self) -> None:
         """QUIT every idle connection (politely, briefly) and close it."""
         idle, self._idle = self._idle, []
-        await asyncio.gather(*(_quit(client) for client in idle))
+        piped, self._piped_idle = self._piped_idle, []
+        await asyncio.gather(*(_quit(client) for client in idle), *(connection.quit() for connection in piped))
+
+    async def _pipelined(self, mail_from: str, recipients: list[str], content: bytes) -> Results | None:
+        """A VERP'd batch on a pipelined connection: exact per member; the unconfirmed ones wait for the next try.
+
+        None when the smarthost (restarted, say) no longer offers PIPELINING
+        without XVERP: the caller sends the batch through aiosmtplib instead.
+        """
+        connection = await self._piped_checkout()
+        if "pipelining" not in connection.extensions or "xverp" in connection.extensions:
+            log.info("smarthost %s:%d no longer offers PIPELINING without XVERP; VERP'd batches go the other way",
+                     self.host, self.port)
+            self._pipelines = False
+            await connection.quit()
+            return None
+        results, transactions = _verp_transactions(mail_from, recipients, content, connection.extensions)
+        try:
+            decided, waiting, why = await connection.each(transactions, self._message(content))
+        except BaseException:
+            connection.writer.close()  # cancelled or a bug: the connection's state is unknown
+            raise
+        results.update(decided)
+        if waiting:
+            log.info("VERP'd batch to %s:%d stopped: %s", self.host, self.port, why)
+            _waiting(results, waiting, why)
+        if not connection.writer.is_closing():
+            self._piped_idle.append(connection)
+        return results
+
+    async def _piped_checkout(self) -> PipelinedConnection:
+        """A live pipelined connection: a pooled one that answers RSET, else a new one."""
+        while self._piped_idle:
+            connection = self._piped_idle.pop()
+            if await connection.reset():
+                return connection
+            log.info("pooled connection to %s:%d was lost; opening another", self.host, self.port)
+        try:
+            return await PipelinedConnection.open(self.host, self.port, self.timeout, self._helo_name,
+                                                  self._start_tls)
+        except ConnectionLost as exc:
+            why = _why(exc.__cause__) if exc.__cause__ is not None else str(exc)
+            raise TransportError(f"cannot connect to smarthost {self.host}:{self.port}: {why}") from None
+
+    def _message(self, content: bytes) -> bytes:
+        """The message dot-stuffed for DATA, once per post: the batches of one post share it."""
+        if self._prepared[0] != content:
+            self._prepared = (content, prepare(content))
+        return self._prepared[1]
 
     async def _checkout(self) -> aiosmtplib.SMTP:
         """A live connection: a pooled one that answers RSET, else a new one."""
@@ -195,6 +264,25 @@ class SmtpTransport:
         return results
 
 
+def _verp_transactions(mail_from: str, recipients: list[str], content: bytes, offered: set[str]
+                       ) -> tuple[Results, list[Transaction]]:
+    """Each member's envelope on the wire, with its own VERP sender; members that cannot be sent get their answer."""
+    utf8 = "smtputf8" in offered
+    results, wire = _encode_recipients(list(dict.fromkeys(recipients)), utf8)
+    options = b"".join(b" " + option for option in _options(offered, content, False))  # the same for every member
+    transactions = []
+    for rcpt, address in wire.items():
+        envelope_from = verp.encode(mail_from, rcpt) if mail_from else ""
+        sender = _encoded(envelope_from, utf8) if envelope_from else b""
+        if sender is None:  # waits, as aiosmtplib's path has it: the smarthost may offer SMTPUTF8 later
+            results[rcpt] = (0, f"envelope sender {envelope_from!r} cannot be sent to this smarthost")
+            continue
+        smtputf8 = b"" if (sender + address).isascii() else b" SMTPUTF8"
+        mail = b"MAIL FROM:<" + sender + b">" + options + smtputf8 + b"\r\n"
+        transactions.append(Transaction(rcpt, mail, b"RCPT TO:<" + address + b">\r\n"))
+    return results, transactions
+
+
 def _waiting(results: Results, rest: list[str], why: str) -> Results:
     """results, with every recipient in rest waiting for the next try (code 0: no reply decided it)."""
     results.update((rcpt, (0, why)) for rcpt in rest)
@@ -252,11 +340,17 @@ def _encoded(address: str, utf8: bool) -> bytes | None:
 
 def _mail_options(client: aiosmtplib.SMTP, content: bytes, utf8: bool) -> list[bytes]:
     """SIZE lets the smarthost refuse a too-big message before it is sent; BODY/SMTPUTF8 say what comes."""
+    offered = {name for name in ("size", "8bitmime") if client.supports_extension(name)}
+    return _options(offered, content, utf8)
+
+
+def _options(offered: set[str], content: bytes, utf8: bool) -> list[bytes]:
+    """The MAIL parameters for content, given the extensions (lower case) the smarthost offered."""
     options = []
-    if client.supports_extension("size"):
+    if "size" in offered:
         # The size on the wire: bare LFs become CRLF (an estimate is all RFC 1870 asks).
         options.append(b"SIZE=%d" % (len(content) + content.count(b"\n") - content.count(b"\r\n")))
-    if not content.isascii() and client.supports_extension("8bitmime"):
+    if not content.isascii() and "8bitmime" in offered:
         options.append(b"BODY=8BITMIME")
     if utf8:
         options.append(b"SMTPUTF8")

@@ -255,3 +255,31 @@ async def test_the_helo_name_is_recorded_with_the_envelope(intake, store):
         await smtp.sendmail("", ["team@example.org"], POST)
     row = await inbound.get(store.db, 1)
     assert row["helo"] == "mta.firm.example" and row["mail_from"] == "<>" and row["peer"].startswith("127.0.0.1:")
+
+
+async def test_data_before_any_accepted_recipient_gets_503(intake):
+    """DATA with no recipient accepted yet is refused with 503 5.5.1; the session goes on."""
+    smtp = await client(intake)
+    response = await smtp.execute_command(b"DATA")
+    assert (response.code, response.message) == (503, replies.S503_NEED_RCPT[4:])
+    assert (await _rcpt(smtp, "team@example.org"))[0] == 250
+    await smtp.quit()
+
+
+async def test_data_with_an_argument_gets_501_and_nothing_is_queued(intake, store):
+    """DATA takes no argument: "DATA x" gets 501 5.5.4 and the transaction is not started."""
+    smtp = await client(intake)
+    await _rcpt(smtp, "team@example.org")
+    response = await smtp.execute_command(b"DATA", b"x")
+    assert (response.code, response.message) == (501, replies.S501_DATA_SYNTAX[4:])
+    assert await inbound.count_pending(store.db) == 0
+    await smtp.quit()
+
+
+async def test_data_is_invited_with_354(intake):
+    """After an accepted RCPT, DATA is answered with the 354 of replies.py."""
+    smtp = await client(intake)
+    await _rcpt(smtp, "team@example.org")
+    response = await smtp.execute_command(b"DATA")
+    assert (response.code, response.message) == (354, replies.S354_START_DATA[4:])
+    smtp.close()
