@@ -6,6 +6,7 @@ Each fixture is function-scoped so tests never share state.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import mailbox
 import socket
 import threading
@@ -103,14 +104,22 @@ def time_zone(monkeypatch):
     time.tzset()
 
 
-@pytest.fixture
-def sink():
-    handler = Sink()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+@contextlib.contextmanager
+def running(handler, controller_class: type = Controller):
+    """An aiosmtpd handler listening on a free loopback port (handler.port) until the block ends."""
+    controller = controller_class(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     handler.port = controller.port
-    yield handler
-    controller.stop()
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def sink():
+    with running(Sink()) as handler:
+        yield handler
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from listserv import verp
 from listserv.config import DeliverySettings
 from listserv.delivery import TransportError
 from listserv.delivery.smtp import SmtpTransport
-from tests.conftest import Sink, free_port
+from tests.conftest import Sink, free_port, running
 
 BOUNCES = "team-bounces@example.org"
 PEOPLE = [f"member{n}@example.org" for n in range(6)]
@@ -62,12 +62,8 @@ class PipeliningSink(Sink):
 
 @pytest.fixture
 def piping():
-    handler = PipeliningSink()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.port = controller.port
-    yield handler
-    controller.stop()
+    with running(PipeliningSink()) as handler:
+        yield handler
 
 
 @pytest.fixture

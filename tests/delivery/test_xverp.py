@@ -9,7 +9,7 @@ from aiosmtpd.smtp import SMTP
 from listserv import verp
 from listserv.config import DeliverySettings
 from listserv.delivery.smtp import SmtpTransport
-from tests.conftest import Sink, free_port
+from tests.conftest import Sink, running
 
 BOUNCES = "team-bounces@example.org"
 PEOPLE = ["ann@example.org", "bob@example.org", "cy@example.org"]
@@ -48,12 +48,8 @@ class XverpController(Controller):
 
 @pytest.fixture
 def xverp_sink():
-    handler = XverpSink()
-    controller = XverpController(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.port = controller.port
-    yield handler
-    controller.stop()
+    with running(XverpSink(), XverpController) as handler:
+        yield handler
 
 
 async def _send(sink, **flags) -> dict:
