@@ -78,7 +78,7 @@ class Sink:
         with self._lock:
             return [r for _, rcpts, _ in self.received for r in rcpts]
 
-    async def wait_for(self, predicate, timeout: float = 10.0) -> None:
+    async def wait_for(self, predicate, timeout: float = 30.0) -> None:
         """Wait until predicate() holds; fail the test with a clear message if it never does."""
         deadline = time.monotonic() + timeout
         while not predicate():

@@ -38,7 +38,7 @@ async def _deferred(cli) -> list[dict]:
     return [row for row in json.loads((await cli("queue", "ls", "--json")).output) if row["attempts"] >= 1]
 
 
-async def _wait(predicate, timeout: float = 10.0) -> None:
+async def _wait(predicate, timeout: float = 30.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not await predicate():
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
