@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
 import tomllib
 from typing import Callable
@@ -234,6 +235,10 @@ async def child_main() -> None:
 
 
 def main() -> None:
+    # Ctrl-C in a terminal and systemd's stop signal reach the whole process group: the daemon stops this
+    # process itself (end of file on stdin, after the message in hand), so the signals are not ours to act on.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(
         level=int(sys.argv[1]) if len(sys.argv) > 1 else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s[pipeline]: %(message)s",
