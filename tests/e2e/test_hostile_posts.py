@@ -193,3 +193,17 @@ async def test_stop_does_not_wait_forever_for_a_slow_message(smtp_settings, cli,
         assert await inbound.count_pending(store.db) == 1
     finally:
         await store.close()
+
+
+
+async def test_the_pipeline_process_leaves_stop_signals_to_the_daemon(server, sink, cli):
+    """Ctrl-C and systemd's stop signal reach every process of the group: the pipeline process does not die
+    of them (the daemon stops it in order, after the message in hand), and it keeps working."""
+    await make_list(cli)
+    child = server.pipeline.pid
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        os.kill(child, signum)
+    await asyncio.sleep(0.5)
+    assert server.pipeline.pid == child and "Z" not in _state(child)
+    await send(server.port, message("ann@example.org", "After the signals"), "ann@example.org")
+    await sink.wait_for(lambda: sorted(sink.recipients()) == sorted(MEMBERS))
