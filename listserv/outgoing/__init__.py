@@ -10,7 +10,8 @@ moves bytes that came through queue() already to fewer recipients.
     notices.py      the headers of every mail the list writes and the helpers all
                     builders share (when, boundary); rejections, the leak
                     guard's notice, forwards to the owners
-    owner_mail.py   plain notices to owners and members (bounces)
+    owner_mail.py   plain notices from the owner address (the builders' base)
+    bounce_notices.py  delivery stopped for bounces; the policy refusal report
     moderator_notices.py  the held-post notice and the daily reminder
     command_mail.py the command replies, confirmation requests, join/leave notices
     digest_issue.py a digest issue (multipart/digest)
