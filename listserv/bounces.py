@@ -35,12 +35,12 @@ import aiosqlite
 from flufl.bounce import all_failures
 
 from listserv import lists, membership, policy_bounces, verp
-from listserv.outgoing import owner_mail
-from listserv.addresses import split, sub_address, try_normalise
+from listserv.addresses import split, try_normalise
 from listserv.config import Settings
 from listserv.errors import NoSuchList
 from listserv.lists import MailingList
 from listserv.outgoing import queue
+from listserv.outgoing.bounce_notices import member_notice, owner_notice
 from listserv.store import Store, audit, members
 from listserv.store import bounces as store_bounces
 
@@ -194,40 +194,6 @@ async def _owners(db: aiosqlite.Connection, list_id: int) -> list[str]:
     """The owners, or the moderators when the list has no owner (as for -owner mail)."""
     found = await members.with_roles(db, list_id, ("owner",)) or await members.with_roles(db, list_id, ("moderator",))
     return [member.address for member in found]
-
-
-def member_notice(mlist: MailingList, address: str, score: float) -> bytes:
-    """Tell a member that posts stopped because mail to them bounced, and how to get them again."""
-    request, owner = sub_address(mlist.address, "request"), sub_address(mlist.address, "owner")
-    lines = [
-        f"Mail from {mlist.address} to you ({address}) has been bouncing, so the list has",
-        "stopped sending you posts. You are still a member.",
-        "",
-        f"Bounce score: {score:.1f} (delivery stops at {mlist.settings.bounce_threshold}).",
-        "",
-        f"When your mailbox works again, send a message to {request}",
-        "containing the line",
-        "",
-        "    set delivery regular",
-        "",
-        f"(or 'set delivery digest'), or ask the list owners at {owner}.",
-    ]
-    return owner_mail.plain(mlist, address, f"Your delivery from {mlist.address} has stopped (bounces)", lines)
-
-
-def owner_notice(mlist: MailingList, address: str, score: float, was: str, source: str) -> bytes:
-    """Tell the owners which member stopped getting mail, why, and the command that turns it back on."""
-    lines = [
-        f"Mail to {address}, a member of {mlist.address}, has been bouncing.",
-        f"Their delivery was '{was}' and is now 'nomail'; they stay a member.",
-        "",
-        f"Bounce score: {score:.1f} (threshold {mlist.settings.bounce_threshold}); last bounce: {source}.",
-        "",
-        "To deliver to them again:",
-        f"    listserv members set {mlist.address} {address} delivery {was}",
-    ]
-    subject = f"{mlist.address}: delivery to {address} stopped (bounces)"
-    return owner_mail.plain(mlist, sub_address(mlist.address, "owner"), subject, lines)
 
 
 def counts_as_bounce(code: int, text: str, alike: int) -> bool:

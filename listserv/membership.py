@@ -26,7 +26,7 @@ from typing import Callable, Iterable
 
 from listserv import lists, outgoing
 from listserv.addresses import normalise, owning_list
-from listserv.commands import mail
+from listserv.outgoing import command_mail as mail
 from listserv.config import Settings
 from listserv.errors import BadAddress, BadSetting, IsListAddress, MemberExists, NoSuchList, NoSuchMember, NoSuchRequest, UsageError
 from listserv.settings import Setting, lookup, table

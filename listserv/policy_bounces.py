@@ -23,10 +23,9 @@ from typing import Iterable
 import aiosqlite
 
 from listserv import lists, outgoing
-from listserv.addresses import sub_address
 from listserv.config import Settings
 from listserv.lists import MailingList
-from listserv.outgoing import owner_mail
+from listserv.outgoing.bounce_notices import report
 from listserv.output import plural
 from listserv.store import Store, audit, marks, members, policy_refusals
 
@@ -187,25 +186,3 @@ async def _report(db: aiosqlite.Connection, settings: Settings, mlist: MailingLi
     await policy_refusals.mark_reported(db, mlist.id, sorted({row["day"] for row in rows}), now)
     await marks.put(db, mlist.id, MARK, now)
     return 1 if rows and owners else 0
-
-
-def report(mlist: MailingList, rows: list[dict]) -> bytes:
-    """The owners' report: per day and author domain, how many copies receivers refused for policy.
-
-    Domains and counts only: no member address, no subject (a confidential
-    post's subject must never leave the server in a notice).
-    """
-    total = sum(row["refusals"] for row in rows)
-    lines = [
-        f"Receiving mail servers refused {plural(total, 'copy', 'copies')} of posts to {mlist.address}",
-        "for policy reasons (DMARC, sender authentication or another 5.7.x policy).",
-        "These refusals are not the members' fault: their bounce scores were not raised.",
-        "",
-        "  day         refused  author's domain",
-    ]
-    lines += [f"  {row['day']}  {row['refusals']:>7}  {row['author_domain'] or '(unknown)'}" for row in rows]
-    lines += ["", "Example reply: " + (rows[0]["example"] or "(none recorded)"), "",
-              "Members on the refusing providers did not get those copies. Authors at a domain",
-              "publishing DMARC p=reject or p=quarantine are refused when the list changes their post."]
-    subject = f"{mlist.address}: copies refused for policy reasons"
-    return owner_mail.plain(mlist, sub_address(mlist.address, "owner"), subject, lines)

@@ -5,7 +5,7 @@ server's local time with the zone's name ("2026-12-01 09:30 CET"), so nobody
 has to convert. Scripts read `--json`, which keeps one unambiguous form,
 ISO 8601 in UTC, so that their comparisons and sorting never depend on where
 the server runs. Notices mailed to members and moderators say UTC (in_utc,
-used by listserv.outgoing.owner_mail and listserv.commands.mail): their readers live in
+used by listserv.outgoing.owner_mail and listserv.outgoing.command_mail): their readers live in
 many zones, and the mail's own Date header carries the zone for their mail
 program.
 """

@@ -5,9 +5,8 @@ functions (its own or dnspython's default resolver), so it would block the
 pipeline's loop on the network and ignore `[dns] nameservers` unless patched
 globally. This is the subset mail really uses, on listserv.resolver (async,
 TTL cache, the configured servers): ip4, ip6, a, mx, include, exists,
-redirect, all, with the 10-lookup limit (4.6.4). Macros (7) are not expanded:
-a mechanism whose domain has one does not match. `ptr` (deprecated, 5.5)
-never matches.
+redirect, all, ptr (deprecated, 5.5, but still published), with the
+10-lookup limit (4.6.4) and macros (7, listserv.auth.spf_macros).
 
 Results are RFC 7208's words. Of them DMARC reads only pass (aligned, it
 authenticates); temperror is "unknown", which holds nothing.
@@ -18,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from listserv.auth import spf_macros
 from listserv.resolver import Resolver
 
 PASS, FAIL, SOFTFAIL, NEUTRAL = "pass", "fail", "softfail", "neutral"
@@ -26,6 +26,7 @@ QUALIFIERS = {"+": PASS, "-": FAIL, "~": SOFTFAIL, "?": NEUTRAL}
 MAX_LOOKUPS = 10  # mechanisms and modifiers that ask DNS, per check (RFC 7208 4.6.4)
 MAX_VOID = 2  # lookups answering nothing before the check is a permerror (4.6.4)
 MAX_MX = 10  # exchanges of one mx mechanism looked up (4.6.4)
+MAX_PTR = 10  # names of one ptr answer checked (4.6.4)
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -39,9 +40,13 @@ class _TempError(Exception):
 
 
 @dataclass
-class _Budget:
-    """What one check has spent of its DNS lookups."""
+class _Check:
+    """One check_host: who is sending, from where, and what it has spent of its DNS lookups."""
 
+    resolver: Resolver
+    ip: Address
+    sender: str
+    helo: str = ""
     lookups: int = 0
     void: int = 0
 
@@ -59,22 +64,23 @@ async def of_session(resolver: Resolver, peer: str, mail_from: str, helo: str) -
     domain = domain.lower().rstrip(".")
     if ip is None or not domain or "." not in domain:
         return NONE, domain
-    return await check_host(resolver, ip, domain), domain
+    sender = address if "@" in address else f"postmaster@{domain}"
+    return await check_host(resolver, ip, domain, sender, helo), domain
 
 
-async def check_host(resolver: Resolver, ip: Address, domain: str) -> str:
-    """The SPF result of ip sending for domain (RFC 7208 4)."""
+async def check_host(resolver: Resolver, ip: Address, domain: str, sender: str = "", helo: str = "") -> str:
+    """The SPF result of ip sending for domain (RFC 7208 4); sender and helo are what macros name."""
     try:
-        return await _evaluate(resolver, ip, domain, _Budget())
-    except _PermError:
+        return await _evaluate(_Check(resolver, ip, sender or f"postmaster@{domain}", helo), domain)
+    except (_PermError, spf_macros.MacroError):
         return PERMERROR
     except _TempError:
         return TEMPERROR
 
 
-async def _evaluate(resolver: Resolver, ip: Address, domain: str, budget: _Budget) -> str:
+async def _evaluate(check: _Check, domain: str) -> str:
     """The result of one domain's record; NONE when it publishes none."""
-    record = await _record(resolver, domain)
+    record = await _record(check.resolver, domain)
     if record is None:
         return NONE
     terms = record.split()[1:]
@@ -85,14 +91,14 @@ async def _evaluate(resolver: Resolver, ip: Address, domain: str, budget: _Budge
             if name.lower() == "redirect":
                 redirect = value
             continue
-        result = await _mechanism(resolver, ip, domain, term, budget)
+        result = await _mechanism(check, domain, term)
         if result is not None:
             return result
     if redirect is None:
         return NEUTRAL
-    budget.spend()
-    target = _target(redirect, domain)
-    result = await _evaluate(resolver, ip, target, budget) if target else NONE
+    check.spend()
+    target = _target(check, redirect, domain)
+    result = await _evaluate(check, target) if target else NONE
     if result == NONE:
         raise _PermError("redirect to a domain without SPF")
     return result
@@ -109,12 +115,12 @@ async def _record(resolver: Resolver, domain: str) -> str | None:
     return found[0] if found else None
 
 
-async def _mechanism(resolver: Resolver, ip: Address, domain: str, term: str, budget: _Budget) -> str | None:
+async def _mechanism(check: _Check, domain: str, term: str) -> str | None:
     """The qualifier's result when the mechanism matches ip, else None."""
     qualifier = QUALIFIERS.get(term[:1])
     body = term[1:] if qualifier else term
     name, argument, cidr = _split(body)
-    matched = await _matches(resolver, ip, domain, name.lower(), argument, cidr, budget)
+    matched = await _matches(check, domain, name.lower(), argument, cidr)
     return (qualifier or PASS) if matched else None
 
 
@@ -123,46 +129,73 @@ def _split(body: str) -> tuple[str, str, str]:
 
     >>> _split("ip4:192.0.2.0/24"), _split("a/24"), _split("mx:example.org/24//64")
     (('ip4', '192.0.2.0/24', ''), ('a', '', '/24'), ('mx', 'example.org', '/24//64'))
+    >>> _split("a:%{l/}.example/24")
+    ('a', '%{l/}.example', '/24')
     """
     name, colon, rest = body.partition(":")
     if colon and name.lower() not in ("ip4", "ip6"):
-        argument, slash, cidr = rest.partition("/")
-        return name, argument, slash + cidr
+        macros_end = rest.rfind("}") + 1  # a macro's delimiters may include '/': the cidr comes after them
+        argument, slash, cidr = rest[macros_end:].partition("/")
+        return name, rest[:macros_end] + argument, slash + cidr
     if colon:
         return name, rest, ""
     name, slash, cidr = body.partition("/")
     return name, "", slash + cidr
 
 
-async def _matches(
-    resolver: Resolver, ip: Address, domain: str, name: str, argument: str, cidr: str, budget: _Budget
-) -> bool:
-    """Whether one mechanism (5.1-5.7) matches ip; an unknown mechanism is a permerror."""
+async def _matches(check: _Check, domain: str, name: str, argument: str, cidr: str) -> bool:
+    """Whether one mechanism (5.1-5.7) matches the client; an unknown mechanism is a permerror."""
+    ip = check.ip
     if name == "all":
         return True
     if name in ("ip4", "ip6"):
         return _in_network(ip, argument, name)
     if name not in ("a", "mx", "include", "exists", "ptr"):
         raise _PermError(f"unknown mechanism {name}")
-    budget.spend()
-    target = _target(argument, domain)
-    if name == "ptr" or not target:
+    check.spend()
+    target = _target(check, argument, domain)
+    if not target:
         return False
     if name == "include":
-        return await _included(resolver, ip, target, budget)
+        return await _included(check, target)
     if name == "exists":
-        return bool(await _answer(resolver, target, "A", budget))
-    hosts = [target] if name == "a" else await _exchanges(resolver, target, budget)
+        return bool(await _answer(check, target, "A"))
+    if name == "ptr":
+        return await _ptr(check, target)
+    hosts = [target] if name == "a" else await _exchanges(check, target)
     for host in hosts:
-        found = await _answer(resolver, host, _type(ip), budget)
+        found = await _answer(check, host, _type(ip))
         if any(_in_network(ip, address + _prefix(cidr, ip), "") for address in found):
             return True
     return False
 
 
-async def _included(resolver: Resolver, ip: Address, target: str, budget: _Budget) -> bool:
+async def _ptr(check: _Check, target: str) -> bool:
+    """ptr (5.5): a name the client's IP points back to, which points forward to that IP, is target or under it.
+
+    DNS trouble here is no match, not a temperror, as 5.5 says.
+    """
+    names = await check.resolver.ptr(str(check.ip)) or ()
+    for name in names[:MAX_PTR]:
+        name = name.lower().rstrip(".")
+        if name != target and not name.endswith("." + target):
+            continue
+        addresses = await check.resolver.lookup(name, _type(check.ip)) or ()
+        if any(_same_address(address, check.ip) for address in addresses):
+            return True
+    return False
+
+
+def _same_address(text: str, ip: Address) -> bool:
+    try:
+        return ipaddress.ip_address(text) == ip
+    except ValueError:
+        return False
+
+
+async def _included(check: _Check, target: str) -> bool:
     """include: matches when the included record passes (5.2); its none is a permerror."""
-    result = await _evaluate(resolver, ip, target, budget)
+    result = await _evaluate(check, target)
     if result in (NONE, PERMERROR):
         raise _PermError("include of a domain without SPF")
     if result == TEMPERROR:
@@ -170,30 +203,32 @@ async def _included(resolver: Resolver, ip: Address, target: str, budget: _Budge
     return result == PASS
 
 
-async def _exchanges(resolver: Resolver, domain: str, budget: _Budget) -> list[str]:
+async def _exchanges(check: _Check, domain: str) -> list[str]:
     """The MX hosts of domain, at most MAX_MX (4.6.4)."""
-    records = await _answer(resolver, domain, "MX", budget)
+    records = await _answer(check, domain, "MX")
     if len(records) > MAX_MX:
         raise _PermError("more than 10 MX records")
     return [record.split()[-1].rstrip(".") for record in records]
 
 
-async def _answer(resolver: Resolver, name: str, rdtype: str, budget: _Budget) -> tuple:
+async def _answer(check: _Check, name: str, rdtype: str) -> tuple:
     """The records, counting void answers (4.6.4); DNS failure is a temperror."""
-    records = await resolver.lookup(name, rdtype)
+    records = await check.resolver.lookup(name, rdtype)
     if records is None:
         raise _TempError(name)
     if not records:
-        budget.void += 1
-        if budget.void > MAX_VOID:
+        check.void += 1
+        if check.void > MAX_VOID:
             raise _PermError("more than 2 void lookups")
     return records
 
 
-def _target(argument: str, domain: str) -> str:
-    """The domain a mechanism names: its argument or the current domain; '' when it holds a macro."""
-    target = (argument or domain).lower().rstrip(".")
-    return "" if "%" in target else target
+def _target(check: _Check, argument: str, domain: str) -> str:
+    """The domain a mechanism names: its argument, macros expanded, or the current domain."""
+    if not argument:
+        return domain.lower().rstrip(".")
+    context = spf_macros.Context(check.sender, domain, check.ip, check.helo)
+    return spf_macros.expand(argument, context).lower().rstrip(".")
 
 
 def _type(ip: Address) -> str:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from listserv import confirm as tokens
 from listserv import membership
 from listserv.addresses import sub_address
-from listserv.commands import mail
 from listserv.commands.context import Request, Result
+from listserv.outgoing import command_mail as mail
 
 
 async def run(request: Request, rest: str) -> Result:

@@ -29,7 +29,8 @@ from email.message import Message
 from listserv import message, outgoing
 from listserv.outgoing import notices
 from listserv.addresses import split, sub_address
-from listserv.commands import mail, parser
+from listserv.commands import parser
+from listserv.outgoing import command_mail as mail
 from listserv.commands.context import Request, Result
 from listserv.commands.table import COMMANDS, STRANGER_COMMANDS
 from listserv.errors import ListservError, StoreError

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from listserv.archive import search as archive_search
 from listserv.commands.context import Request, Result
-from listserv.commands.mail import when
+from listserv.outgoing.notices import when
 from listserv.output import plural
 
 LIMIT = 20

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from listserv import confirm, membership
 from listserv.addresses import owning_list, sub_address
-from listserv.commands import mail
 from listserv.commands.context import Request, Result
+from listserv.outgoing import command_mail as mail
 
 
 def for_someone_else(action: str, address: str) -> Result:

@@ -7,9 +7,14 @@ outgoing mail — DKIM signing, the ARC seal of a post's copies — happens in
 one place, once per message and never once per recipient. requeue() only
 moves bytes that came through queue() already to fewer recipients.
 
-    notices.py      the headers of every mail the list writes; rejections, the
-                    leak guard's notice, forwards to the owners
-    owner_mail.py   plain notices to owners and members (held posts, bounces)
+    notices.py      the headers of every mail the list writes and the helpers all
+                    builders share (when, boundary); rejections, the leak
+                    guard's notice, forwards to the owners
+    owner_mail.py   plain notices from the owner address (the builders' base)
+    bounce_notices.py  delivery stopped for bounces; the policy refusal report
+    moderator_notices.py  the held-post notice and the daily reminder
+    command_mail.py the command replies, confirmation requests, join/leave notices
+    digest_issue.py a digest issue (multipart/digest)
     keys.py         the domains' DKIM keys; domains.py: which domains sign
     sign.py         DKIM signatures and the ARC seal
 """

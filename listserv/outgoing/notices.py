@@ -14,9 +14,10 @@ import re
 import secrets
 from email import policy
 from email.message import EmailMessage, Message
+from collections.abc import Iterable
 
 
-from listserv import message
+from listserv import message, timefmt
 from listserv.addresses import sub_address
 from listserv.lists import MailingList
 
@@ -120,12 +121,12 @@ def owner_forward(mlist: MailingList, raw: bytes, subject: str, intro: str = "")
     owner = sub_address(mlist.address, "owner")
     original = raw.partition(b"\n")[2] if raw.startswith(b"From ") else raw
     original = original.replace(b"\r\n", b"\n")
-    boundary = _boundary(original)
+    separator = boundary([original])
     title = f"Message for the owners of {mlist.address}: {subject or '(no subject)'}"
     head = envelope(mlist, owner, title, "auto-generated")
-    mime = f'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="{boundary}"\n\n'
+    mime = f'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="{separator}"\n\n'
     intro = (intro or f"This message was sent to {owner}, the address of the owners of {mlist.address}.") + "\n"
-    mark = f"--{boundary}\n".encode("ascii")
+    mark = f"--{separator}\n".encode("ascii")
     return (
         head.as_bytes().rstrip(b"\n")  # the header block only: the multipart body is ours, built below
         + b"\n"
@@ -137,15 +138,26 @@ def owner_forward(mlist: MailingList, raw: bytes, subject: str, intro: str = "")
         + mark
         + b"Content-Type: message/rfc822\nContent-Disposition: inline\nContent-Transfer-Encoding: 8bit\n\n"
         + original.rstrip(b"\n")
-        + f"\n\n--{boundary}--\n".encode("ascii")
+        + f"\n\n--{separator}--\n".encode("ascii")
     )
 
 
-def _boundary(content: bytes) -> str:
+def when(unix_time: float) -> str:
+    """A time as people read it in a notice: in UTC, whatever the server's zone (see listserv.timefmt).
+
+    >>> when(1795753825.0)
+    '2026-11-27 04:30 UTC'
+    """
+    return timefmt.in_utc(unix_time)
+
+
+def boundary(contents: Iterable[bytes], prefix: str = "=_listserv_") -> str:
+    """A MIME boundary that occurs in none of the contents a message built by hand wraps."""
+    contents = list(contents)
     while True:
-        boundary = f"=_listserv_{secrets.token_hex(12)}"
-        if boundary.encode("ascii") not in content:
-            return boundary
+        found = f"{prefix}{secrets.token_hex(12)}"
+        if not any(found.encode("ascii") in content for content in contents):
+            return found
 
 
 def without_subjects(content: bytes, subjects: list[str]) -> bytes | None:

@@ -9,19 +9,8 @@ mail coming back. It is queued with NAME-bounces@DOMAIN as envelope sender
 
 from __future__ import annotations
 
-
-from listserv import timefmt
 from listserv.lists import MailingList
 from listserv.outgoing import notices
-
-
-def when(unix_time: float) -> str:
-    """A time as people read it in a notice: in UTC, whatever the server's zone (see listserv.timefmt).
-
-    >>> when(1795753825.0)
-    '2026-11-27 04:30 UTC'
-    """
-    return timefmt.in_utc(unix_time)
 
 
 def plain(mlist: MailingList, to: str, subject: str, lines: list[str]) -> bytes:

@@ -30,9 +30,9 @@ import time
 
 import aiosqlite
 
-from listserv import digests, lists, message, outgoing
+from listserv import lists, message, outgoing
 from listserv.auth.result import AuthResult
-from listserv.outgoing import notices
+from listserv.outgoing import digest_issue, notices
 from listserv.confidential import guard, thread
 from listserv.config import Settings
 from listserv.lists import MailingList
@@ -135,11 +135,11 @@ async def out_of_issues(db: aiosqlite.Connection, settings: Settings, archive_id
     for issue in issues:
         mlist = await lists.get_in(db, issue["list_id"])
         ids = {message_id for list_id, message_id in wanted if list_id == issue["list_id"]}
-        kept, removed = digests.posts_without(issue["content"], ids) if mlist is not None and ids else ([], [])
+        kept, removed = digest_issue.posts_without(issue["content"], ids) if mlist is not None and ids else ([], [])
         if not removed:
             continue
         if kept:
-            content = digests.build(mlist, issue["volume"], issue["issue"], kept)
+            content = digest_issue.build(mlist, issue["volume"], issue["issue"], kept)
             await outgoing.replace(db, settings, mlist, issue["outbound_message_id"], content)
         else:
             await outbound.withdraw(db, issue["outbound_message_id"])

@@ -9,6 +9,7 @@ from email import policy
 import pytest
 
 from listserv import digests
+from listserv.outgoing import digest_issue, notices
 from listserv.pipeline.to_digest import digest_copy
 from tests.bounces.helpers import post
 from tests.pipeline.conftest import mailing_list
@@ -35,7 +36,7 @@ def _parse(raw: bytes):
 
 def test_a_digest_is_multipart_digest_with_the_contents_first():
     """Top level multipart/digest; part 1 text/plain contents; then one message/rfc822 per post, in order."""
-    issue = _parse(digests.build(mailing_list(), 2, 7, _posts()))
+    issue = _parse(digest_issue.build(mailing_list(), 2, 7, _posts()))
     assert issue.get_content_type() == "multipart/digest" and not issue.defects
     assert issue["Subject"] == "team Digest, Vol 2, Issue 7"
     assert issue["From"].addresses[0].addr_spec == "team-request@example.org"
@@ -53,7 +54,7 @@ def test_a_digest_is_multipart_digest_with_the_contents_first():
 
 def test_eight_bit_posts_survive():
     """A post with 8-bit text is carried whole, labelled 8bit, and reads back the same."""
-    raw = digests.build(mailing_list(), 1, 1, _posts())
+    raw = digest_issue.build(mailing_list(), 1, 1, _posts())
     assert b"Content-Transfer-Encoding: 8bit" in raw
     second = list(_parse(raw).iter_parts())[2].get_content()
     assert second.get_content().strip() == "Café résumé ✓"
@@ -62,10 +63,10 @@ def test_eight_bit_posts_survive():
 def test_the_boundary_never_occurs_in_a_post(monkeypatch):
     """A boundary that a post happens to contain is never used."""
     tokens = iter(["clash", "fresh"])
-    monkeypatch.setattr(digests.secrets, "token_hex", lambda n: next(tokens))
+    monkeypatch.setattr(notices.secrets, "token_hex", lambda n: next(tokens))
     posts = _posts()
     posts[0]["content"] += b"\n--=_listserv_digest_clash\n"
-    raw = digests.build(mailing_list(), 1, 1, posts)
+    raw = digest_issue.build(mailing_list(), 1, 1, posts)
     assert b'boundary="=_listserv_digest_fresh"' in raw
     assert len(list(_parse(raw).iter_parts())) == 4
 

@@ -8,6 +8,7 @@ import pytest
 
 from listserv import digests, lists, moderation
 from listserv.errors import NoSuchList
+from listserv.outgoing import digest_issue
 from listserv.store import digests as store_digests
 from listserv.store import held, members
 from tests.bounces.helpers import LIST, make_team, parsed, post, queued, submit
@@ -148,6 +149,6 @@ def test_issue_subject_names_volume_and_issue():
     """The digest's Subject names the list, the volume and the issue (parsed back from real bytes)."""
     from tests.pipeline.conftest import mailing_list
 
-    raw = digests.build(mailing_list(), 4, 12, [{"content": b"Subject: x\n\nbody\n", "subject": "x",
+    raw = digest_issue.build(mailing_list(), 4, 12, [{"content": b"Subject: x\n\nbody\n", "subject": "x",
                                                   "sender": "a@b.org", "sender_name": ""}])
     assert parsed(raw)["Subject"] == "team Digest, Vol 4, Issue 12"

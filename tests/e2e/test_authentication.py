@@ -11,7 +11,7 @@ import pytest
 
 from listserv.daemon import Daemon
 from tests.dkim_keys import SigningKey
-from tests.e2e.helpers import LIST, MEMBERS, held, make_list, message, send
+from tests.e2e.helpers import LIST, MEMBERS, held, make_list, message, parsed, send
 
 AUTHOR = "lee@agency.example"
 LEE = "Ann Lee <lee@agency.example>"
@@ -154,6 +154,37 @@ async def test_forged_command_is_not_run(server, sink, cli, agency_key):
     assert waiting[0]["role"] == "request"
     members = await cli("members", "ls", LIST, "--json")
     assert AUTHOR in members.output
+
+
+async def _unsubscribe_token(server, sink) -> str:
+    """A stranger asks to unsubscribe the member; the member is mailed the token (in the Subject: confirm TOKEN)."""
+    ask = message("Mallory <mallory@elsewhere.example>", "unsubscribe", body=f"unsubscribe {AUTHOR}")
+    await send(server.port, ask, "mallory@elsewhere.example", recipients=("team-request@example.org",))
+    await sink.wait_for(lambda: len(sink.copies_for(AUTHOR)) == 1)
+    subject = str(parsed(sink.copies_for(AUTHOR)[0])["Subject"]).split()
+    assert subject[0] == "confirm" and len(subject) == 2, subject
+    return subject[1]
+
+
+async def test_forged_confirm_is_not_run(server, sink, cli, agency_key):
+    """A mail to NAME-confirm+TOKEN@ forged in a p=reject member's name is held (role confirm), not run."""
+    await _list(cli)
+    confirm_at = f"team-confirm+{await _unsubscribe_token(server, sink)}@example.org"
+    await send(server.port, message(LEE, "ok"), "attacker@elsewhere.example", recipients=(confirm_at,))
+    waiting = await _wait_held(cli, 1)
+    assert waiting[0]["role"] == "confirm"
+    assert any(reason["text"].startswith("sender not authenticated: dmarc=fail") for reason in waiting[0]["reasons"])
+    assert AUTHOR in (await cli("members", "ls", LIST, "--json")).output
+
+
+async def test_signed_confirm_is_run(server, sink, cli, agency_key):
+    """The same confirmation DKIM-signed by the member's domain passes the check and is run: the member leaves."""
+    await _list(cli)
+    confirm_at = f"team-confirm+{await _unsubscribe_token(server, sink)}@example.org"
+    await send(server.port, agency_key.sign(message(LEE, "ok")), AUTHOR, recipients=(confirm_at,))
+    await sink.wait_for(lambda: len(sink.copies_for(AUTHOR)) == 2)  # the outcome, told to the member
+    assert AUTHOR not in (await cli("members", "ls", LIST, "--json")).output
+    assert await held(cli) == []
 
 
 async def test_spf_on_the_connecting_ip_authenticates(server, sink, cli, agency_key, dns):

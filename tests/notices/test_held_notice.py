@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from listserv import lists, reminders
+from listserv import lists
+from listserv.outgoing import moderator_notices
 from listserv.store import audit, held, members
 from tests.bounces.helpers import LIST, make_team, post, queued, submit
 
@@ -73,4 +74,4 @@ async def test_no_moderators_no_notice(store, settings, team):
 
 def test_commands_for_mail_that_cannot_be_approved():
     """Held -bounces or -request mail can be shown and discarded; the notice offers no approve for it."""
-    assert reminders.commands(5, "request") == ["    listserv held show 5", "    listserv held discard 5"]
+    assert moderator_notices.commands(5, "request") == ["    listserv held show 5", "    listserv held discard 5"]

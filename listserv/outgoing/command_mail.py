@@ -9,23 +9,13 @@ to us and never to a person. None of them quotes a post.
 
 from __future__ import annotations
 
-import secrets
 from email import policy
 from email.message import EmailMessage, MIMEPart
 
-from listserv import timefmt
-from listserv.outgoing import notices
 from listserv.addresses import sub_address
 from listserv.lists import MailingList
-
-
-def when(unix_time: float) -> str:
-    """A time as people read it in a notice: in UTC, whatever the server's zone (see listserv.timefmt).
-
-    >>> when(1795753825.0)
-    '2026-11-27 04:30 UTC'
-    """
-    return timefmt.in_utc(unix_time)
+from listserv.outgoing import notices
+from listserv.outgoing.notices import when
 
 
 def _head(mlist: MailingList, to: str, subject: str, in_reply_to: str = "") -> EmailMessage:
@@ -57,7 +47,7 @@ def reply(
 def _with_attachments(head: EmailMessage, text: str, attached: list[tuple[str, bytes]]) -> bytes:
     """multipart/mixed built around the archived bytes, so each post is attached exactly as it was received."""
     originals = [(name, _unframed(raw)) for name, raw in attached]
-    boundary = _boundary(b"".join(raw for _, raw in originals))
+    boundary = notices.boundary(raw for _, raw in originals)
     mark = f"--{boundary}\n".encode("ascii")
     intro = MIMEPart(policy=policy.default)
     intro.set_content(text)
@@ -78,13 +68,6 @@ def _unframed(raw: bytes) -> bytes:
     if raw.startswith(b"From "):
         raw = raw.partition(b"\n")[2]
     return raw.replace(b"\r\n", b"\n").rstrip(b"\n")
-
-
-def _boundary(content: bytes) -> str:
-    while True:
-        boundary = f"=_listserv_{secrets.token_hex(12)}"
-        if boundary.encode("ascii") not in content:
-            return boundary
 
 
 def confirmation(mlist: MailingList, to: str, action: str, token: str, expires_at: float, moderated: bool) -> bytes:
