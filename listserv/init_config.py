@@ -12,7 +12,7 @@ used as it is (`serve` warns if others can read it).
 from __future__ import annotations
 
 import os
-import tomllib
+import tomllib  # noqa: F401 (the doctest below reads the written file with it)
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path

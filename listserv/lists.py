@@ -20,7 +20,7 @@ from listserv.addresses import candidates, normalise
 from listserv.archive.compact import Compacted, compact
 from listserv.errors import BadSetting, ListExists, NoSuchList
 # LIST_SETTINGS and NONMEMBER_ACTIONS are re-exported: callers know them as lists.*
-from listserv.list_settings import LIST_SETTINGS, NONMEMBER_ACTIONS, ListSettings
+from listserv.list_settings import LIST_SETTINGS, NONMEMBER_ACTIONS, ListSettings  # noqa: F401 (cli.py reads it)
 from listserv.settings import Setting
 from listserv.store import Store, audit, inbound
 from listserv.store import lists as store_lists

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email.utils
 import io
-import mailbox
 import os
 import stat
 from datetime import date

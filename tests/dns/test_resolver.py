@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from listserv.config import DnsSettings
 from listserv.resolver import Resolver
