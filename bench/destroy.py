@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.harness import figure  # noqa: E402
 from bench.search import LIST, build  # noqa: E402
 from listserv import lists  # noqa: E402
 from listserv.archive import retention  # noqa: E402
@@ -59,7 +60,7 @@ def main() -> None:
         path = Path(tmp) / "listserv.db"
         asyncio.run(build(path, args.count, args.seed))
         for name, value, unit in asyncio.run(measure(path, args.count)):
-            print(f"{name} {value:.3f} {unit}" if isinstance(value, float) else f"{name} {value} {unit}", flush=True)
+            figure(name, value, unit)
 
 
 if __name__ == "__main__":

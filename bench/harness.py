@@ -132,3 +132,8 @@ def post(sender: str, to: str, subject: str, size: int = 5000, n: int = 0) -> by
 
 def env_note() -> str:
     return f"cores={os.cpu_count()}"
+
+
+def figure(name: str, value: float | int, unit: str) -> None:
+    """One benchmark line, `name value unit` (floats with three decimals), flushed so a watcher sees it at once."""
+    print(f"{name} {value:.3f} {unit}" if isinstance(value, float) else f"{name} {value} {unit}", flush=True)

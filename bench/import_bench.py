@@ -25,9 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.mbox_gen import write_mbox  # noqa: E402
 import dataclasses  # noqa: E402
 
+from bench.harness import figure  # noqa: E402
+from bench.mbox_gen import write_mbox  # noqa: E402
 from listserv import config, lists  # noqa: E402
 from listserv.archive.importer import import_mbox  # noqa: E402
 from listserv.archive.search import search  # noqa: E402
@@ -95,7 +96,7 @@ def main() -> None:
             raise SystemExit(f"{db} exists; the benchmark imports into a new database")
         figures = asyncio.run(run(path, db, args.count, args.workers))
     for name, (value, unit) in figures.items():
-        print(f"{name} {value:.3f} {unit}" if isinstance(value, float) else f"{name} {value} {unit}", flush=True)
+        figure(name, value, unit)
 
 
 if __name__ == "__main__":

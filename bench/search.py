@@ -27,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.harness import figure  # noqa: E402
 from bench.mbox_gen import Post, generate, people  # noqa: E402
 from listserv import lists  # noqa: E402
 from listserv.archive.search import search, searchable_text  # noqa: E402
@@ -139,7 +140,7 @@ def report(
     ]
     lines += [(f"search_{kind}_p50_ms", statistics.median(values), "ms") for kind, values in samples.items()]
     for name, value, unit in lines:
-        print(f"{name} {value:.3f} {unit}" if isinstance(value, float) else f"{name} {value} {unit}", flush=True)
+        figure(name, value, unit)
 
 
 def main() -> None:

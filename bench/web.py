@@ -32,8 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
 
-from bench.search import BATCH, LIST, _add_rows, row  # noqa: E402
+from bench.harness import figure  # noqa: E402
 from bench.mbox_gen import generate  # noqa: E402
+from bench.search import BATCH, LIST, _add_rows, row  # noqa: E402
 from listserv import config, lists  # noqa: E402
 from listserv.archive.threading import thread_unthreaded  # noqa: E402
 from listserv.daemon import Daemon  # noqa: E402
@@ -118,7 +119,7 @@ def report(samples: dict[str, list[float]], build_s: float | None, count: int) -
         lines += [(f"web_{kind}_p50_ms", statistics.median(values), "ms"),
                   (f"web_{kind}_p95_ms", statistics.quantiles(values, n=20)[18], "ms")]
     for name, value, unit in lines:
-        print(f"{name} {value:.3f} {unit}" if isinstance(value, float) else f"{name} {value} {unit}", flush=True)
+        figure(name, value, unit)
 
 
 def main() -> None:

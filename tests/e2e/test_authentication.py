@@ -7,23 +7,12 @@ import asyncio
 import json
 from dataclasses import replace
 
-import pytest
-
 from listserv.daemon import Daemon
 from tests.dkim_keys import SigningKey
 from tests.e2e.helpers import LIST, MEMBERS, held, make_list, message, parsed, send
 
 AUTHOR = "lee@agency.example"
 LEE = "Ann Lee <lee@agency.example>"
-
-
-@pytest.fixture
-def agency_key(dns):
-    """agency.example publishes p=reject and a DKIM key."""
-    dns.zone.add("_dmarc.agency.example", "TXT", "v=DMARC1; p=reject")
-    key = SigningKey("agency.example")
-    key.publish(dns.zone)
-    return key
 
 
 async def _list(cli, *settings: tuple[str, str]) -> None:

@@ -4,21 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
-from tests.dkim_keys import SigningKey
 from tests.e2e.helpers import LIST, MEMBERS, make_list, message, parsed, send
 
 AUTHOR = "lee@agency.example"
-
-
-@pytest.fixture
-def agency_key(dns):
-    """agency.example publishes p=reject and a DKIM key; its member's posts are signed with it."""
-    dns.zone.add("_dmarc.agency.example", "TXT", "v=DMARC1; p=reject; rua=mailto:dmarc@agency.example")
-    key = SigningKey("agency.example")
-    key.publish(dns.zone)
-    return key
 
 
 def shown_from(copy) -> tuple[str, str]:

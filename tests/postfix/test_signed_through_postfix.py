@@ -16,7 +16,7 @@ import pytest
 
 from tests.dkim_keys import SigningKey
 from tests.e2e.helpers import LIST, MEMBERS, message, parsed, send
-from tests.outgoing.helpers import records, signatures
+from tests.outgoing.helpers import records, verified_algorithms
 from tests.postfix.test_through_postfix import _copies
 
 AUTHOR = "lee@agency.example"
@@ -48,16 +48,6 @@ async def published(front, cli, dns):
     return over_dns(dns)
 
 
-def list_signatures(raw: bytes, lookup) -> list[bytes]:
-    """The a= of each DKIM signature of raw by d=example.org that verifies."""
-    passed = []
-    for index in range(signatures(raw)):
-        checker = dkim.DKIM(raw)
-        if checker.verify(idx=index, dnsfunc=lookup) and checker.domain == b"example.org":
-            passed.append(checker.signature_fields[b"a"])
-    return sorted(passed)
-
-
 async def test_every_copy_verifies_after_postfix(front, sink, published):
     """Each member's copy, relayed by Postfix, carries list signatures (RSA and Ed25519) that verify over DNS."""
     await send(front.port, message("ann@example.org", "Expert on jail conditions"), "ann@example.org")
@@ -65,7 +55,7 @@ async def test_every_copy_verifies_after_postfix(front, sink, published):
     for address in MEMBERS:
         [copy] = sink.copies_for(address)
         assert b"Received: from" in copy  # Postfix's own trace header: it really passed through
-        assert list_signatures(copy, published) == [b"ed25519-sha256", b"rsa-sha256"], address
+        assert sorted(verified_algorithms(copy, published)) == [b"ed25519-sha256", b"rsa-sha256"], address
 
 
 async def test_copy_is_arc_sealed_after_postfix(front, sink, published):
@@ -95,7 +85,7 @@ async def test_reject_domain_post_arrives_munged_and_verifies(front, sink, cli, 
     assert (mailbox.display_name, mailbox.addr_spec) == ("Ann Lee via team", LIST)
     assert shown["Reply-To"] == "Ann Lee <lee@agency.example>"
     assert shown["X-Original-From"] == "Ann Lee <lee@agency.example>"
-    assert list_signatures(copy, published) == [b"ed25519-sha256", b"rsa-sha256"]
+    assert sorted(verified_algorithms(copy, published)) == [b"ed25519-sha256", b"rsa-sha256"]
     assert dkim.arc_verify(copy, dnsfunc=published)[0] == dkim.CV_Pass
     held = await cli("held", "ls", "--json")
     assert held.output.strip() == "[]"  # passed inbound DMARC: delivered, not held as unauthenticated
