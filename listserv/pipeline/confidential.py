@@ -82,8 +82,10 @@ async def recheck(db: aiosqlite.Connection, data: MsgData) -> None:
     redone on the writer's connection, and the copy re-decorated when they change.
     """
     before = (data.confidential, tuple(data.outside))
-    if not data.confidential:
+    if not data.confidential and data.referenced is None:  # not read in this process (an approved held post)
         data.confidential = bool(await guard.classify(db, data))
+    elif not data.confidential:  # its markers were read before the rules: only what the store knows can change
+        data.confidential = await thread.in_thread(db, data.mlist.id, data.message_id, data.referenced)
     if data.confidential and not data.outside:
         data.outside = await guard.outside_recipients(db, data)
     if (data.confidential, tuple(data.outside)) != before:
