@@ -18,13 +18,11 @@ from starlette.routing import Route
 from listserv import membership, outgoing
 from listserv.addresses import normalise
 from listserv.errors import BadAddress
-from listserv.lists import MailingList
-from listserv.outgoing import owner_mail
+from listserv.outgoing import login_mail
+from listserv.outgoing.login_mail import LINK_MINUTES
 from listserv.store import web_logins
 from listserv.web import session
 from listserv.web.session import SESSION_COOKIE, Visitor
-
-LINK_MINUTES = 15
 
 
 async def visitor(request: Request) -> Visitor | None:
@@ -80,7 +78,7 @@ async def _mail_link(request: Request, address: str) -> None:
         return
     token, now = session.new_token(), state.clock()
     url = state.settings.web.base_url.rstrip("/") + "/login/" + urllib.parse.quote(token)
-    content = _link_mail(joined[0], address, url)
+    content = login_mail.link_mail(joined[0], address, url)
 
     async def job(db) -> None:
         await web_logins.add_link(db, session.hashed(token), address, now, now + LINK_MINUTES * 60)
@@ -88,18 +86,6 @@ async def _mail_link(request: Request, address: str) -> None:
 
     await state.store.write(job)
     state.on_queued()
-
-
-def _link_mail(mlist: MailingList, address: str, url: str) -> bytes:
-    return owner_mail.plain(mlist, address, "Your link to log in to the list archive", [
-        "Someone, probably you, asked to log in to the web pages of your mailing lists.",
-        "",
-        f"Open this link within {LINK_MINUTES} minutes and press the button there:",
-        "",
-        url,
-        "",
-        "The link works once. If you did not ask for it, ignore this mail: nothing happens.",
-    ])
 
 
 async def link_page(request: Request) -> Response:
