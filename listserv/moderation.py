@@ -1,4 +1,4 @@
-"""Work the held queue — list, show, approve, reject, discard — for the CLI and, later, email commands.
+"""Work the held queue — list, show, approve, reject, discard — for the CLI, the web and moderators' replies.
 
 An approval sends the post through the pipeline's own accept path (decorate,
 archive, queue) and records the decision and an audit row in the same
@@ -8,6 +8,9 @@ transaction, so a post is never both waiting and sent, nor sent twice.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+
+import aiosqlite
 
 from listserv import lists, message, outgoing
 from listserv.auth.result import AuthResult, shown
@@ -100,24 +103,76 @@ async def _post(store: Store, mlist: MailingList, row: dict) -> MsgData:
     return data
 
 
+@dataclass(frozen=True)
+class Planned:
+    """A decision on a held post, read and prepared outside the transaction; carry_out() commits it."""
+
+    verb: str  # approve | reject | discard
+    held_id: int
+    mlist: MailingList
+    row: dict  # the held row as read when planning
+    post: MsgData | None = None  # approve: the post, decorated (or the owners' forward), ready to deliver
+    reason: str = ""  # reject: the reason, told to the sender
+    notice: bytes | None = None  # reject: the notice to queue for the sender, None when nobody is told
+
+
+VERBS = ("approve", "reject", "discard")
+DECIDED = {"approve": "approved", "reject": "rejected", "discard": "discarded"}
+
+
+async def plan(store: Store, held_id: int, verb: str, reason: str = "", notify: bool = False) -> Planned:
+    """Read and prepare a decision (NoSuchHeld, AlreadyDecided or Refused when it cannot be taken).
+
+    The CLI, the web and a moderator's reply to a notice all plan here and
+    commit with carry_out(), so each does exactly what the others do.
+    """
+    row = await _undecided(store, held_id)
+    mlist = await lists.get_by_id(store, row["list_id"])
+    if verb == "approve":
+        if row["role"] not in POST_ROLES + ("owner",):
+            raise Refused(
+                f"held message {held_id} came to the -{row['role']} address; only posts and -owner mail can be approved"
+            )
+        return Planned(verb, held_id, mlist, row, post=await _post(store, mlist, row))
+    if verb == "reject":
+        notice = await _rejection_notice(store, mlist, row, reason, notify)
+        return Planned(verb, held_id, mlist, row, reason=reason, notice=notice)
+    if verb == "discard":
+        return Planned(verb, held_id, mlist, row)
+    raise ValueError(f"not a moderation verb: {verb!r}")
+
+
+async def carry_out(db: aiosqlite.Connection, settings: Settings | None, planned: Planned, by: str) -> bool:
+    """Inside a write transaction: record the decision, act on it, write the audit row naming `by`.
+
+    False when the post was decided meanwhile (then nothing was written).
+    """
+    held_id, mlist = planned.held_id, planned.mlist
+    if not await held.decide(db, held_id, DECIDED[planned.verb], by, planned.reason):
+        return False
+    if planned.verb == "approve":
+        detail = await _send(db, settings, planned.post)
+    elif planned.verb == "reject":
+        if planned.notice:
+            await outgoing.queue(db, settings, mlist, planned.notice, [planned.row["sender"]])
+        detail = f"notice: {'sent' if planned.notice else 'none'}"
+    else:
+        detail = ""
+    action = {"approve": "approve", "reject": "reject", "discard": "discard"}[planned.verb]  # audit ACTIONS, spelled out
+    await audit.record(db, by, action, mlist.id, f"held:{held_id}", detail)
+    told = " with a notice" if planned.verb == "reject" and planned.notice else ""
+    log.info("held:%s on %s %s by %s%s", held_id, mlist.address, DECIDED[planned.verb], by, told)
+    return True
+
+
+async def _decide(store: Store, settings: Settings | None, planned: Planned, by: str) -> None:
+    if not await store.write(carry_out, settings, planned, by):
+        raise AlreadyDecided(f"held message {planned.held_id} was decided meanwhile")
+
+
 async def approve(store: Store, settings: Settings, held_id: int, by: str) -> None:
     """Send a held post as if accepted (or a held -owner message to the owners); one transaction."""
-    row = await _undecided(store, held_id)
-    if row["role"] not in POST_ROLES + ("owner",):
-        raise Refused(
-            f"held message {held_id} came to the -{row['role']} address; only posts and -owner mail can be approved"
-        )
-    mlist = await lists.get_by_id(store, row["list_id"])
-    data = await _post(store, mlist, row)
-
-    async def job(db):
-        if not await held.decide(db, held_id, "approved", by):
-            raise AlreadyDecided(f"held message {held_id} was decided meanwhile")
-        detail = await _send(db, settings, data)
-        await audit.record(db, by, "approve", mlist.id, f"held:{held_id}", detail)
-
-    await store.write(job)
-    log.info("held:%s on %s approved by %s", held_id, mlist.address, by)
+    await _decide(store, settings, await plan(store, held_id, "approve"), by)
 
 
 async def _send(db, settings: Settings, data: MsgData) -> str:
@@ -135,19 +190,7 @@ async def reject(
     store: Store, settings: Settings, held_id: int, by: str, reason: str = "", notify: bool = False
 ) -> None:
     """Refuse a held post; tell the sender why when they are a member, or when notify is asked (never robots)."""
-    row = await _undecided(store, held_id)
-    mlist = await lists.get_by_id(store, row["list_id"])
-    notice = await _rejection_notice(store, mlist, row, reason, notify)
-
-    async def job(db):
-        if not await held.decide(db, held_id, "rejected", by, reason):
-            raise AlreadyDecided(f"held message {held_id} was decided meanwhile")
-        if notice:
-            await outgoing.queue(db, settings, mlist, notice, [row["sender"]])
-        await audit.record(db, by, "reject", mlist.id, f"held:{held_id}", f"notice: {'sent' if notice else 'none'}")
-
-    await store.write(job)
-    log.info("held:%s on %s rejected by %s%s", held_id, mlist.address, by, " with a notice" if notice else "")
+    await _decide(store, settings, await plan(store, held_id, "reject", reason, notify), by)
 
 
 async def _rejection_notice(store: Store, mlist: MailingList, row: dict, reason: str, notify: bool) -> bytes | None:
@@ -166,13 +209,6 @@ async def _rejection_notice(store: Store, mlist: MailingList, row: dict, reason:
 
 
 async def discard(store: Store, held_id: int, by: str) -> None:
-    """Drop a held post without telling anyone; the decision and the audit row remain."""
-    row = await _undecided(store, held_id)
-
-    async def job(db):
-        if not await held.decide(db, held_id, "discarded", by):
-            raise AlreadyDecided(f"held message {held_id} was decided meanwhile")
-        await audit.record(db, by, "discard", row["list_id"], f"held:{held_id}")
-
-    await store.write(job)
-    log.info("held:%s on list id %s discarded by %s", held_id, row["list_id"], by)
+    """Drop a held post without telling anyone; the decision and the audit row remain (nothing is queued, so
+    no settings are needed)."""
+    await _decide(store, None, await plan(store, held_id, "discard"), by)

@@ -13,7 +13,7 @@ import aiosqlite
 
 from listserv.store.rows import change, one
 
-_COLUMNS = "id, list_id, nonce, action, address, name, requested_by, created_at, expires_at, used_at"
+_COLUMNS = "id, list_id, nonce, action, address, name, requested_by, created_at, expires_at, used_at, held_id"
 
 
 async def secret(db: aiosqlite.Connection, name: str, fresh: bytes) -> bytes:
@@ -27,14 +27,21 @@ async def secret(db: aiosqlite.Connection, name: str, fresh: bytes) -> bytes:
     return bytes(row["value"])
 
 
+async def existing_secret(db: aiosqlite.Connection, name: str) -> bytes | None:
+    """The named secret, or None when none was made yet (then no token was ever issued); reads only."""
+    row = await one(db, "SELECT value FROM secrets WHERE name = ?", (name,))
+    return bytes(row["value"]) if row else None
+
+
 async def add(db: aiosqlite.Connection, list_id: int, token: dict) -> int | None:
     """Insert one confirmation; None when the nonce is taken already (the caller draws another)."""
     async with db.execute(
-        "INSERT INTO confirmations (list_id, nonce, action, address, name, requested_by, created_at, expires_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (nonce) DO NOTHING",
+        "INSERT INTO confirmations"
+        " (list_id, nonce, action, address, name, requested_by, created_at, expires_at, held_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (nonce) DO NOTHING",
         (
             list_id, token["nonce"], token["action"], token["address"], token.get("name", ""),
-            token.get("requested_by", ""), token["created_at"], token["expires_at"],
+            token.get("requested_by", ""), token["created_at"], token["expires_at"], token.get("held_id"),
         ),
     ) as cur:
         return cur.lastrowid if cur.rowcount == 1 else None
@@ -51,6 +58,16 @@ async def latest_open(db: aiosqlite.Connection, list_id: int, action: str, addre
         f"SELECT {_COLUMNS} FROM confirmations WHERE list_id = ? AND action = ? AND address = ?"
         " AND used_at IS NULL AND expires_at > ? ORDER BY created_at DESC LIMIT 1",
         (list_id, action, address, now),
+    )
+
+
+async def open_for_held(db: aiosqlite.Connection, held_id: int, now: float) -> dict | None:
+    """The newest unused, unexpired token that decides this held post, or None."""
+    return await one(
+        db,
+        f"SELECT {_COLUMNS} FROM confirmations WHERE held_id = ? AND used_at IS NULL AND expires_at > ?"
+        " ORDER BY created_at DESC LIMIT 1",
+        (held_id, now),
     )
 
 
