@@ -20,7 +20,8 @@ from listserv.errors import AlreadyDecided, NoSuchHeld, Refused
 from listserv.lists import MailingList
 from listserv.outgoing import notices
 from listserv.output import plural
-from listserv.pipeline import decorate, deliver, forward, parse, prescan
+from listserv import pipeline  # pipeline.deliver at call time: the pipeline's -confirm path imports this module
+from listserv.pipeline import decorate, forward, parse, prescan
 from listserv.pipeline.msgdata import ACCEPT, Decision, MsgData
 from listserv.pipeline.route import POST_ROLES
 from listserv.store import Store, audit, held, members, messages
@@ -182,7 +183,7 @@ async def _send(db, settings: Settings, data: MsgData) -> str:
         return f"forwarded to {plural(len(data.forward_to), 'owner')}"
     if data.message_id and await messages.has_message_id(db, data.mlist.id, data.message_id):
         return "already archived under its Message-ID; not sent again"
-    await deliver(db, settings, data)
+    await pipeline.deliver(db, settings, data)
     return f"archive:{data.archive_id}"
 
 

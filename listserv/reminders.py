@@ -4,7 +4,8 @@ Both go to every moderator and owner of the list in one message (To: the
 list's owner address, so nobody's address is shown to the others), and both
 can be turned off with the list setting `moderator_notices`. Their text is
 built by listserv.outgoing.moderator_notices; this module decides who gets
-them and when.
+them and when, and gives each post its moderation reply address
+(listserv.moderation_reply) in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 
 import aiosqlite
 
-from listserv import lists, outgoing
+from listserv import lists, moderation_reply, outgoing
 from listserv.outgoing.moderator_notices import DAY, held_notice, reminder
 from listserv.config import Settings
 from listserv.lists import MailingList
@@ -36,7 +37,8 @@ async def notify(db: aiosqlite.Connection, settings: Settings, mlist: MailingLis
     to = await moderators(db, mlist.id)
     if not to:
         return False
-    await outgoing.queue(db, settings, mlist, held_notice(mlist, held_id, row), to)
+    reply_to = await moderation_reply.reply_address(db, mlist, held_id, row, row["received_at"])
+    await outgoing.queue(db, settings, mlist, held_notice(mlist, held_id, row, reply_to), to)
     return True
 
 
@@ -52,7 +54,7 @@ async def remind(store: Store, settings: Settings, now: float) -> int:
         waiting = await held.waiting_since(store.db, now - DAY, mlist.id)
         to = await moderators(store.db, mlist.id) if waiting else []
         if to:
-            await store.write(_queue_reminder, settings, mlist, reminder(mlist, waiting, now), to, now)
+            await store.write(_queue_reminder, settings, mlist, waiting, to, now)
             log.info("%s: reminded %s of %s", mlist.address, plural(len(to), "moderator"),
                      plural(len(waiting), "held message"))
             sent += 1
@@ -60,7 +62,8 @@ async def remind(store: Store, settings: Settings, now: float) -> int:
 
 
 async def _queue_reminder(
-    db: aiosqlite.Connection, settings: Settings, mlist: MailingList, content: bytes, to: list[str], now: float
+    db: aiosqlite.Connection, settings: Settings, mlist: MailingList, waiting: list[dict], to: list[str], now: float
 ) -> None:
-    await outgoing.queue(db, settings, mlist, content, to)
+    reply_to = {row["id"]: await moderation_reply.reply_address(db, mlist, row["id"], row, now) for row in waiting}
+    await outgoing.queue(db, settings, mlist, reminder(mlist, waiting, now, reply_to), to)
     await marks.put(db, mlist.id, "reminder", now)

@@ -38,8 +38,22 @@ def commands(held_id: int, role: str) -> list[str]:
     return found + [f"    listserv held discard {held_id}"]
 
 
-def held_notice(mlist: MailingList, held_id: int, row: dict) -> bytes:
-    """The notice that one post was held. row: sender, subject, confidential, role, received_at, reasons."""
+def by_reply(reply_to: str) -> list[str]:
+    """The sentence telling moderators they may decide by replying (nothing when there is no reply address)."""
+    if not reply_to:
+        return []
+    return [
+        "", "Or reply to this message (it goes to the moderation address in its Reply-To) with one line first:",
+        '    approve   or   reject REASON   or   discard',
+        "It works once, only from the address you moderate this list with, and only if your mail authenticates.",
+    ]
+
+
+def held_notice(mlist: MailingList, held_id: int, row: dict, reply_to: str = "") -> bytes:
+    """The notice that one post was held. row: sender, subject, confidential, role, received_at, reasons.
+
+    reply_to: the post's moderation address (listserv.moderation_reply), set as Reply-To.
+    """
     what = "A confidential post" if row.get("confidential") else "A post"
     lines = [
         f"{what} to {sub_address(mlist.address, row.get('role', 'post'))} is waiting for a moderator.",
@@ -52,16 +66,21 @@ def held_notice(mlist: MailingList, held_id: int, row: dict) -> bytes:
     ]
     lines += [f"    - {reason['rule']}: {reason['text']}" for reason in row.get("reasons", [])]
     lines += ["", "To decide, run on the list server:"] + commands(held_id, row.get("role", "post"))
+    lines += by_reply(reply_to)
     expiry = mlist.settings.hold_expiry_days
     if expiry:
         lines += ["", f"Posts from non-members that nobody decides on are discarded after {plural(expiry, 'day')}."]
     what = "confidential post" if row.get("confidential") else "post"
     subject = f"{mlist.address}: {what} held ({held_id})"
-    return owner_mail.plain(mlist, sub_address(mlist.address, "owner"), subject, lines)
+    return owner_mail.plain(mlist, sub_address(mlist.address, "owner"), subject, lines, reply_to)
 
 
-def reminder(mlist: MailingList, rows: list[dict], now: float) -> bytes:
-    """The daily list of held posts that have waited more than a day, oldest first."""
+def reminder(mlist: MailingList, rows: list[dict], now: float, reply_to: dict[int, str] | None = None) -> bytes:
+    """The daily list of held posts that have waited more than a day, oldest first.
+
+    reply_to: each post's moderation address by held id, named under it; with one post it is the Reply-To.
+    """
+    reply_to = reply_to or {}
     verb = "has" if len(rows) == 1 else "have"
     lines = [f"{plural(len(rows), 'held message')} on {mlist.address} {verb} waited more than a day:", ""]
     for row in rows:
@@ -69,8 +88,15 @@ def reminder(mlist: MailingList, rows: list[dict], now: float) -> bytes:
         rules = ",".join(dict.fromkeys(reason["rule"] for reason in row["reasons"])) or "-"
         lines.append(f"  {row['id']:>6}  {plural(days, 'day')}  {row['sender'] or '(unknown sender)'}  [{rules}]")
         lines.append(f"          {_subject(row)}")
+        if reply_to.get(row["id"]):
+            lines.append(f"          decide by mail: approve, reject REASON or discard to {reply_to[row['id']]}")
     lines += [
         "", "See them all with:", f"    listserv held ls {mlist.address}", "",
         "Decide with `listserv held approve ID...`, `held reject ID... --reason \"...\"` or `held discard ID...`.",
     ]
-    return owner_mail.plain(mlist, sub_address(mlist.address, "owner"), f"{mlist.address}: held posts waiting", lines)
+    only = reply_to.get(rows[0]["id"], "") if len(rows) == 1 else ""
+    if reply_to:
+        lines.append("Or send one line (approve, reject REASON or discard) to a post's address above, from your"
+                     " moderator address" + ("; replying to this message does that." if only else "."))
+    subject = f"{mlist.address}: held posts waiting"
+    return owner_mail.plain(mlist, sub_address(mlist.address, "owner"), subject, lines, only)

@@ -13,8 +13,13 @@ from listserv.lists import MailingList
 from listserv.outgoing import notices
 
 
-def plain(mlist: MailingList, to: str, subject: str, lines: list[str]) -> bytes:
-    """A text/plain notice from the list's owners to `to` (an address, or the owner address itself)."""
+def plain(mlist: MailingList, to: str, subject: str, lines: list[str], reply_to: str = "") -> bytes:
+    """A text/plain notice from the list's owners to `to` (an address, or the owner address itself).
+
+    reply_to: where a reply should go instead of the owners (a held-post notice's moderation address).
+    """
     note = notices.envelope(mlist, to, subject, "auto-generated")
+    if reply_to:
+        note["Reply-To"] = reply_to
     note.set_content("\n".join(lines) + "\n")
     return note.as_bytes()

@@ -14,6 +14,7 @@ from listserv.store.members import Member
 
 if TYPE_CHECKING:  # the annotation only: the pipeline need not load the command parser to define MsgData
     from listserv.commands.parser import Commands
+    from listserv.pipeline.moderate import Reply
 
 ACCEPT, HOLD, REJECT, DISCARD, FORWARD = "accept", "hold", "reject", "discard", "forward"
 COMMAND = "command"  # mail to -request/-confirm: run its email commands (listserv.commands.handle)
@@ -96,6 +97,7 @@ class MsgData:
     policy_refused: tuple[str, int, str] | None = None  # a DSN refusing for policy: (author domain, copies, status)
     reasons: list[Reason] = field(default_factory=list)  # faults met along the way, held with the rules' reasons
     commands: Commands | None = None  # -request/-confirm mail: the email commands read from it
+    moderation: Reply | None = None  # -confirm mail answering a held-post notice (listserv.pipeline.moderate)
     auth: AuthResult | None = None  # DKIM/SPF/DMARC of the message (listserv.auth); None: not checked
 
     @property

@@ -1,5 +1,8 @@
 """The -request and -confirm paths: read the email commands before the transaction, run and answer them inside it.
 
+A reply to a held-post notice also comes to -confirm; listserv.pipeline.moderate
+plans and carries it out instead of the commands.
+
 The commands themselves live in listserv.commands (see handle.py there for
 who is answered and who is not); this module adapts them to the pipeline.
 """
@@ -16,6 +19,7 @@ from listserv.commands import handle, parser
 from listserv.commands.context import Request
 from listserv.config import Settings
 from listserv.output import plural
+from listserv.pipeline import moderate
 from listserv.pipeline.msgdata import ACCEPT, COMMAND, DISCARD, HOLD, Decision, MsgData, Reason
 from listserv.pipeline.rules import unauthenticated
 from listserv.store import Store
@@ -35,6 +39,8 @@ async def plan(store: Store, data: MsgData) -> None:
     elif _disowned(data):  # a forged command (unsubscribe someone, confirm for them) is never run; held
         # ones are kept for the owners to see (they cannot be approved: only posts can)
         data.decision = Decision(unauthenticated.action(data), (unauthenticated.unauthenticated(data),))
+    elif data.role == "confirm" and await moderate.plan(store, data):
+        return  # a moderator's reply to a held-post notice: decided by listserv.pipeline.moderate
     else:
         if data.role == "confirm":
             data.commands = handle.confirmations(data.recipients)
@@ -50,6 +56,8 @@ def _disowned(data: MsgData) -> bool:
 
 async def act(db: aiosqlite.Connection, settings: Settings, data: MsgData) -> str:
     """The COMMAND handler, inside the transaction: membership is read here, where the commands change it."""
+    if data.moderation is not None:
+        return await moderate.act(db, settings, data)
     mlist = data.mlist
     member = await membership.member_in(db, mlist.id, data.sender) if data.sender else None
     request = Request(db, settings, mlist, data.sender, data.sender_name, member, data.received_at)
