@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from listserv import expiry, reminders
+from listserv import expiry, membership, reminders
 from listserv.addresses import split
 from listserv.store import held
 
@@ -82,3 +82,19 @@ async def test_a_subscription_confirmation_saying_approve_still_confirms(store, 
     confirm_at = f"team-confirm+{token}@example.org"
     text = await _reply(submit, take, confirm_at, "approve", time.time(), sender=carol)
     assert "Confirmed: the request of carol@example.com to join" in text
+
+
+async def test_a_post_that_never_expires_gets_a_fresh_address_after_30_days(store, settings, team, submit, take):
+    """A moderated member's held post does not expire; its first address lives 30 days, then the reminder names a
+    new one, which decides the post while the old one is told it expired."""
+    await membership.set_setting(store, TEAM, "ann@example.org", "moderated", "true")
+    now = time.time()
+    raw = command_mail(subject="Member post", body="Hello.", to=TEAM, message_id="m1@example.org")
+    assert await submit(raw, rcpts=(TEAM,), received_at=now) == {TEAM: "held"}
+    first = str([msg for msg, rcpts, _ in await take() if MOD in rcpts][0]["Reply-To"])
+    later = now + 30 * DAY + 60
+    assert await reminders.remind(store, settings, later) == 1
+    second = str((await take())[0][0]["Reply-To"])
+    assert second != first
+    assert "expired on" in await _reply(submit, take, first, "approve", later + 60)
+    assert "is discarded" in await _reply(submit, take, second, "discard", later + 120)
