@@ -7,8 +7,10 @@ import time
 
 from listserv import expiry, membership, reminders
 from listserv.addresses import split
-from listserv.store import held
-
+from listserv.auth.result import AuthResult
+from listserv.auth.verify import Authenticator
+from listserv.pipeline import process
+from listserv.store import held, inbound
 from tests.commands.conftest import REQUEST, TEAM, command_mail, text_of, token_of
 
 DAY = 86400.0
@@ -20,7 +22,7 @@ async def _hold(submit, take, received_at: float) -> str:
     """A stranger's post held at received_at; returns the Reply-To of the notice the moderators got."""
     raw = command_mail(sender=STRANGER, subject="A question", body="Hello.", to=TEAM, message_id="q1@stranger.example")
     assert await submit(raw, rcpts=(TEAM,), mail_from=STRANGER, received_at=received_at) == {TEAM: "held"}
-    notice = [msg for msg, rcpts, _ in await take() if MOD in rcpts][0]
+    notice = next(msg for msg, rcpts, _ in await take() if MOD in rcpts)
     return str(notice["Reply-To"])
 
 
@@ -91,10 +93,30 @@ async def test_a_post_that_never_expires_gets_a_fresh_address_after_30_days(stor
     now = time.time()
     raw = command_mail(subject="Member post", body="Hello.", to=TEAM, message_id="m1@example.org")
     assert await submit(raw, rcpts=(TEAM,), received_at=now) == {TEAM: "held"}
-    first = str([msg for msg, rcpts, _ in await take() if MOD in rcpts][0]["Reply-To"])
+    first = str(next(msg for msg, rcpts, _ in await take() if MOD in rcpts)["Reply-To"])
     later = now + 30 * DAY + 60
     assert await reminders.remind(store, settings, later) == 1
     second = str((await take())[0][0]["Reply-To"])
     assert second != first
     assert "expired on" in await _reply(submit, take, first, "approve", later + 60)
     assert "is discarded" in await _reply(submit, take, second, "discard", later + 120)
+
+
+class BrokenChecker(Authenticator):
+    """Stands in for a bug in the DKIM/DMARC checker (the real one never raises for a message's sake)."""
+
+    async def check(self, raw: bytes, mail_from: str = "", peer: str = "", helo: str = "") -> AuthResult:
+        raise RuntimeError("checker bug")
+
+
+async def test_a_reply_whose_authentication_failed_to_check_is_held(store, settings, team, submit, take):
+    """When checking DKIM/DMARC fails, a moderation reply is held with that reason, never run (fail closed)."""
+    reply_to = await _hold(submit, take, time.time())
+    raw = command_mail(sender=MOD, subject="Re: held", body="approve", to=reply_to, message_id="r@example.org")
+    inbound_id = await store.write(inbound.enqueue, MOD, [reply_to], raw, "127.0.0.1")
+    item = await inbound.get(store.db, inbound_id)
+    checker = BrokenChecker.from_settings(settings)
+    assert await process(store, settings, item, authenticator=checker) == {reply_to: "held"}
+    rows = await held.waiting(store.db)
+    assert [row["decision"] for row in rows] == [None, None]
+    assert [reason["rule"] for reason in rows[1]["reasons"]] == ["authenticate", "unauthenticated"]
