@@ -117,7 +117,6 @@ class Planned:
     notice: bytes | None = None  # reject: the notice to queue for the sender, None when nobody is told
 
 
-VERBS = ("approve", "reject", "discard")
 DECIDED = {"approve": "approved", "reject": "rejected", "discard": "discarded"}
 
 
