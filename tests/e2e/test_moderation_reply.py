@@ -194,3 +194,21 @@ async def test_a_confidential_post_stays_masked(server, sink, cli, agency_key):
     for raw in sink.copies_for(MOD):
         assert b"Smith" not in raw and b"Please help with this case" not in raw
     assert (await _settled(cli, held_id))["decision"] == "rejected"
+
+
+async def test_approving_held_command_mail_is_refused(server, sink, cli, agency_key):
+    """A forged reply, itself held at -confirm, gets a notice with its own reply address; "approve" there is refused
+    in the CLI's words (only posts and -owner mail can be approved) and nothing changes; "discard" works."""
+    await _setup(cli)
+    _, reply_to = await _hold(server, sink, cli)
+    notices = len(sink.copies_for(MOD))
+    await send(server.port, _reply(MOD, reply_to, "approve"), "attacker@elsewhere.example", [reply_to])
+    await sink.wait_for(lambda: len(sink.copies_for(MOD)) > notices)
+    forged_id = (await held(cli))[-1]["id"]
+    forged_reply_to = str(parsed(sink.copies_for(MOD)[-1])["Reply-To"])
+    await send(server.port, agency_key.sign(_reply(MOD, forged_reply_to, "approve")), MOD, [forged_reply_to])
+    text = await _answer(sink, MOD)
+    assert f"Held message {forged_id} came to the -confirm address; only posts and -owner mail can be approved" in text
+    assert (await _show(cli, forged_id))["decision"] is None
+    await send(server.port, agency_key.sign(_reply(MOD, forged_reply_to, "discard")), MOD, [forged_reply_to])
+    assert (await _settled(cli, forged_id))["decided_by"] == MOD
