@@ -8,6 +8,7 @@ import json
 from email.utils import formatdate, make_msgid
 
 from listserv.addresses import split
+from tests.dkim_keys import SigningKey
 from tests.e2e.helpers import LIST, held, make_list, message, parsed, send
 
 MOD = "lee@agency.example"  # a moderator whose domain publishes p=reject and signs (agency_key)
@@ -212,3 +213,18 @@ async def test_approving_held_command_mail_is_refused(server, sink, cli, agency_
     assert (await _show(cli, forged_id))["decision"] is None
     await send(server.port, agency_key.sign(_reply(MOD, forged_reply_to, "discard")), MOD, [forged_reply_to])
     assert (await _settled(cli, forged_id))["decided_by"] == MOD
+
+
+async def test_a_stranger_whose_dmarc_passes_is_told(server, sink, cli, agency_key, dns):
+    """A non-member whose domain's DMARC vouches for the From: (a signed reply) is told only moderators may decide;
+    nothing changes."""
+    await _setup(cli)
+    held_id, reply_to = await _hold(server, sink, cli)
+    dns.zone.add("_dmarc.press.example", "TXT", "v=DMARC1; p=none")
+    press = SigningKey("press.example")
+    press.publish(dns.zone)
+    await send(server.port, press.sign(_reply("kim@press.example", reply_to, "approve")), "kim@press.example",
+               [reply_to])
+    assert f"Only the moderators and owners of {LIST} may decide held message {held_id}" in await _answer(
+        sink, "kim@press.example")
+    assert (await _show(cli, held_id))["decision"] is None
