@@ -14,7 +14,7 @@ import logging
 import aiosqlite
 
 from listserv import lists, outgoing
-from listserv.outgoing.moderator_notices import DAY, held_notice, reminder
+from listserv.outgoing.moderator_notices import DAY, held_notice, held_page, reminder
 from listserv.config import Settings
 from listserv.lists import MailingList
 from listserv.output import plural
@@ -36,7 +36,7 @@ async def notify(db: aiosqlite.Connection, settings: Settings, mlist: MailingLis
     to = await moderators(db, mlist.id)
     if not to:
         return False
-    await outgoing.queue(db, settings, mlist, held_notice(mlist, held_id, row), to)
+    await outgoing.queue(db, settings, mlist, held_notice(mlist, held_id, row, held_page(settings.web, mlist.address, held_id)), to)
     return True
 
 
@@ -52,7 +52,7 @@ async def remind(store: Store, settings: Settings, now: float) -> int:
         waiting = await held.waiting_since(store.db, now - DAY, mlist.id)
         to = await moderators(store.db, mlist.id) if waiting else []
         if to:
-            await store.write(_queue_reminder, settings, mlist, reminder(mlist, waiting, now), to, now)
+            await store.write(_queue_reminder, settings, mlist, reminder(mlist, waiting, now, settings.web), to, now)
             log.info("%s: reminded %s of %s", mlist.address, plural(len(to), "moderator"),
                      plural(len(waiting), "held message"))
             sent += 1

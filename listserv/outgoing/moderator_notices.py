@@ -3,12 +3,16 @@
 Both are plain text From: and To: the list's owner address (listserv.reminders
 queues them to every moderator and owner). A confidential post is named
 "confidential post": its subject never leaves the server in a notice. The
-commands to run are spelled out, ready to paste.
+commands to run are spelled out, ready to paste, and with the web pages on
+([web] enabled) the held post's page under [web] base_url is linked too.
 """
 
 from __future__ import annotations
 
+import urllib.parse
+
 from listserv.addresses import sub_address
+from listserv.config import WebSettings
 from listserv.lists import MailingList
 from listserv.outgoing import notices, owner_mail
 from listserv.output import plural
@@ -38,8 +42,25 @@ def commands(held_id: int, role: str) -> list[str]:
     return found + [f"    listserv held discard {held_id}"]
 
 
-def held_notice(mlist: MailingList, held_id: int, row: dict) -> bytes:
-    """The notice that one post was held. row: sender, subject, confidential, role, received_at, reasons."""
+def held_page(web: WebSettings, list_address: str, held_id: int | None = None) -> str:
+    """The web page of a held post (or, without an id, the list's held queue) under base_url; '' when the web
+    pages are off, so a notice then names only the commands.
+
+    >>> web = WebSettings(enabled=True, base_url="https://lists.example.org/")
+    >>> held_page(web, "team@example.org", 12), held_page(web, "team@example.org")
+    ('https://lists.example.org/lists/team@example.org/held/12', 'https://lists.example.org/lists/team@example.org/held')
+    >>> held_page(WebSettings(enabled=False), "team@example.org", 12)
+    ''
+    """
+    if not web.enabled:
+        return ""
+    page = f"{web.base_url.rstrip('/')}/lists/{urllib.parse.quote(list_address, safe='@+')}/held"
+    return page if held_id is None else f"{page}/{held_id}"
+
+
+def held_notice(mlist: MailingList, held_id: int, row: dict, page: str = "") -> bytes:
+    """The notice that one post was held. row: sender, subject, confidential, role, received_at, reasons;
+    page: the held post's web page (held_page), shown above the commands when the web pages are on."""
     what = "A confidential post" if row.get("confidential") else "A post"
     lines = [
         f"{what} to {sub_address(mlist.address, row.get('role', 'post'))} is waiting for a moderator.",
@@ -51,6 +72,8 @@ def held_notice(mlist: MailingList, held_id: int, row: dict) -> bytes:
         "  Held because:",
     ]
     lines += [f"    - {reason['rule']}: {reason['text']}" for reason in row.get("reasons", [])]
+    if page:
+        lines += ["", "To decide on the web (log in with your address):", f"    {page}"]
     lines += ["", "To decide, run on the list server:"] + commands(held_id, row.get("role", "post"))
     expiry = mlist.settings.hold_expiry_days
     if expiry:
@@ -60,8 +83,9 @@ def held_notice(mlist: MailingList, held_id: int, row: dict) -> bytes:
     return owner_mail.plain(mlist, sub_address(mlist.address, "owner"), subject, lines)
 
 
-def reminder(mlist: MailingList, rows: list[dict], now: float) -> bytes:
-    """The daily list of held posts that have waited more than a day, oldest first."""
+def reminder(mlist: MailingList, rows: list[dict], now: float, web: WebSettings | None = None) -> bytes:
+    """The daily list of held posts that have waited more than a day, oldest first; with the web pages on, each
+    post's page and the queue's page are linked too."""
     verb = "has" if len(rows) == 1 else "have"
     lines = [f"{plural(len(rows), 'held message')} on {mlist.address} {verb} waited more than a day:", ""]
     for row in rows:
@@ -69,6 +93,10 @@ def reminder(mlist: MailingList, rows: list[dict], now: float) -> bytes:
         rules = ",".join(dict.fromkeys(reason["rule"] for reason in row["reasons"])) or "-"
         lines.append(f"  {row['id']:>6}  {plural(days, 'day')}  {row['sender'] or '(unknown sender)'}  [{rules}]")
         lines.append(f"          {_subject(row)}")
+        if web is not None and web.enabled:
+            lines.append(f"          {held_page(web, mlist.address, row['id'])}")
+    queue = held_page(web, mlist.address) if web is not None else ""
+    lines += ["", "See them all on the web:", f"    {queue}"] if queue else []
     lines += [
         "", "See them all with:", f"    listserv held ls {mlist.address}", "",
         "Decide with `listserv held approve ID...`, `held reject ID... --reason \"...\"` or `held discard ID...`.",
