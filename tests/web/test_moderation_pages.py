@@ -3,6 +3,7 @@ post and its audited reveal, approve / reject / discard and requests to join thr
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from listserv import audit, membership, moderation
 from listserv.archive import access
 from tests.confidential.conftest import TEAM, compose, leaked, secret
+from tests.e2e.helpers import send
 
 from .conftest import OTHER, OUTSIDER, csrf_of
 
@@ -285,3 +287,17 @@ async def test_the_owner_reads_the_audit_log_newest_first(site, held_posts):
     assert f"?before={newest[49]['id']}" in first.text and "late00@" in first.text
     assert "discard" in older.text and f'href="/lists/{TEAM}/held/{held_posts["plain"]}"' in older.text
     assert bad.status_code == 404
+
+
+async def test_the_notice_of_a_post_held_by_the_daemon_links_its_page(site, held_posts):
+    """A stranger's post over SMTP is held; the moderators' notice links its page under base_url, and the link
+    opens that post for mod@."""
+    raw = compose("Mitigation expert wanted", "Any names?\n", "h9@stranger.example", sender=STRANGER)
+    await send(site.daemon.settings.server.port, raw, STRANGER, (TEAM,))
+    notices = lambda: [m for m in site.sink.copies_for(MOD) if b"post held" in m and b"Mitigation" in m]  # noqa: E731
+    await site.sink.wait_for(notices)
+    [link] = re.findall(rf"{re.escape(site.base)}/lists/{re.escape(TEAM)}/held/\d+", notices()[0].decode())
+    async with site.client() as client:
+        await _logged_in(site, client, MOD)
+        opened = await client.get(link)
+    assert opened.status_code == 200 and "Mitigation expert wanted" in opened.text and "Any names?" in opened.text
