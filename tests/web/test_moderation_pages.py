@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from email.message import EmailMessage
 
 import pytest
 
@@ -16,6 +17,7 @@ from tests.e2e.helpers import send
 from .conftest import OTHER, OUTSIDER, csrf_of
 
 STRANGER = "x@stranger.example"
+HTML_SENDER = "y@stranger.example"
 MOD = "mod@example.org"
 OWNER = "olga@example.org"
 APPLICANTS = ("newbie@example.org", "nosy@example.org")
@@ -30,12 +32,24 @@ async def held_posts(archive, submit, store) -> dict[str, int]:
     await submit(secret("h2@stranger.example", sender=f"Xavier <{STRANGER}>"), mail_from=STRANGER)
     await submit(compose("Other list question", "Hello other.\n", "h3@stranger.example", sender=STRANGER, to=OTHER),
                  rcpts=(OTHER,), mail_from=STRANGER)
+    await submit(_html_post(), mail_from=HTML_SENDER)
     ids = {row["sender"] + row["list"] + str(row["confidential"]): row["id"] for row in await moderation.waiting(store)}
     for address in APPLICANTS:
         now = time.time()
         await store.write(membership.apply_in, archive.id, address, "", now, now)
     return {"plain": ids[f"{STRANGER}{TEAM}False"], "secret": ids[f"{STRANGER}{TEAM}True"],
-            "other": ids[f"{STRANGER}{OTHER}False"]}
+            "other": ids[f"{STRANGER}{OTHER}False"], "html": ids[f"{HTML_SENDER}{TEAM}False"]}
+
+
+def _html_post() -> bytes:
+    """An HTML-only post with a script, a javascript: link, a tracking image and a PDF attached."""
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = HTML_SENDER, TEAM, "Court calendar"
+    msg["Message-ID"] = "<h4@stranger.example>"
+    msg.set_content('<p>Hearing <b>moved</b></p><script>steal()</script><img src="http://t.example/p.gif">'
+                    '<a href="javascript:alert(1)">click</a>', subtype="html")
+    msg.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="calendar.pdf")
+    return msg.as_bytes()
 
 
 @pytest.fixture
@@ -138,6 +152,18 @@ async def test_an_ordinary_held_post_is_shown_whole(site, held_posts):
         shown = await client.get(f"/lists/{TEAM}/held/{held_posts['plain']}")
     assert shown.status_code == 200 and "Who covers the parole board?" in shown.text
     assert "Reveal" not in shown.text and "Message-ID" in shown.text and "nonmember" in shown.text
+
+
+async def test_a_held_html_post_is_shown_as_the_archive_pages_show_one(site, held_posts):
+    """An HTML held post: its text without script, tracking image or javascript: target; the attachment listed by
+    name, type and size, never shown."""
+    async with site.client() as client:
+        await _logged_in(site, client, MOD)
+        shown = await client.get(f"/lists/{TEAM}/held/{held_posts['html']}")
+    body = shown.text.split('<pre class="body">')[1].split("</pre>")[0]
+    assert shown.status_code == 200 and body == "Hearing moved\n\nclick"
+    assert "steal()" not in shown.text and "t.example" not in shown.text and "javascript:" not in shown.text
+    assert "calendar.pdf (application/pdf, 8 bytes)" in shown.text
 
 
 async def test_buttons_without_the_csrf_token_are_refused(site, held_posts):
