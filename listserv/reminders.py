@@ -36,7 +36,8 @@ async def notify(db: aiosqlite.Connection, settings: Settings, mlist: MailingLis
     to = await moderators(db, mlist.id)
     if not to:
         return False
-    await outgoing.queue(db, settings, mlist, held_notice(mlist, held_id, row, held_page(settings.web, mlist.address, held_id)), to)
+    page = held_page(settings.web, mlist.address, held_id)  # '' when the web pages are off
+    await outgoing.queue(db, settings, mlist, held_notice(mlist, held_id, row, page), to)
     return True
 
 

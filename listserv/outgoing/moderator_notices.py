@@ -47,8 +47,10 @@ def held_page(web: WebSettings, list_address: str, held_id: int | None = None) -
     pages are off, so a notice then names only the commands.
 
     >>> web = WebSettings(enabled=True, base_url="https://lists.example.org/")
-    >>> held_page(web, "team@example.org", 12), held_page(web, "team@example.org")
-    ('https://lists.example.org/lists/team@example.org/held/12', 'https://lists.example.org/lists/team@example.org/held')
+    >>> held_page(web, "team@example.org", 12)
+    'https://lists.example.org/lists/team@example.org/held/12'
+    >>> held_page(web, "team@example.org")
+    'https://lists.example.org/lists/team@example.org/held'
     >>> held_page(WebSettings(enabled=False), "team@example.org", 12)
     ''
     """
