@@ -122,7 +122,7 @@ async def _request_decision(request: Request, m: Manager, act: Callable[[str], A
     try:
         await act(m.fields.get("address", ""))
     except (Refused, UsageError) as exc:  # nothing waits for that address (decided meanwhile), or no address
-        return await _queue_page(request, m, error=str(exc), status=409)
+        return await _queue_page(request, m, error=str(exc), status=400 if isinstance(exc, UsageError) else 409)
     request.app.state.on_queued()  # the applicant's welcome or refusal
     return RedirectResponse(_queue_url(m), status_code=303)
 

@@ -258,7 +258,7 @@ async def test_a_held_post_of_another_list_is_404(site, held_posts):
 
 async def test_requests_to_join_are_approved_and_denied(site, held_posts):
     """Approve makes newbie@ a member (welcomed by mail); deny with a reason tells nosy@ why; both audited
-    under mod@; a request no longer waiting answers 409 with its one-line error."""
+    under mod@; a request no longer waiting answers 409 with its one-line error, a malformed address 400."""
     newbie, nosy = APPLICANTS
     async with site.client() as client:
         csrf = await _logged_in(site, client, MOD)
@@ -266,9 +266,11 @@ async def test_requests_to_join_are_approved_and_denied(site, held_posts):
         denied = await client.post(f"/lists/{TEAM}/requests/deny",
                                    data={"csrf": csrf, "address": nosy, "reason": "Practitioners only"})
         again = await client.post(f"/lists/{TEAM}/requests/deny", data={"csrf": csrf, "address": nosy})
+        garbled = await client.post(f"/lists/{TEAM}/requests/approve", data={"csrf": csrf, "address": "not one"})
         await site.sink.wait_for(lambda: site.sink.copies_for(newbie) and site.sink.copies_for(nosy))
     assert approved.status_code == denied.status_code == 303 and approved.headers["location"] == f"/lists/{TEAM}/held"
     assert again.status_code == 409 and f"no subscription request from {nosy} waits on {TEAM}" in again.text
+    assert garbled.status_code == 400 and 'class="error"' in garbled.text and "not one" in garbled.text
     assert (await membership.get(site.daemon.store, TEAM, newbie)).role == "member"
     assert b"Practitioners only" in site.sink.copies_for(nosy)[0]
     actions = {(e["action"], e["actor"], e["object"]) for e in await audit.entries(site.daemon.store, TEAM)}
