@@ -58,9 +58,13 @@ async def show(store: Store, held_id: int, as_archive: bool = False) -> dict:
     msg, _ = parse.parse(raw)
     found = {k: row[k] for k in SUMMARY + DECISION} | {"authentication": shown(row["auth"])}
     found["headers"] = message.headers(msg) if msg is not None else []
-    found["text"] = message.body_text(msg) if msg is not None else raw.decode("utf-8", "replace")
+    if msg is None:
+        found["text"] = raw.decode("utf-8", "replace")
+        return found | ({"attachments": []} if as_archive else {})
     if as_archive:
-        found["text"], found["attachments"] = readable(msg) if msg is not None else (found["text"], [])
+        found["text"], found["attachments"] = readable(msg)
+    else:
+        found["text"] = message.body_text(msg)
     return found
 
 
