@@ -41,12 +41,16 @@ ACTIONS = {
 }
 
 
-async def entries(store: Store, list_address: str | None = None, limit: int = 100, action: str | None = None) -> list[dict]:
-    """The newest entries first (of one list, NoSuchList if unknown, or of all), optionally of one action.
+async def entries(
+    store: Store, list_address: str | None = None, limit: int = 100, action: str | None = None,
+    before: int | None = None,
+) -> list[dict]:
+    """The newest entries first (of one list, NoSuchList if unknown, or of all), optionally of one action, and
+    with before only those older than that entry id (the web page's next page).
 
     Each: id, at (unix time), actor, action, list, object, detail.
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise UsageError(f"--limit must be between 1 and {MAX_LIMIT}, not {limit}")
     list_id = (await lists.get(store, list_address)).id if list_address else None
-    return await store_audit.entries(store.db, list_id, limit, action)
+    return await store_audit.entries(store.db, list_id, limit, action, before)

@@ -236,6 +236,18 @@ async def listing(store: Store, list_address: str) -> list[Member]:
     return await store_members.all_members(store.db, mlist.id)
 
 
+async def roster_page(
+    store: Store, list_address: str, contains: str = "", page: int = 1, per_page: int = 50
+) -> tuple[list[tuple[Member, float]], bool]:
+    """(one page of the members by address with when each joined, whether more follow), filtered by a search
+    string on address or name: the owners' web page of a list of any size reads one page, never the whole list."""
+    if page < 1 or not 1 <= per_page <= 1000:
+        raise UsageError(f"page must be 1 or more and per_page 1 to 1000, not {page} and {per_page}")
+    mlist = await lists.get(store, list_address)
+    found = await store_members.page(store.db, mlist.id, contains.strip(), (page - 1) * per_page, per_page + 1)
+    return found[:per_page], len(found) > per_page
+
+
 async def remove(store: Store, list_address: str, address: str, *, by: str = UNNAMED) -> str:
     """Remove one member and return the normalised address; NoSuchMember when it is not on the list."""
     norm = normalise(address)

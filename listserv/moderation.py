@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from listserv import lists, message, outgoing
+from listserv.archive.show import readable
 from listserv.auth.result import AuthResult, shown
 from listserv.confidential import guard
 from listserv.config import Settings
@@ -40,16 +41,34 @@ async def waiting(store: Store, list_address: str | None = None) -> list[dict]:
     return [{k: row[k] for k in SUMMARY} for row in await held.waiting(store.db, list_id)]
 
 
-async def show(store: Store, held_id: int) -> dict:
-    """One held post with its decision, its headers and its readable text, for a moderator."""
+async def summary(store: Store, held_id: int) -> dict:
+    """One held post's list, sender, subject, reasons and decision, without reading its message (NoSuchHeld)."""
+    row = await _row(store, held_id)
+    return {k: row[k] for k in SUMMARY + DECISION}
+
+
+async def show(store: Store, held_id: int, as_archive: bool = False) -> dict:
+    """One held post with its decision, its headers and its readable text, for a moderator.
+
+    as_archive (the web page): the text is read as the archive pages read a
+    post (listserv.archive.show.readable: HTML through the strict allow-list)
+    and its attachments are listed by name, type and size.
+    """
     row = await _row(store, held_id)
     raw = await held.raw(store.db, held_id) or b""
     if any(reason["rule"] == "limits" for reason in row["reasons"]):
-        return {k: row[k] for k in SUMMARY + DECISION} | {"authentication": shown(row["auth"])} | _unparsed(raw)
+        found = {k: row[k] for k in SUMMARY + DECISION} | {"authentication": shown(row["auth"])} | _unparsed(raw)
+        return found | ({"attachments": []} if as_archive else {})
     msg, _ = parse.parse(raw)
     found = {k: row[k] for k in SUMMARY + DECISION} | {"authentication": shown(row["auth"])}
     found["headers"] = message.headers(msg) if msg is not None else []
-    found["text"] = message.body_text(msg) if msg is not None else raw.decode("utf-8", "replace")
+    if msg is None:
+        found["text"] = raw.decode("utf-8", "replace")
+        return found | ({"attachments": []} if as_archive else {})
+    if as_archive:
+        found["text"], found["attachments"] = readable(msg)
+    else:
+        found["text"] = message.body_text(msg)
     return found
 
 

@@ -15,7 +15,7 @@ import logging
 import aiosqlite
 
 from listserv import lists, moderation_reply, outgoing
-from listserv.outgoing.moderator_notices import DAY, held_notice, reminder
+from listserv.outgoing.moderator_notices import DAY, held_notice, held_page, reminder
 from listserv.config import Settings
 from listserv.lists import MailingList
 from listserv.output import plural
@@ -38,7 +38,8 @@ async def notify(db: aiosqlite.Connection, settings: Settings, mlist: MailingLis
     if not to:
         return False
     reply_to = await moderation_reply.reply_address(db, mlist, held_id, row, row["received_at"])
-    await outgoing.queue(db, settings, mlist, held_notice(mlist, held_id, row, reply_to), to)
+    page = held_page(settings.web, mlist.address, held_id)  # '' when the web pages are off
+    await outgoing.queue(db, settings, mlist, held_notice(mlist, held_id, row, page, reply_to), to)
     return True
 
 
@@ -65,5 +66,5 @@ async def _queue_reminder(
     db: aiosqlite.Connection, settings: Settings, mlist: MailingList, waiting: list[dict], to: list[str], now: float
 ) -> None:
     reply_to = {row["id"]: await moderation_reply.reply_address(db, mlist, row["id"], row, now) for row in waiting}
-    await outgoing.queue(db, settings, mlist, reminder(mlist, waiting, now, reply_to), to)
+    await outgoing.queue(db, settings, mlist, reminder(mlist, waiting, now, settings.web, reply_to), to)
     await marks.put(db, mlist.id, "reminder", now)

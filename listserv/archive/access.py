@@ -132,11 +132,11 @@ async def entitled(db: aiosqlite.Connection, list_id: int, address: str) -> bool
 # ---- held posts: a moderator sees a confidential one's content only on purpose ----
 
 HIDDEN = "(confidential)"
-HELD_CONTENT = ("headers", "text")
+HELD_CONTENT = ("headers", "text", "attachments")  # attachments: their names (the web page lists them)
 
 
 def masked(held_row: dict) -> dict:
-    """A held post as listed: a confidential one's subject hidden and its headers and text left out.
+    """A held post as listed: a confidential one's subject hidden and its headers, text and attachments left out.
 
     >>> masked({"id": 1, "confidential": True, "subject": "Re: case", "text": "t", "headers": []})
     {'id': 1, 'confidential': True, 'subject': '(confidential)'}

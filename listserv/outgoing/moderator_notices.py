@@ -3,12 +3,16 @@
 Both are plain text From: and To: the list's owner address (listserv.reminders
 queues them to every moderator and owner). A confidential post is named
 "confidential post": its subject never leaves the server in a notice. The
-commands to run are spelled out, ready to paste.
+commands to run are spelled out, ready to paste, and with the web pages on
+([web] enabled) the held post's page under [web] base_url is linked too.
 """
 
 from __future__ import annotations
 
+import urllib.parse
+
 from listserv.addresses import sub_address
+from listserv.config import WebSettings
 from listserv.lists import MailingList
 from listserv.outgoing import notices, owner_mail
 from listserv.output import plural
@@ -49,9 +53,28 @@ def by_reply(reply_to: str) -> list[str]:
     ]
 
 
-def held_notice(mlist: MailingList, held_id: int, row: dict, reply_to: str = "") -> bytes:
+def held_page(web: WebSettings, list_address: str, held_id: int | None = None) -> str:
+    """The web page of a held post (or, without an id, the list's held queue) under base_url; '' when the web
+    pages are off, so a notice then names only the commands.
+
+    >>> web = WebSettings(enabled=True, base_url="https://lists.example.org/")
+    >>> held_page(web, "team@example.org", 12)
+    'https://lists.example.org/lists/team@example.org/held/12'
+    >>> held_page(web, "team@example.org")
+    'https://lists.example.org/lists/team@example.org/held'
+    >>> held_page(WebSettings(enabled=False), "team@example.org", 12)
+    ''
+    """
+    if not web.enabled:
+        return ""
+    page = f"{web.base_url.rstrip('/')}/lists/{urllib.parse.quote(list_address, safe='@+')}/held"
+    return page if held_id is None else f"{page}/{held_id}"
+
+
+def held_notice(mlist: MailingList, held_id: int, row: dict, page: str = "", reply_to: str = "") -> bytes:
     """The notice that one post was held. row: sender, subject, confidential, role, received_at, reasons.
 
+    page: the held post's web page (held_page), shown above the commands when the web pages are on;
     reply_to: the post's moderation address (listserv.moderation_reply), set as Reply-To.
     """
     what = "A confidential post" if row.get("confidential") else "A post"
@@ -65,6 +88,8 @@ def held_notice(mlist: MailingList, held_id: int, row: dict, reply_to: str = "")
         "  Held because:",
     ]
     lines += [f"    - {reason['rule']}: {reason['text']}" for reason in row.get("reasons", [])]
+    if page:
+        lines += ["", "To decide on the web (log in with your address):", f"    {page}"]
     lines += ["", "To decide, run on the list server:"] + commands(held_id, row.get("role", "post"))
     lines += by_reply(reply_to)
     expiry = mlist.settings.hold_expiry_days
@@ -75,8 +100,12 @@ def held_notice(mlist: MailingList, held_id: int, row: dict, reply_to: str = "")
     return owner_mail.plain(mlist, sub_address(mlist.address, "owner"), subject, lines, reply_to)
 
 
-def reminder(mlist: MailingList, rows: list[dict], now: float, reply_to: dict[int, str] | None = None) -> bytes:
-    """The daily list of held posts that have waited more than a day, oldest first.
+def reminder(
+    mlist: MailingList, rows: list[dict], now: float, web: WebSettings | None = None,
+    reply_to: dict[int, str] | None = None,
+) -> bytes:
+    """The daily list of held posts that have waited more than a day, oldest first; with the web pages on, each
+    post's page and the queue's page are linked too.
 
     reply_to: each post's moderation address by held id, named under it; with one post it is the Reply-To.
     """
@@ -90,6 +119,10 @@ def reminder(mlist: MailingList, rows: list[dict], now: float, reply_to: dict[in
         lines.append(f"          {_subject(row)}")
         if reply_to.get(row["id"]):
             lines.append(f"          decide by mail: approve, reject REASON or discard to {reply_to[row['id']]}")
+        if web is not None and web.enabled:
+            lines.append(f"          {held_page(web, mlist.address, row['id'])}")
+    queue = held_page(web, mlist.address) if web is not None else ""
+    lines += ["", "See them all on the web:", f"    {queue}"] if queue else []
     lines += [
         "", "See them all with:", f"    listserv held ls {mlist.address}", "",
         "Decide with `listserv held approve ID...`, `held reject ID... --reason \"...\"` or `held discard ID...`.",

@@ -28,11 +28,13 @@ async def record(
 
 
 async def entries(
-    db: aiosqlite.Connection, list_id: int | None = None, limit: int = 100, action: str | None = None
+    db: aiosqlite.Connection, list_id: int | None = None, limit: int = 100, action: str | None = None,
+    before: int | None = None,
 ) -> list[dict]:
-    """The newest entries first, of one list or all, of one action (e.g. read-confidential) or all."""
+    """The newest entries first, of one list or all, of one action (e.g. read-confidential) or all; with
+    before, only entries older than that id (the next page, stable while new entries arrive)."""
     terms, params = [], []
-    for sql, value in (("a.list_id = ?", list_id), ("a.action = ?", action)):
+    for sql, value in (("a.list_id = ?", list_id), ("a.action = ?", action), ("a.id < ?", before)):
         if value is not None:
             terms.append(sql)
             params.append(value)

@@ -7,6 +7,7 @@ booleans), so no caller looks a member up by string key.
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from dataclasses import dataclass
 from typing import Iterable
@@ -80,6 +81,20 @@ async def get(db: aiosqlite.Connection, list_id: int, address: str) -> Member | 
 
 async def all_members(db: aiosqlite.Connection, list_id: int) -> list[Member]:
     return [Member.from_row(row) for row in await many(db, _SELECT + " WHERE list_id = ? ORDER BY address", (list_id,))]
+
+
+async def page(
+    db: aiosqlite.Connection, list_id: int, contains: str = "", offset: int = 0, limit: int = 50
+) -> list[tuple[Member, float]]:
+    """One page of the members by address, with when each joined; contains (when given) filters on address or
+    name, case-insensitively for ASCII, its %, _ and \\ taken literally. Memory is one page, not the list."""
+    where, params = " WHERE list_id = ?", [list_id]
+    if contains:
+        pattern = "%" + re.sub(r"([%_\\])", r"\\\1", contains) + "%"
+        where += " AND (address LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')"
+        params += [pattern, pattern]
+    sql = "SELECT " + ", ".join(COLUMNS) + ", created_at FROM members" + where + " ORDER BY address LIMIT ? OFFSET ?"
+    return [(Member.from_row(row), row["created_at"]) for row in await many(db, sql, (*params, limit, offset))]
 
 
 async def with_roles(db: aiosqlite.Connection, list_id: int, roles: tuple[str, ...]) -> list[Member]:

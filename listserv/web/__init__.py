@@ -6,8 +6,12 @@
     ratelimit.py    how often /login may mail a link, per address and per client
     login.py        /login, the mailed link's page, /logout
     archive.py      a list's threads, a thread, a post, search: members only
+    roles.py        who may open the moderators' and owners' pages (404 for anyone else)
+    held.py         the held queue, a held post, approve/reject/discard/reveal; requests to join
+    owners.py       a list's members and its audit log: owners only
 
 Pages call the same operations as the command line (listserv.archive.show,
-listserv.archive.listing, listserv.membership), never the store directly. A
-page a visitor may not see answers exactly like a missing one.
+listserv.archive.listing, listserv.membership, listserv.moderation,
+listserv.audit), never the store directly. A page a visitor may not see
+answers exactly like a missing one.
 """

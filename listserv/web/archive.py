@@ -20,6 +20,7 @@ from starlette.routing import Route
 from listserv import membership
 from listserv.archive import listing, show
 from listserv.errors import BadAddress, BadQuery, NoSuchList, NoSuchMember, NoSuchPost, NoSuchThread, NotAllowed, UsageError
+from listserv.web import roles
 from listserv.web.login import page, visitor
 from listserv.web.session import Visitor
 
@@ -48,8 +49,10 @@ def members_only(handler):
         who = await visitor(request)
         if who is None:
             return RedirectResponse("/login", status_code=303)
+        list_address = request.path_params.get("list", "")
+        _, request.state.role = await roles.role_of(request.app.state.store, list_address, who.address)  # nav links
         try:
-            return await handler(request, who, request.path_params.get("list", ""))
+            return await handler(request, who, list_address)
         except HIDDEN:
             raise HTTPException(404) from None
     return wrapped
