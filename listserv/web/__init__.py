@@ -6,6 +6,8 @@
     ratelimit.py    how often /login may mail a link, per address and per client
     login.py        /login, the mailed link's page, /logout
     archive.py      a list's threads, a thread, a post, search: members only
+    member.py       a member's own settings for a list, and leaving it (confirmed by a button)
+    unsubscribe.py  the one-click unsubscribe URL of a copy's List-Unsubscribe (RFC 8058): no login
 
 Pages call the same operations as the command line (listserv.archive.show,
 listserv.archive.listing, listserv.membership), never the store directly. A

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from listserv import timefmt
 from listserv.config import Settings
 from listserv.store import Store
-from listserv.web import archive, login
+from listserv.web import archive, login, member, unsubscribe
 from listserv.web.ratelimit import Limiter
 
 HERE = Path(__file__).resolve().parent
@@ -63,7 +63,7 @@ def build(store: Store, settings: Settings, on_queued: Callable[[], None], clock
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = timefmt.in_utc
     app = Starlette(
-        routes=[*login.ROUTES, *archive.ROUTES, Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
+        routes=[*login.ROUTES, *archive.ROUTES, *member.ROUTES, *unsubscribe.ROUTES, Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
         exception_handlers={HTTPException: _error_page},
     )
     app.state.store = store
