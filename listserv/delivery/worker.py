@@ -81,7 +81,8 @@ class DeliveryWorker:
         self._wakeup = asyncio.Event()
         self._taking = asyncio.Lock()  # one look at the queue at a time, so no batch starts twice
         self._stopping = False
-        self._prepared: dict[int, personal.Prepared] = {}  # the last few personalised messages, prepared once
+        # The last few personalised messages, prepared once: outbound message id -> (its bytes, prepared).
+        self._prepared: dict[int, tuple[bytes, personal.Prepared]] = {}
         self._secret: bytes | None = None  # the one-click token secret, read on first need
 
     async def run(self) -> None:
@@ -205,12 +206,13 @@ class DeliveryWorker:
     async def _personal(self, batch: dict, content: bytes) -> tuple[personal.Prepared, Personal]:
         """The batch's message prepared once for all its batches, and what goes on top of each member's copy."""
         key = batch["outbound_message_id"]
-        prepared = self._prepared.get(key)
-        if prepared is None:
+        source, prepared = self._prepared.get(key, (b"", None))
+        if prepared is None or source != content:  # ids are reused once a message is gone; replace() changes bytes
             prepared = personal.prepare(self.whole, batch["list"].rpartition("@")[2], content)
+            self._prepared.pop(key, None)
             while len(self._prepared) >= PREPARED_KEPT:
                 self._prepared.pop(next(iter(self._prepared)))
-            self._prepared[key] = prepared
+            self._prepared[key] = (content, prepared)
         if self._secret is None:
             self._secret = await one_click.secret(self.store)
         secret, list_address, settings = self._secret, batch["list"], self.whole
