@@ -142,8 +142,8 @@ def _relaxed_body(body: bytes) -> bytes:
 def without_personal(content: bytes) -> bytes:
     """The content without List-Unsubscribe(-Post): what queue() keeps of a copy personalised at delivery.
 
-    >>> without_personal(b"From: a@b.org\nList-Unsubscribe: <mailto:x>\nList-Id: <l>\n\nbody\n")
-    b'From: a@b.org\nList-Id: <l>\n\nbody\n'
+    >>> without_personal(b"From: a@b.org\\nList-Unsubscribe: <mailto:x>\\nList-Id: <l>\\n\\nbody\\n")
+    b'From: a@b.org\\nList-Id: <l>\\n\\nbody\\n'
     """
     linesep = b"\r\n" if content.split(b"\n", 1)[0].endswith(b"\r") else b"\n"
     return _without_ours(content, linesep, on_top=False)
