@@ -34,7 +34,15 @@ ACTOR = "one-click"  # the audit log's actor of an unsubscribe by the link of a 
 
 
 def enabled(settings: Settings) -> bool:
-    """Whether copies carry the https link: the web pages are served and base_url is https (or allowed http)."""
+    """Whether copies carry the https link: the web pages are served and base_url is https (or allowed http).
+
+    >>> from listserv.config import WebSettings
+    >>> https = WebSettings(base_url="https://lists.example.org")
+    >>> [enabled(Settings(web=web)) for web in (https, WebSettings(), WebSettings(one_click_on_http=True))]
+    [True, False, True]
+    >>> enabled(Settings(web=WebSettings(base_url="https://lists.example.org", enabled=False)))
+    False
+    """
     web = settings.web
     return web.enabled and (web.base_url.lower().startswith("https://") or web.one_click_on_http)
 
