@@ -31,6 +31,7 @@ TAG_BYTES = 16  # 128 bits of the HMAC: enough that no token can be guessed
 MAX_TOKEN = 1024  # longer is not one of ours; refused before any decoding
 POST_VALUE = "List-Unsubscribe=One-Click"  # the List-Unsubscribe-Post header's value and the POST body (RFC 8058)
 ACTOR = "one-click"  # the audit log's actor of an unsubscribe by the link of a copy
+URL_SAFE = ":/?#[]@!$&'()*+,;=%"  # characters of base_url kept as they are; others (non-ASCII) percent-encoded
 
 
 def enabled(settings: Settings) -> bool:
@@ -79,14 +80,21 @@ def read(key: bytes, given: str) -> tuple[str, str] | None:
 
 
 def url(settings: Settings, key: bytes, list_address: str, address: str) -> str:
-    """The member's one-click URL under base_url."""
+    """The member's one-click URL under base_url (ASCII: anything else in base_url percent-encoded)."""
     quoted = urllib.parse.quote(token(key, list_address, address), safe="")
-    return f"{settings.web.base_url.rstrip('/')}/unsubscribe/{quoted}"
+    base = urllib.parse.quote(settings.web.base_url.rstrip("/"), safe=URL_SAFE)
+    return f"{base}/unsubscribe/{quoted}"
 
 
 def headers(settings: Settings, key: bytes, list_address: str, address: str) -> list[tuple[str, str]]:
-    """The List-Unsubscribe header of this member's copy, with List-Unsubscribe-Post when one-click is on."""
-    mailto = f"<mailto:{sub_address(list_address, 'request')}?subject=unsubscribe>"
+    """The List-Unsubscribe header of this member's copy, with List-Unsubscribe-Post when one-click is on; ASCII
+    whatever the addresses (RFC 6068 percent-encodes a mailto's non-ASCII address).
+
+    >>> headers(Settings(), b"k" * 32, "caf\u00e9@example.org", "bob@example.org")
+    [('List-Unsubscribe', '<mailto:caf%C3%A9-request@example.org?subject=unsubscribe>')]
+    """
+    request = urllib.parse.quote(sub_address(list_address, "request"), safe="@+")
+    mailto = f"<mailto:{request}?subject=unsubscribe>"
     if not enabled(settings):
         return [("List-Unsubscribe", mailto)]
     link = url(settings, key, list_address, address)
