@@ -218,3 +218,14 @@ async def test_an_https_base_url_puts_the_https_link_in_copies(web_settings, sin
         assert answer.status_code == 200 and "You have left" in answer.text
     finally:
         await site.daemon.stop()
+
+
+async def test_a_copy_deferred_by_the_smarthost_is_personalised_again_on_the_retry(one_click_site, cli):
+    """The first copy's DATA gets 451: on the next try that member still gets their own link, signed."""
+    dns = await keygen(cli)
+    one_click_site.sink.tempfail_data = 1
+    everyone = (*REGULAR, "ann@example.org")  # whoever's DATA came first, their retried copy is among these
+    copies = await post_and_copies(one_click_site, "Deferred once", everyone)
+    assert one_click_site.sink.transactions > len(copies)  # one more: the deferred DATA
+    assert len({link_of(copy) for copy in copies.values()}) == len(everyone)
+    assert all(well_signed(copy, dns) for copy in copies.values())
