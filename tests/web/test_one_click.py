@@ -223,9 +223,10 @@ async def test_an_https_base_url_puts_the_https_link_in_copies(web_settings, sin
 async def test_a_copy_deferred_by_the_smarthost_is_personalised_again_on_the_retry(one_click_site, cli):
     """The first copy's DATA gets 451: on the next try that member still gets their own link, signed."""
     dns = await keygen(cli)
+    await one_click_site.daemon.delivery.drain()  # the archive's earlier copies are out: the 451 is for this post
     one_click_site.sink.tempfail_data = 1
     everyone = (*REGULAR, "ann@example.org")  # whoever's DATA came first, their retried copy is among these
     copies = await post_and_copies(one_click_site, "Deferred once", everyone)
-    assert one_click_site.sink.transactions > len(copies)  # one more: the deferred DATA
+    assert one_click_site.sink.tempfail_data == 0  # the deferral happened
     assert len({link_of(copy) for copy in copies.values()}) == len(everyone)
     assert all(well_signed(copy, dns) for copy in copies.values())
