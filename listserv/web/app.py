@@ -73,6 +73,7 @@ def build(store: Store, settings: Settings, on_queued: Callable[[], None], clock
     app.state.templates = templates
     app.state.per_address = Limiter(*LINKS_PER_ADDRESS, clock)
     app.state.per_client = Limiter(*LINKS_PER_CLIENT, clock)
+    app.state.unsubscribe_secret = None  # read from the database on the first one-click request
     return SecurityHeaders(app)
 
 

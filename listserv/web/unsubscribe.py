@@ -27,7 +27,7 @@ VIA = "web one-click"
 async def _member(request: Request) -> tuple[str, str, bool]:
     """(list, address, whether the address is a member of the list now); 404 for a token that is not ours."""
     state = request.app.state
-    if getattr(state, "unsubscribe_secret", None) is None:
+    if state.unsubscribe_secret is None:
         state.unsubscribe_secret = await one_click.secret(state.store)
     found = one_click.read(state.unsubscribe_secret, request.path_params["token"])
     if found is None:
