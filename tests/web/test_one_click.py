@@ -9,7 +9,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from listserv import audit, digests, membership, one_click
+from listserv import audit, digests, lists, membership, one_click
 from listserv.daemon import Daemon
 from tests.confidential.conftest import NOT_ENTITLED, TEAM, compose, secret
 from tests.e2e.helpers import parsed, send
@@ -72,6 +72,16 @@ async def test_each_copy_carries_its_members_link_under_a_signature_that_covers_
         assert {b"list-unsubscribe", b"list-unsubscribe-post"} <= set(signed_names(copy))
     senders = {frm for frm, rcpts, content in one_click_site.sink.received if b"Mitigation video advice" in content}
     assert {f"team-bounces+{address.replace('@', '=')}@example.org" for address in REGULAR} <= senders
+
+
+async def test_copies_go_one_transaction_per_member_even_when_the_list_does_not_verp(one_click_site, store):
+    """verp off: each member's copy is still a transaction of its own, from their VERP sender."""
+    await lists.set_setting(store, TEAM, "verp", "off")
+    copies = await post_and_copies(one_click_site, "Verp off")
+    received = [(frm, rcpts) for frm, rcpts, content in one_click_site.sink.received if b"Verp off" in content]
+    assert {rcpts[0] for _, rcpts in received} >= set(copies)
+    assert all(rcpts == [rcpts[0]] and frm == f"team-bounces+{rcpts[0].replace('@', '=')}@example.org"
+               for frm, rcpts in received)
 
 
 async def test_a_second_list_unsubscribe_added_on_the_way_breaks_the_signature(one_click_site, cli):
