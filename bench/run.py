@@ -1,6 +1,6 @@
 """Run every benchmark and print one line per figure: `name value unit` (medians of --runs runs).
 
-Usage: python bench/run.py [--runs 3] [--only intake,fanout,signed,posts,verp_smtp_sink]
+Usage: python bench/run.py [--runs 3] [--only intake,fanout,signed,posts,verp_smtp_sink,one_click_smtp_sink]
 Each run starts a fresh daemon (`listserv serve`) on a fresh database in a
 temporary directory, with a counting aiosmtpd sink in another process as the
 smarthost, all on loopback; verp_smtp_sink has Postfix's C smtp-sink as the
@@ -109,6 +109,15 @@ def verp_smtp_sink(members: int = 10000) -> dict:
     return {f"fanout_{members}_verp_smtp_sink_s": (handoff, "s")}
 
 
+def one_click_smtp_sink(members: int = 10000) -> dict:
+    """As verp_smtp_sink, with one-click unsubscribe on (https base_url) and the domain's DKIM keys: every copy
+    gets its member's List-Unsubscribe(-Post) and its own RSA and Ed25519 signatures over them."""
+    from bench.xverp import run as xverp_run
+
+    (handoff,) = xverp_run(members, "direct", signed=True, one_click=True).values()
+    return {f"fanout_{members}_one_click_smtp_sink_s": (handoff, "s")}
+
+
 def _smtp_sink_missing() -> str | None:
     if shutil.which("smtp-sink") is None:
         return "Postfix's smtp-sink is not installed or not on PATH (apt-get install postfix; it is in /usr/sbin)"
@@ -121,8 +130,9 @@ BENCHES = {
     "signed": [lambda: fanout(10000), lambda: fanout(10000, signed=True), posts, lambda: posts(signed=True)],
     "posts": [posts],
     "verp_smtp_sink": [verp_smtp_sink],
+    "one_click_smtp_sink": [one_click_smtp_sink],
 }
-MISSING = {"verp_smtp_sink": _smtp_sink_missing}  # why a bench cannot run here, or None
+MISSING = {"verp_smtp_sink": _smtp_sink_missing, "one_click_smtp_sink": _smtp_sink_missing}  # why a bench cannot run here, or None
 
 
 def main() -> None:

@@ -59,16 +59,20 @@ class SmtpSink:
         self.proc.wait(timeout=10)
 
 
-def _serve(workdir: Path, transport_port: int, signed: bool) -> tuple[subprocess.Popen, Path, int]:
+def _serve(workdir: Path, transport_port: int, signed: bool, one_click: bool = False
+           ) -> tuple[subprocess.Popen, Path, int]:
     """`listserv serve` with its log (INFO: one line per batch with its delivered count) in a file; with signed,
-    the list's domain gets its keys first."""
+    the list's domain gets its keys first; with one_click, an https base_url puts each member's one-click
+    unsubscribe headers on their copy (signed per copy)."""
     port = free_port()
     config = workdir / "listserv.toml"
+    web = f'[web]\nport = {free_port()}\nbase_url = "https://lists.example.org"\n' if one_click else \
+        '[web]\nenabled = false\n'
     config.write_text(
         f'[server]\nport = {port}\nhostname = "bench.test"\n'
         f'[storage]\ndatabase = "{workdir / "listserv.db"}"\n'
         f'[delivery]\ntransport = "smtp://127.0.0.1:{transport_port}"\nmax_recipients = 500\nconnections = 4\n'
-        f'[log]\nfile = "{workdir / "listserv.log"}"\n'
+        f'[log]\nfile = "{workdir / "listserv.log"}"\n' + web
     )
     if signed:
         keys.generate(listserv_config.load(config), LIST.partition("@")[2])
@@ -104,7 +108,7 @@ async def _send_one(port: int) -> None:
     await client.quit()
 
 
-def run(members: int, way: str, signed: bool = False) -> dict:
+def run(members: int, way: str, signed: bool = False, one_click: bool = False) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="listserv-xverp-"))
     sink = SmtpSink()
     instance = Postfix(free_port(), sink.port, xverp=(way == "xverp")) if way != "direct" else None
@@ -116,10 +120,10 @@ def run(members: int, way: str, signed: bool = False) -> dict:
             (instance.conf / "listserv_domains").write_text("example.org\n")
             (instance.conf / "listserv_transport").write_text("")
             instance.start()
-        daemon, log, port = _serve(workdir, instance.smtp_port if instance else sink.port, signed)
+        daemon, log, port = _serve(workdir, instance.smtp_port if instance else sink.port, signed, one_click)
         start = time.time()
         asyncio.run(_send_one(port))
-        name = f"{way}_fanout_{members}{'_signed' if signed else ''}"
+        name = f"{way}_fanout_{members}{'_signed' if signed else ''}{'_one_click' if one_click else ''}"
         figures = {f"{name}_handoff_s": _wait(lambda: _delivered(log), members) - start}
         if signed == ("no DKIM key for" in log.read_text(errors="replace")):
             raise RuntimeError(f"the daemon's log disagrees with signed={signed}: {log}")

@@ -209,6 +209,9 @@ class WebSettings(_Table):
     base_url: str = _help("public URL of the web pages, used in mailed links; https makes cookies Secure",
                           "http://127.0.0.1:8080", base_url)
     session_days: int = _help("days a web login stays valid", 14, at_least(1))
+    one_click_on_http: bool = _help(
+        "put the one-click unsubscribe URL (RFC 8058) in copies even when base_url is plain http (tests on"
+        " loopback); with https it is always there", False)
 
 
 @dataclass(frozen=True)

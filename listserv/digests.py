@@ -76,7 +76,7 @@ async def send_issue(db: aiosqlite.Connection, settings: Settings, mlist: Mailin
     volume, number = numbering(await store_digests.last_issue(db, mlist.id), now)
     content = build(mlist, volume, number, posts)
     queued = await outgoing.queue(db, settings, mlist, content, recipients, verp=mlist.settings.verp,
-                                  xverp=mlist.settings.verp)
+                                  xverp=mlist.settings.verp, per_member=True)
     await store_digests.remove(db, [post["id"] for post in posts])
     found = Issue(mlist.address, volume, number, len(posts), len(recipients))
     await store_digests.record_issue(db, mlist.id, {**found.as_json(), "outbound_message_id": queued, "sent_at": now})

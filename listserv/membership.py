@@ -262,18 +262,36 @@ async def remove(store: Store, list_address: str, address: str, *, by: str = UNN
 
 
 async def set_setting(
-    store: Store, list_address: str, address: str, key: str, value: str, *, by: str = UNNAMED,
+    store: Store, list_address: str, address: str, key: str, value: str, *, by: str = UNNAMED, via: str = "",
 ) -> Member:
-    """Change one member setting (checked against MEMBER_SETTINGS); returns the updated member."""
+    """Change one member setting (checked against MEMBER_SETTINGS); returns the updated member. via: the path
+    (web ...) for the audit detail."""
     parse_setting(key, value)  # a bad key or value is refused before the address or the list is looked at
     norm = normalise(address)
     mlist = await lists.get(store, list_address)
 
     async def job(db) -> Member:
         try:
-            return await change_in(db, mlist.id, norm, key, value, by)
+            return await change_in(db, mlist.id, norm, key, value, by, via)
         except NoSuchMember:
             raise NoSuchMember(f"{norm} is not a member of {mlist.address}") from None
+
+    return await store.write(job)
+
+
+async def leave(store: Store, settings: Settings, list_address: str, address: str, *, by: str, via: str) -> bool:
+    """A member leaves by their own hand (the web pages): removed, audited under by, and sent the goodbye mail,
+    in one transaction, as a confirmed email `unsubscribe` does; False, with nothing done and nothing
+    audited, when the address is not (or no longer) a member."""
+    norm = normalise(address)
+    mlist = await lists.get(store, list_address)
+
+    async def job(db) -> bool:
+        if await store_members.get(db, mlist.id, norm) is None:
+            return False
+        await leave_in(db, mlist.id, norm, by, via)
+        await outgoing.queue(db, settings, mlist, mail.goodbye(mlist, norm), [norm])
+        return True
 
     return await store.write(job)
 

@@ -7,20 +7,21 @@ worker can tell delivered (2xx) from failed for good (5xx) from try-again
 the sender refused) it raises TransportError instead, and every recipient of
 the batch waits for the next try.
 
-With verp=True every recipient gets its own envelope sender
+With verp=True (or personal copies) every recipient gets its own envelope sender
 (listserv.verp.encode of the batch's sender), so each copy is a transaction
 of its own; the SMTP transport runs them back to back on a pooled connection.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Callable, Protocol
 
 from listserv.config import DeliverySettings
 from listserv.endpoints import maildir_path, smtp_address, transport_problem
 from listserv.errors import ConfigError
 
 Results = dict[str, tuple[int, str]]
+Personal = Callable[[str], bytes]  # a recipient -> the header lines on top of their own copy (one-click unsubscribe)
 
 
 class TransportError(Exception):
@@ -35,11 +36,13 @@ class Transport(Protocol):
     """Where copies go. One instance is shared by every concurrent send of a worker."""
 
     async def send(self, mail_from: str, recipients: list[str], content: bytes, verp: bool = False,
-                   xverp: bool = False) -> Results:
+                   xverp: bool = False, personal: Personal | None = None) -> Results:
         """Send content to recipients; the (SMTP code, text) each one got. verp: one envelope sender each.
 
         xverp: one envelope sender each too, but only where the smarthost offers
         XVERP and builds them itself; elsewhere one sender for the batch.
+        personal: each recipient's copy is personal(recipient) + content, in a
+        transaction of its own with its own envelope sender (as verp).
         """
         ...
 

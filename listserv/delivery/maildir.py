@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from listserv import private_files
-from listserv.delivery import Results, TransportError
+from listserv.delivery import Personal, Results, TransportError
 from listserv.verp import encode
 
 DELIVERED = (250, "2.0.0 written to the maildir")
@@ -37,16 +37,18 @@ class MaildirTransport:
         self._host = host.replace("/", r"\057").replace(":", r"\072")
 
     async def send(self, mail_from: str, recipients: list[str], content: bytes, verp: bool = False,
-                   xverp: bool = False) -> Results:
+                   xverp: bool = False, personal: Personal | None = None) -> Results:
         """Write every copy in a worker thread: file I/O must not stall the event loop."""
         if not recipients:
             return {}
-        return await asyncio.to_thread(self._write_all, mail_from, recipients, content, verp)
+        return await asyncio.to_thread(self._write_all, mail_from, recipients, content, verp or personal is not None,
+                                       personal)
 
     async def close(self) -> None:
         """Nothing stays open between sends."""
 
-    def _write_all(self, mail_from: str, recipients: list[str], content: bytes, verp: bool = False) -> Results:
+    def _write_all(self, mail_from: str, recipients: list[str], content: bytes, verp: bool = False,
+                   personal: Personal | None = None) -> Results:
         try:
             for sub in ("tmp", "new", "cur"):
                 private_files.make_dir(self.path / sub)
@@ -65,7 +67,7 @@ class MaildirTransport:
             own = _header_value(encode(mail_from, rcpt)) if verp and mail_from else sender
             head = b"Delivered-To: " + value + newline + b"X-Listserv-Envelope-From: " + (own or sender) + newline
             try:
-                self._write_one(head + content)
+                self._write_one(head + (personal(rcpt) if personal is not None else b"") + content)
             except OSError as exc:
                 failed = (451, f"4.3.0 cannot write to the maildir: {exc.strerror or exc}")
                 results.update((r, failed) for r in recipients[index:])

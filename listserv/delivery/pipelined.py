@@ -21,7 +21,7 @@ import re
 import ssl
 from dataclasses import dataclass
 
-from listserv.delivery import Results
+from listserv.delivery import Personal, Results
 
 MAX_REPLY_LINES = 100  # a reply longer than this is not from an SMTP server
 _BARE_NEWLINE = re.compile(rb"\r\n|\r|\n")
@@ -42,6 +42,11 @@ def prepare(content: bytes) -> bytes:
     if not text.endswith(b"\r\n"):
         text += b"\r\n"
     return _LEADING_DOT.sub(b"..", text) + b".\r\n"
+
+
+def _on_top(personal: Personal | None, rcpt: str) -> bytes:
+    """The member's own header lines in their wire form (CRLF; a header line never starts with a dot)."""
+    return _BARE_NEWLINE.sub(b"\r\n", personal(rcpt)) if personal is not None else b""
 
 
 @dataclass
@@ -160,20 +165,23 @@ class PipelinedConnection:
         except (OSError, asyncio.TimeoutError, ssl.SSLError):
             pass  # closed from our side already; what the peer did no longer matters
 
-    async def each(self, transactions: list[Transaction], message: bytes) -> tuple[Results, list[str], str]:
+    async def each(self, transactions: list[Transaction], message: bytes, personal: Personal | None = None
+                   ) -> tuple[Results, list[str], str]:
         """Run the transactions pipelined; the reply that decided each member, and the members left waiting.
 
         Returns (results, waiting, why): waiting are the members no reply
         decided (the sender was refused, or the connection was lost: then the
         member whose message went out but whose answer never came is among
         them, as aiosmtplib's path would have it), why says what stopped us.
-        message is prepare()'d.
+        message is prepare()'d. personal: the header lines each member's copy
+        gets on top of message (one-click unsubscribe), made as it is written.
         """
         results: Results = {}
         sent: str | None = None  # the member whose message is in the buffer being written
         dirty = False  # the last transaction ended without its message: RSET before the next MAIL
         for index, txn in enumerate(transactions):
-            buffer = (message if sent else b"") + (b"RSET\r\n" if dirty else b"") + txn.mail + txn.rcpt_line + b"DATA\r\n"
+            copy = _on_top(personal, sent) + message if sent else b""
+            buffer = copy + (b"RSET\r\n" if dirty else b"") + txn.mail + txn.rcpt_line + b"DATA\r\n"
             replies: list[tuple[int, str]] = []
             try:
                 await self._within(self._group(buffer, 3 + (sent is not None) + dirty, replies))
@@ -201,7 +209,7 @@ class PipelinedConnection:
                 dirty = True
         if sent:
             try:
-                await self.send(message)
+                await self.send(_on_top(personal, sent) + message)
                 results[sent] = await self.reply()
             except ConnectionLost as exc:
                 await self.close()

@@ -38,7 +38,7 @@ from aiosmtplib import SMTPDataError, SMTPException, SMTPHeloError
 
 from listserv import verp
 from listserv.config import DeliverySettings
-from listserv.delivery import Results, TransportError
+from listserv.delivery import Personal, Results, TransportError
 from listserv.delivery.pipelined import ConnectionLost, PipelinedConnection, Transaction, prepare
 
 log = logging.getLogger(__name__)
@@ -73,34 +73,37 @@ class SmtpTransport:
         self._prepared: tuple[bytes, bytes] = (b"", prepare(b""))  # the last message and its DATA form
 
     async def send(self, mail_from: str, recipients: list[str], content: bytes, verp: bool = False,
-                   xverp: bool = False) -> Results:
+                   xverp: bool = False, personal: Personal | None = None) -> Results:
         """One transaction (or more if the smarthost says 452 too many recipients) on a pooled connection.
 
         verp: each recipient gets its own envelope sender: through the
         smarthost's XVERP when it offers it (still one transaction per batch),
         else one transaction per recipient. xverp: the same when XVERP is
-        offered, one plain transaction otherwise.
+        offered, one plain transaction otherwise. personal: one transaction per
+        recipient whatever the smarthost offers, each copy with its own headers.
         """
         if not recipients:
             return {}
+        if personal is not None:
+            verp, xverp = True, False
         async with self._slots:
             if verp and self._pipelines:
-                results = await self._pipelined(mail_from, recipients, content)
+                results = await self._pipelined(mail_from, recipients, content, personal)
                 if results is not None:
                     return results
             client = await self._checkout()
             self._pipelines = client.supports_extension("pipelining") and not client.supports_extension("xverp")
             if verp and self._pipelines:
                 self._idle.append(client)  # kept for the batches that are not VERP'd
-                results = await self._pipelined(mail_from, recipients, content)
+                results = await self._pipelined(mail_from, recipients, content, personal)
                 if results is not None:
                     return results
                 client = await self._checkout()
             try:
-                if (verp or xverp) and mail_from and client.supports_extension("xverp"):
+                if (verp or xverp) and mail_from and client.supports_extension("xverp") and personal is None:
                     results = await self._transactions(client, mail_from, recipients, content, XVERP)
                 elif verp:
-                    results = await self._each(client, mail_from, recipients, content)
+                    results = await self._each(client, mail_from, recipients, content, personal)
                 else:
                     results = await self._transactions(client, mail_from, recipients, content)
             except TransportError:
@@ -121,7 +124,8 @@ class SmtpTransport:
         piped, self._piped_idle = self._piped_idle, []
         await asyncio.gather(*(_quit(client) for client in idle), *(connection.quit() for connection in piped))
 
-    async def _pipelined(self, mail_from: str, recipients: list[str], content: bytes) -> Results | None:
+    async def _pipelined(self, mail_from: str, recipients: list[str], content: bytes, personal: Personal | None = None
+                         ) -> Results | None:
         """A VERP'd batch on a pipelined connection: exact per member; the unconfirmed ones wait for the next try.
 
         None when the smarthost (restarted, say) no longer offers PIPELINING
@@ -136,7 +140,7 @@ class SmtpTransport:
             return None
         results, transactions = _verp_transactions(mail_from, recipients, content, connection.extensions)
         try:
-            decided, waiting, why = await connection.each(transactions, self._message(content))
+            decided, waiting, why = await connection.each(transactions, self._message(content), personal)
         except BaseException:
             connection.writer.close()  # cancelled or a bug: the connection's state is unknown
             raise
@@ -212,7 +216,8 @@ class SmtpTransport:
             pending = over_limit
         return results
 
-    async def _each(self, client: aiosmtplib.SMTP, mail_from: str, recipients: list[str], content: bytes) -> Results:
+    async def _each(self, client: aiosmtplib.SMTP, mail_from: str, recipients: list[str], content: bytes,
+                    personal: Personal | None = None) -> Results:
         """VERP: a transaction per recipient, each with its own sender, back to back on this connection.
 
         A copy is settled as soon as its DATA is answered, so when the sender is
@@ -224,7 +229,8 @@ class SmtpTransport:
         for index, rcpt in enumerate(pending):
             sender = verp.encode(mail_from, rcpt) if mail_from else ""
             try:
-                results.update(await self._transaction(client, sender, [rcpt], content))
+                copy = personal(rcpt) + content if personal is not None else content
+                results.update(await self._transaction(client, sender, [rcpt], copy))
             except TransportError as exc:  # the smarthost refused this sender: the rest wait
                 return _waiting(results, pending[index:], str(exc))
             except (SMTPException, OSError) as exc:

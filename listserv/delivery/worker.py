@@ -7,6 +7,10 @@ times). Each try is settled in one transaction: recipients that got 2xx leave
 the batch; 5xx failures are recorded in delivery_failures and leave it; the
 rest wait until now + retry_schedule[attempts] (the last value repeats), and
 fail for good once the batch is older than give_up_after.
+
+A message queued `personal` (listserv.outgoing.personal: one-click
+unsubscribe) is prepared once and each of its copies gets its member's
+headers and signature on top, one transaction per member (VERP'd).
 """
 
 from __future__ import annotations
@@ -24,10 +28,11 @@ from typing import Callable
 
 import aiosqlite
 
-from listserv import policy_bounces
+from listserv import one_click, policy_bounces
 from listserv.config import DeliverySettings, Settings
-from listserv.delivery import Results, Transport, TransportError, transport_from_url
+from listserv.delivery import Personal, Results, Transport, TransportError, transport_from_url
 from listserv.errors import StoreError
+from listserv.outgoing import personal
 from listserv.output import plural
 from listserv.store import Store
 from listserv.store import outbound
@@ -37,6 +42,7 @@ STOP_GRACE = 10.0  # seconds stop() lets tries in flight finish; cut-short ones 
 MIN_PAUSE = 0.05  # floor of the poll pause, so poll_interval = 0 cannot spin the loop
 RECORD_RETRY_MAX = 30.0  # longest pause between attempts to record a try the database refused
 NO_REPLY = (0, "the transport gave no reply for this recipient")
+PREPARED_KEPT = 8  # messages whose per-post signing work is kept (batches of one post come one after another)
 ADDRESS = re.compile(r"<?[^\s<>@\"']+@[^\s<>@\"']+>?")  # an address in a reply text, with its brackets
 
 
@@ -66,6 +72,7 @@ class DeliveryWorker:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
+        self.whole = settings  # base_url and the keys, for copies personalised per recipient
         self.settings = settings.delivery
         self.transport = transport if transport is not None else transport_from_url(self.settings.transport, self.settings)
         self.clock = clock
@@ -74,6 +81,9 @@ class DeliveryWorker:
         self._wakeup = asyncio.Event()
         self._taking = asyncio.Lock()  # one look at the queue at a time, so no batch starts twice
         self._stopping = False
+        # The last few personalised messages, prepared once: outbound message id -> (its bytes, prepared).
+        self._prepared: dict[int, tuple[bytes, personal.Prepared]] = {}
+        self._secret: bytes | None = None  # the one-click token secret, read on first need
 
     async def run(self) -> None:
         """Deliver until stop(): look at the queue at once on wake(), else every poll_interval."""
@@ -176,7 +186,11 @@ class DeliveryWorker:
             return DROPPED
         recipients = list(dict.fromkeys(batch["recipients"]))
         try:
-            if batch.get("verp"):
+            if batch.get("personal") and batch.get("list"):
+                prepared, on_top = await self._personal(batch, content)
+                results = await self.transport.send(batch["mail_from"], recipients, prepared.content, verp=True,
+                                                    personal=on_top)
+            elif batch.get("verp"):
                 results = await self.transport.send(batch["mail_from"], recipients, content, verp=True)
             elif batch.get("xverp"):
                 results = await self.transport.send(batch["mail_from"], recipients, content, xverp=True)
@@ -188,6 +202,21 @@ class DeliveryWorker:
         outcome = with_policy(judge(batch, results, now, self.settings), content, now)
         _log_try(batch, outcome, now)
         return outcome
+
+    async def _personal(self, batch: dict, content: bytes) -> tuple[personal.Prepared, Personal]:
+        """The batch's message prepared once for all its batches, and what goes on top of each member's copy."""
+        key = batch["outbound_message_id"]
+        source, prepared = self._prepared.get(key, (b"", None))
+        if prepared is None or source != content:  # ids are reused once a message is gone; replace() changes bytes
+            prepared = personal.prepare(self.whole, batch["list"].rpartition("@")[2], content)
+            self._prepared.pop(key, None)
+            while len(self._prepared) >= PREPARED_KEPT:
+                self._prepared.pop(next(iter(self._prepared)))
+            self._prepared[key] = (content, prepared)
+        if self._secret is None:
+            self._secret = await one_click.secret(self.store)
+        secret, list_address, settings = self._secret, batch["list"], self.whole
+        return prepared, lambda rcpt: prepared.on_top(one_click.headers(settings, secret, list_address, rcpt))
 
     async def _record(self, batch: dict, outcome: Outcome) -> None:
         """Settle the try in one transaction; while the database refuses, keep the batch in flight and retry.

@@ -10,9 +10,15 @@ mail program would show instead.
 
 from __future__ import annotations
 
+import base64
+import functools
 import logging
 
 import dkim
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from listserv.auth.result import AuthResult
 from listserv.config import Settings
@@ -131,3 +137,21 @@ def _without(content: bytes, linesep: bytes, prefixes: tuple[bytes, ...]) -> byt
         if not skipping:
             kept.append(line)
     return linesep.join(kept) + linesep + linesep + body
+
+
+def sign_digest(key: keys.Key, digest: bytes) -> bytes:
+    """The raw signature (before base64) of header data whose SHA-256 is digest, with key: RSA PKCS#1 v1.5 over
+    the digest, or Ed25519 over the digest itself (RFC 8463 signs the hash). listserv.outgoing.personal
+    signs each personalised copy with it, having hashed everything but two headers once per post."""
+    private = _private(key.algorithm, key.private)
+    if key.algorithm == ARC_ALGORITHM:
+        return private.sign(digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+    return private.sign(digest)
+
+
+@functools.lru_cache(maxsize=32)
+def _private(algorithm: bytes, private: bytes):
+    """The key loaded once (loading an RSA key checks it, which costs more than a signature)."""
+    if algorithm == ARC_ALGORITHM:
+        return serialization.load_pem_private_key(private, password=None)
+    return Ed25519PrivateKey.from_private_bytes(base64.b64decode(private))

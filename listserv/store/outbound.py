@@ -27,6 +27,7 @@ async def enqueue(
     archive_id: int | None = None,
     verp: bool = False,
     xverp: bool = False,
+    personal: bool = False,
 ) -> int | None:
     """Queue content for recipients in batches; returns the outbound message id (None if nobody).
 
@@ -34,15 +35,17 @@ async def enqueue(
     (listserv.verp), so a bounce names the member it came from.
     xverp: VERP every copy when the smarthost offers XVERP, even if verp is off
     (it costs nothing there: the smarthost writes each envelope sender).
+    personal: each copy gets its recipient's unsubscribe headers and signature at delivery
+    (listserv.outgoing.personal), one transaction per recipient.
     """
     if not recipients:
         return None
     now = time.time()
     message_id = await insert(
         db,
-        "INSERT INTO outbound_messages (list_id, archive_id, mail_from, content, created_at, verp, xverp)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (list_id, archive_id, mail_from, content, now, int(bool(verp)), int(bool(xverp))),
+        "INSERT INTO outbound_messages (list_id, archive_id, mail_from, content, created_at, verp, xverp, personal)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (list_id, archive_id, mail_from, content, now, int(bool(verp)), int(bool(xverp)), int(bool(personal))),
     )
     size = max(1, batch_size)
     batches = [
@@ -65,7 +68,7 @@ async def due(db: aiosqlite.Connection, now: float, exclude: Iterable[int] = (),
     rows = await many(
         db,
         "SELECT o.id, o.outbound_message_id, o.recipients, o.attempts, o.created_at,"
-        " m.mail_from, m.list_id, m.verp, m.xverp, m.archive_id, l.address AS list"
+        " m.mail_from, m.list_id, m.verp, m.xverp, m.personal, m.archive_id, l.address AS list"
         " FROM outbound o JOIN outbound_messages m ON m.id = o.outbound_message_id"
         " LEFT JOIN lists l ON l.id = m.list_id"
         f" WHERE o.next_attempt_at <= ? AND o.id NOT IN ({marks}) ORDER BY o.next_attempt_at, o.id LIMIT ?",
@@ -75,12 +78,19 @@ async def due(db: aiosqlite.Connection, now: float, exclude: Iterable[int] = (),
         row["recipients"] = json.loads(row["recipients"])
         row["verp"] = bool(row["verp"])
         row["xverp"] = bool(row["xverp"])
+        row["personal"] = bool(row["personal"])
     return rows
 
 
 async def content(db: aiosqlite.Connection, outbound_message_id: int) -> bytes | None:
     row = await one(db, "SELECT content FROM outbound_messages WHERE id = ?", (outbound_message_id,))
     return row["content"] if row else None
+
+
+async def is_personal(db: aiosqlite.Connection, outbound_message_id: int) -> bool:
+    """Whether the message's copies are personalised per recipient at delivery (its `personal` flag)."""
+    row = await one(db, "SELECT personal FROM outbound_messages WHERE id = ?", (outbound_message_id,))
+    return bool(row and row["personal"])
 
 
 async def next_due_at(db: aiosqlite.Connection) -> float | None:
@@ -167,7 +177,7 @@ async def withdraw(db: aiosqlite.Connection, outbound_message_id: int) -> int:
 
 
 async def of_archived(db: aiosqlite.Connection, archive_ids: Sequence[int]) -> list[dict]:
-    """Queued copies of these archived posts: id, list_id, archive_id, mail_from, verp, xverp, recipients (every
+    """Queued copies of these archived posts: id, list_id, archive_id, mail_from, verp, xverp, personal, recipients (every
     address still owed, over all its batches) and batch_size (its largest batch)."""
     return await _copies(db, "m.archive_id", archive_ids)
 
@@ -180,7 +190,8 @@ async def by_ids(db: aiosqlite.Connection, outbound_message_ids: Sequence[int]) 
 async def _copies(db: aiosqlite.Connection, column: str, values: Sequence[int]) -> list[dict]:
     found = await many(
         db,
-        "SELECT m.id, m.list_id, m.archive_id, m.mail_from, m.verp, m.xverp, o.recipients FROM outbound_messages m"
+        "SELECT m.id, m.list_id, m.archive_id, m.mail_from, m.verp, m.xverp, m.personal, o.recipients"
+        " FROM outbound_messages m"
         " JOIN outbound o ON o.outbound_message_id = m.id"
         f" WHERE {column} IN (SELECT value FROM json_each(?)) ORDER BY m.id, o.id",
         (json.dumps(list(values)),),
@@ -188,7 +199,8 @@ async def _copies(db: aiosqlite.Connection, column: str, values: Sequence[int]) 
     copies: dict[int, dict] = {}
     for row in found:
         batch = json.loads(row.pop("recipients"))
-        copy = copies.setdefault(row["id"], {**row, "verp": bool(row["verp"]), "xverp": bool(row["xverp"]), "recipients": [], "batch_size": 1})
+        flags = {name: bool(row[name]) for name in ("verp", "xverp", "personal")}
+        copy = copies.setdefault(row["id"], {**row, **flags, "recipients": [], "batch_size": 1})
         copy["recipients"] += [address for address in batch if address not in copy["recipients"]]
         copy["batch_size"] = max(copy["batch_size"], len(batch))
     return list(copies.values())

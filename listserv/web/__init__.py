@@ -9,6 +9,8 @@
     roles.py        who may open the moderators' and owners' pages (404 for anyone else)
     held.py         the held queue, a held post, approve/reject/discard/reveal; requests to join
     owners.py       a list's members and its audit log: owners only
+    member.py       a member's own settings for a list, and leaving it (confirmed by a button)
+    unsubscribe.py  the one-click unsubscribe URL of a copy's List-Unsubscribe (RFC 8058): no login
 
 Pages call the same operations as the command line (listserv.archive.show,
 listserv.archive.listing, listserv.membership, listserv.moderation,

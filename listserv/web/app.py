@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from listserv import timefmt
 from listserv.config import Settings
 from listserv.store import Store
-from listserv.web import archive, held, login, owners
+from listserv.web import archive, held, login, member, owners, unsubscribe
 from listserv.web.ratelimit import Limiter
 
 HERE = Path(__file__).resolve().parent
@@ -63,7 +63,7 @@ def build(store: Store, settings: Settings, on_queued: Callable[[], None], clock
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = timefmt.in_utc
     app = Starlette(
-        routes=[*login.ROUTES, *archive.ROUTES, *held.ROUTES, *owners.ROUTES,
+        routes=[*login.ROUTES, *archive.ROUTES, *held.ROUTES, *owners.ROUTES, *member.ROUTES, *unsubscribe.ROUTES,
                 Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
         exception_handlers={HTTPException: _error_page},
     )
@@ -74,6 +74,7 @@ def build(store: Store, settings: Settings, on_queued: Callable[[], None], clock
     app.state.templates = templates
     app.state.per_address = Limiter(*LINKS_PER_ADDRESS, clock)
     app.state.per_client = Limiter(*LINKS_PER_CLIENT, clock)
+    app.state.unsubscribe_secret = None  # read from the database on the first one-click request
     return SecurityHeaders(app)
 
 
