@@ -6,6 +6,7 @@
     ratelimit.py    how often /login may mail a link, per address and per client
     login.py        /login, the mailed link's page, /logout
     archive.py      a list's threads, a thread, a post, search: members only
+    download.py     a post's attachment as a download that cannot run in the browser
 
 Pages call the same operations as the command line (listserv.archive.show,
 listserv.archive.listing, listserv.membership), never the store directly. A

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from listserv import timefmt
 from listserv.config import Settings
 from listserv.store import Store
-from listserv.web import archive, login
+from listserv.web import archive, download, login, quoting, reply
 from listserv.web.ratelimit import Limiter
 
 HERE = Path(__file__).resolve().parent
@@ -62,8 +62,12 @@ def build(store: Store, settings: Settings, on_queued: Callable[[], None], clock
     """The application, wired with the daemon's store and settings; on_queued wakes delivery after a mail."""
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = timefmt.in_utc
+    templates.env.filters["size"] = download.size_label
+    templates.env.globals["quote_blocks"] = quoting.blocks
+    templates.env.globals["mailto"] = reply.mailto
     app = Starlette(
-        routes=[*login.ROUTES, *archive.ROUTES, Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
+        routes=[*login.ROUTES, *archive.ROUTES, *download.ROUTES,
+                Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
         exception_handlers={HTTPException: _error_page},
     )
     app.state.store = store
