@@ -72,6 +72,8 @@ def payload(part: Message) -> bytes:
 
 
 def described(part: Message, number: int) -> dict:
-    """An attachment as listed: number (from 1), name (or '(unnamed TYPE)'), type and decoded size in bytes."""
-    kind = part.get_content_type()
-    return {"number": number, "name": filename(part) or f"(unnamed {kind})", "type": kind, "size": len(payload(part))}
+    """An attachment as listed: number (from 1), name (or '(unnamed TYPE)'), filename (the sender's, '' when
+    none), type and decoded size in bytes."""
+    kind, given = part.get_content_type(), filename(part)
+    return {"number": number, "name": given or f"(unnamed {kind})", "filename": given, "type": kind,
+            "size": len(payload(part))}

@@ -113,7 +113,7 @@ class _Text(HTMLParser):
 def readable(msg: Message) -> tuple[str, list[dict]]:
     """(text of the post, attachments as {number, name, type, size}) from one walk of its MIME tree (parts.walk)."""
     leaves = parts.walk(msg)
-    plain = [message.part_text(part) for part in leaves.plain]
+    plain = [_unix_lines(message.part_text(part)) for part in leaves.plain]
     html = [safe_text(message.part_text(part)) for part in leaves.html]
     text = "\n\n".join(t.strip() for t in (plain or html) if t.strip())
     return text, [parts.described(part, number) for number, part in enumerate(leaves.attachments, 1)]
@@ -145,6 +145,15 @@ async def post(
     except Exception:  # e.g. MIME nested past the parser's recursion limit: the text extracted when archived
         headers, text, attachments = {}, row["body_text"], []
     return {**shown, "content": True, "headers": headers, "text": text, "attachments": attachments}
+
+
+def _unix_lines(text: str) -> str:
+    """Line ends as "\\n": a compat32 payload keeps the CRLF of the wire (policy.default's get_content does not).
+
+    >>> _unix_lines("a\\r\\nb\\rc")
+    'a\\nb\\nc'
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 async def attachment(

@@ -63,6 +63,7 @@ def build(store: Store, settings: Settings, on_queued: Callable[[], None], clock
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = timefmt.in_utc
     templates.env.filters["size"] = download.size_label
+    templates.env.filters["download_name"] = download.name_of
     templates.env.globals["quote_blocks"] = quoting.blocks
     templates.env.globals["mailto"] = reply.mailto
     app = Starlette(

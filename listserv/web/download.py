@@ -66,6 +66,11 @@ def safe_name(name: str, number: int, declared: str) -> str:
     return kept or f"attachment-{number}{mimetypes.guess_extension(declared) or '.bin'}"
 
 
+def name_of(attachment: dict) -> str:
+    """The name a listed attachment (show.post's attachments) is saved under, shown on the post's page as such."""
+    return safe_name(attachment["filename"], attachment["number"], attachment["type"])
+
+
 def disposition(name: str) -> str:
     """Content-Disposition for a download named `name` (already safe_name'd): an ASCII fallback and the UTF-8
     name (RFC 6266, RFC 8187).

@@ -66,7 +66,8 @@ async def test_plain_text_wins_over_html_and_attachments_are_listed_not_shown(st
     msg.add_attachment(forwarded)
     shown = await show.post(store, await archived(store, team, bytes(msg)))
     assert shown["text"] == "See the evaluation attached."
-    assert shown["attachments"][0] == {"number": 1, "name": "psych eval.pdf", "type": "application/pdf", "size": 21}
+    assert shown["attachments"][0] == {
+        "number": 1, "name": "psych eval.pdf", "filename": "psych eval.pdf", "type": "application/pdf", "size": 21}
     assert shown["attachments"][1]["type"] == "message/rfc822"
     assert "secret bytes" not in shown["text"] and "enclosed text" not in shown["text"]
     assert shown["headers"]["Subject"] == "Report" and shown["headers"]["Message-ID"] == "<r@x.org>"
