@@ -116,6 +116,19 @@ async def test_a_thread_shows_only_what_the_reader_may_see(store, team):
     assert len([r for r in await audit.entries(store.db, team.id) if r["action"] == "read-confidential"]) == 1
 
 
+async def test_a_thread_carries_the_text_of_its_first_posts_only_when_asked(store, team):
+    """texts=1: the first post of the tree comes with its text, the next one without (the web thread page shows a
+    bounded number of posts whole); without texts (the command line) no post carries any."""
+    root = await archived(store, team, mail("w1@x.org", "Question", "2024-01-01T10:00", body="First words."))
+    await archived(store, team, mail("w2@x.org", "Re: Question", "2024-01-02T10:00", reply_to="w1@x.org",
+                                     body="Second words."))
+    thread_id = (await show.post(store, root))["thread_id"]
+    rows = (await show.thread(store, thread_id, texts=1))["tree"]
+    assert (rows[0]["text"], rows[0]["content"], rows[0]["attachments"]) == ("First words.", True, [])
+    assert "text" not in rows[1] and "content" not in rows[1]
+    assert all("text" not in row for row in (await show.thread(store, thread_id))["tree"])
+
+
 async def test_unknown_or_invisible_threads_are_refused(store, team):
     """No such number, or a thread made only of confidential posts for the public: NoSuchThread."""
     secret = await archived(store, team, mail("only@x.org", "Case", "2024-01-01T10:00"), confidential=True)
