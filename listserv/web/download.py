@@ -53,8 +53,8 @@ def safe_name(name: str, number: int, declared: str) -> str:
     'report Set-Cookie_ x.pdf'
     >>> safe_name("invoice\\u202efdp.exe", 1, "application/pdf")
     'invoicefdp.exe'
-    >>> safe_name("..", 3, "application/pdf")
-    'attachment-3.pdf'
+    >>> safe_name("..", 3, "application/pdf"), safe_name("", 4, "message/rfc822")
+    ('attachment-3.pdf', 'attachment-4.eml')
     """
     last = re.split(r"[/\\]", name)[-1]
     kept = "".join(" " if char in "\r\n\t" else char for char in last

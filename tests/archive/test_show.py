@@ -73,6 +73,49 @@ async def test_plain_text_wins_over_html_and_attachments_are_listed_not_shown(st
     assert shown["headers"]["Subject"] == "Report" and shown["headers"]["Message-ID"] == "<r@x.org>"
 
 
+def with_report(mid: str = "r@x.org") -> bytes:
+    """A post with a PDF and a forwarded message attached."""
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"], msg["Message-ID"] = "ann@x.org", LIST, "Report", f"<{mid}>"
+    msg.set_content("See the evaluation attached.")
+    msg.add_attachment(b"%PDF-1.4 secret bytes", maintype="application", subtype="pdf", filename="psych eval.pdf")
+    forwarded = EmailMessage()
+    forwarded["Subject"] = "Old thread"
+    forwarded.set_content("enclosed text")
+    msg.add_attachment(forwarded)
+    return bytes(msg)
+
+
+async def test_an_attachment_comes_back_decoded_under_the_number_the_post_lists(store, team):
+    """Attachment 1 is the PDF's decoded bytes with its name; attachment 2 the forwarded message whole (no name);
+    0 and 3 do not exist."""
+    archive_id = await archived(store, team, with_report())
+    listed = (await show.post(store, archive_id))["attachments"]
+    first, second = [await show.attachment(store, archive_id, n) for n in (1, 2)]
+    assert first == {"name": "psych eval.pdf", "type": "application/pdf", "data": b"%PDF-1.4 secret bytes"}
+    assert second["name"] == "" and second["type"] == "message/rfc822" and b"enclosed text" in second["data"]
+    assert [item["size"] for item in listed] == [len(first["data"]), len(second["data"])]
+    for number in (0, 3):
+        with pytest.raises(NoSuchPost):
+            await show.attachment(store, archive_id, number)
+
+
+async def test_a_confidential_posts_attachment_follows_the_post(store, team):
+    """Refused without an entitled reader; for bob the bytes and an audit row; once purged, no attachment."""
+    archive_id = await archived(store, team, with_report("cr@x.org"), confidential=True)
+    await membership.add(store, LIST, "bob@x.org")
+    await membership.add(store, LIST, "nina@x.org", confidential=False)
+    for reader in (None, "nina@x.org"):
+        with pytest.raises(NotAllowed):
+            await show.attachment(store, archive_id, 1, as_address=reader)
+    assert (await show.attachment(store, archive_id, 1, as_address="bob@x.org"))["data"].startswith(b"%PDF")
+    reads = [r for r in await audit.entries(store.db, team.id) if r["action"] == "read-confidential"]
+    assert [(r["object"], r["detail"]) for r in reads] == [(f"archive:{archive_id}", "attachment as bob@x.org")]
+    await store.write(messages.purge_confidential, team.id, 2e9, 2e9)
+    with pytest.raises(NoSuchPost):
+        await show.attachment(store, archive_id, 1, as_address="bob@x.org")
+
+
 async def test_an_unknown_post_is_refused(store, team):
     """An archive number that does not exist: NoSuchPost."""
     with pytest.raises(NoSuchPost):
