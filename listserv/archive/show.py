@@ -3,7 +3,8 @@
 Posts come from strangers, so what is shown is built to be safe on a terminal
 and in JSON: header values are decoded to one line; the text is the post's
 text/plain parts, or when it has none its HTML parts made safe and turned into
-text (safe_text); attachments are listed by name, type and size, never shown.
+text (safe_text); attachments are listed by name, type and size, never shown
+inline (attachment() gives one's bytes, for a download).
 
 Who may see confidential posts is decided by listserv.archive.access (an
 entitled member named by --as, or a moderator), which also audits each
@@ -112,7 +113,7 @@ class _Text(HTMLParser):
 
 
 def readable(msg: Message) -> tuple[str, list[dict]]:
-    """(text of the post, attachments as {number, name, type, size}) from one walk of its MIME tree (parts.walk)."""
+    """(text of the post, attachments as parts.described gives them) from one walk of its MIME tree (parts.walk)."""
     leaves = parts.walk(msg)
     plain = [_unix_lines(message.part_text(part)) for part in leaves.plain]
     html = [safe_text(message.part_text(part)) for part in leaves.html]

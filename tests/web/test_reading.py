@@ -199,6 +199,18 @@ async def test_a_thread_is_one_page_indented_by_reply_depth(site):
     assert len(reply_links(page.text)) == 3 and 'class="banner"' not in page.text
 
 
+async def test_a_confidential_thread_page_bears_a_banner_per_post_and_is_audited(site):
+    """bob opens archive:1's thread: the post under a confidential banner, its reply link to the confidential
+    address, and an audit row naming him."""
+    thread = (await search_index.fields(site.daemon.store.db, 1))["thread_id"]
+    async with logged_in(site, "bob@example.org") as client:
+        page = await client.get(f"/lists/{TEAM}/threads/{thread}")
+    assert page.status_code == 200 and page.text.count('class="banner"') == 1 and "Zanzibarian" in page.text
+    assert reply_links(page.text)[0].startswith("mailto:team+confidential@example.org?")
+    [entry] = await audit.entries(site.daemon.store, TEAM, action=access.READ)
+    assert (entry["object"], entry["detail"]) == ("archive:1", "thread as bob@example.org")
+
+
 async def test_the_thread_list_pages_by_cursor(site):
     """ann's first page (four threads) has no Older link; the page before archive:6 (the latest post of the newest
     thread) holds the three others and links back to newer ones; a cursor that is not a number is 404."""
