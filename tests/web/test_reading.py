@@ -33,7 +33,7 @@ QUOTING = (
 )
 
 
-def with_files(message_id: str, subject: str, files=FILES) -> bytes:
+def with_files(message_id: str, subject: str, files=FILES, when: float = 1700000100.0) -> bytes:
     """A post of ann's with a text part and the given attachments, as a mail program would send it."""
     parts = ["Content-Type: text/plain; charset=utf-8\r\n\r\nSee the files attached.\r\n"]
     for content_type, disposition, payload in files:
@@ -41,22 +41,22 @@ def with_files(message_id: str, subject: str, files=FILES) -> bytes:
         parts.append(f"Content-Type: {content_type}\r\nContent-Disposition: {disposition}\r\n"
                      f"Content-Transfer-Encoding: base64\r\n\r\n{encoded}")
     body = "".join(f"--sep\r\n{part}\r\n" for part in parts) + "--sep--\r\n"
-    head = compose(subject, "", message_id, headers=(("MIME-Version", "1.0"),
-                                                      ("Content-Type", 'multipart/mixed; boundary="sep"')))
+    head = compose(subject, "", message_id, when=when, headers=(("MIME-Version", "1.0"),
+                                                                 ("Content-Type", 'multipart/mixed; boundary="sep"')))
     return head.rstrip(b"\r\n") + b"\r\n\r\n" + body.encode()
 
 
 @pytest.fixture
 async def archive(archive, submit):
-    """The web archive (archive:1 confidential, archive:2 the memo) and: archive:3 a post with hostile
-    attachments; archive:4 a confidential post with one attachment; archive:5 bob's reply to the memo quoting it;
-    archive:6 ann's reply to bob's."""
+    """The web archive (archive:1 confidential, archive:2 the memo) and, each a minute after the one before:
+    archive:3 a post with hostile attachments; archive:4 a confidential post with one attachment; archive:5 bob's
+    reply to the memo quoting it; archive:6 ann's reply to bob's."""
     await submit(with_files("files@example.org", "Files for the memo"))
-    await submit(with_files("cfiles@example.org", "[CONFIDENTIAL] Quillfeather records", FILES[3:4]))
-    await submit(reply("r1@example.org", "o1@example.org", body=QUOTING, sender="Bob <bob@example.org>"),
-                 mail_from="bob@example.org")
+    await submit(with_files("cfiles@example.org", "[CONFIDENTIAL] Quillfeather records", FILES[3:4], 1700000160.0))
+    await submit(reply("r1@example.org", "o1@example.org", body=QUOTING, sender="Bob <bob@example.org>",
+                       when=1700000220.0), mail_from="bob@example.org")
     await submit(reply("r2@example.org", "r1@example.org", refs="<o1@example.org> <r1@example.org>",
-                       body="Agreed.\n"))
+                       body="Agreed.\n", when=1700000280.0))
     return archive
 
 
