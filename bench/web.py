@@ -9,7 +9,7 @@ would. An entitled member is added and given a session (written with the
 store's function, as the login button would). The daemon is started in this
 process with its web pages on a free port, and an httpx client on the same
 loop GETs, `--runs` times in rotation after a warm-up: the first and the 40th
-page of threads, pages of threads taken from the first page, and searches.
+page of threads (reached by following the "Older" links), pages of threads taken from the first page, and searches.
 Each line: `name value unit` (web_threads_p50_ms, web_threads_p95_ms,
 web_thread_p50_ms, web_thread_p95_ms, web_search_p50_ms, web_search_p95_ms).
 The client shares the loop and the 2 cores with the server: the figures
@@ -92,7 +92,7 @@ async def _timed(client: httpx.AsyncClient, runs: int) -> dict[str, list[float]]
     first = await client.get(f"/lists/{LIST}/")
     threads = re.findall(r"/threads/(\d+)", first.text)[:10]
     pages = {
-        "threads": [f"/lists/{LIST}/", f"/lists/{LIST}/?page=40"],
+        "threads": [f"/lists/{LIST}/", await _deep_page(client, first.text, 40)],
         "thread": [f"/lists/{LIST}/threads/{number}" for number in threads],
         "search": [f"/lists/{LIST}/search?q={httpx.QueryParams({'q': q})['q']}" for q in SEARCHES],
     }
@@ -109,6 +109,15 @@ async def _timed(client: httpx.AsyncClient, runs: int) -> dict[str, list[float]]
                 await client.get(path)
                 samples[kind].append((time.perf_counter() - start) * 1000)
     return samples
+
+
+async def _deep_page(client: httpx.AsyncClient, html: str, number: int) -> str:
+    """The path of the number-th page of threads, reached by following the "Older" links as a reader would."""
+    path = f"/lists/{LIST}/"
+    for _ in range(number - 1):
+        path = f"/lists/{LIST}/?before=" + re.search(r'\?before=(\d+)"', html).group(1)
+        html = (await client.get(path)).text
+    return path
 
 
 def report(samples: dict[str, list[float]], build_s: float | None, count: int) -> None:

@@ -86,11 +86,12 @@ async def search(
 
 async def post(
     store: Store, archive_id: int, list_address: str | None = None, as_address: str | None = None,
-    moderator: str | None = None, by: str = "",
+    moderator: str | None = None, by: str = "", how: str = "show",
 ) -> dict:
     """One archived post (the messages row and raw) for a reader: NotAllowed for a confidential one they may not see.
 
-    NoSuchPost for an unknown number, or one of another list when list_address is given.
+    NoSuchPost for an unknown number, or one of another list when list_address is given. how: what the
+    audit row of a confidential read says was done ("show", "attachment").
     """
     row = await messages.get(store.db, archive_id)
     if row is None:
@@ -105,7 +106,7 @@ async def post(
             " or --include-confidential --by MODERATOR"
         )
     if row["confidential"]:
-        await record_reads(store, who, mlist.id, [archive_id], "show")
+        await record_reads(store, who, mlist.id, [archive_id], how)
     row["raw"] = await messages.raw(store.db, archive_id)
     row["confidential"] = bool(row["confidential"])
     return row

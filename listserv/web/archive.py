@@ -26,6 +26,8 @@ from listserv.web.session import Visitor
 
 HIDDEN = (BadAddress, NoSuchList, NoSuchMember, NoSuchPost, NoSuchThread, NotAllowed)  # each answers the same 404
 SEARCH_RESULTS = 50
+THREAD_TEXTS = 200  # posts of a thread page shown whole; later ones are listed by subject, linked to their page
+THREAD_DEPTH = 8  # indentation levels of a thread page; deeper replies line up with the eighth (a phone is narrow)
 
 
 def marked(snippet: str) -> Markup:
@@ -37,7 +39,8 @@ def marked(snippet: str) -> Markup:
     return Markup(re.sub(r"\*\*(.+?)\*\*", r"<mark>\1</mark>", str(escape(snippet))))
 
 
-def _number(text: str) -> int:
+def number(text: str) -> int:
+    """A number from a path or query (an archive id, a cursor); anything else answers 404."""
     if not text.isdigit() or len(text) > 18:
         raise HTTPException(404)
     return int(text)
@@ -69,21 +72,25 @@ async def home(request: Request) -> Response:
 
 @members_only
 async def threads(request: Request, who: Visitor, list_address: str) -> Response:
-    number = request.query_params.get("page", "1")
-    found = await listing.threads(request.app.state.store, list_address, who.address, page=_number(number))
-    return page(request, "threads.html", {"visitor": who, "list": list_address.casefold(), **found})
+    """The list's threads newest first, a page at a time: ?before=N / ?after=N hold the keyset cursor."""
+    cursors = {key: number(request.query_params[key]) for key in ("before", "after") if key in request.query_params}
+    found = await listing.threads(request.app.state.store, list_address, who.address, **cursors)
+    context = {"visitor": who, "list": list_address.casefold(), "paged": bool(cursors), **found}
+    return page(request, "threads.html", context)
 
 
 @members_only
 async def thread(request: Request, who: Visitor, list_address: str) -> Response:
-    found = await show.thread(request.app.state.store, _number(request.path_params["id"]), as_address=who.address,
-                              list_address=list_address)
-    return page(request, "thread.html", {"visitor": who, "list": list_address.casefold(), "thread": found})
+    """A thread on one page: posts indented by reply depth, shown whole (up to THREAD_TEXTS), quotes folded."""
+    found = await show.thread(request.app.state.store, number(request.path_params["id"]), as_address=who.address,
+                              list_address=list_address, texts=THREAD_TEXTS)
+    context = {"visitor": who, "list": list_address.casefold(), "thread": found, "max_depth": THREAD_DEPTH}
+    return page(request, "thread.html", context)
 
 
 @members_only
 async def message(request: Request, who: Visitor, list_address: str) -> Response:
-    found = await show.post(request.app.state.store, _number(request.path_params["id"]), as_address=who.address,
+    found = await show.post(request.app.state.store, number(request.path_params["id"]), as_address=who.address,
                             list_address=list_address)
     return page(request, "message.html", {"visitor": who, "list": list_address.casefold(), "post": found})
 

@@ -66,10 +66,54 @@ async def test_plain_text_wins_over_html_and_attachments_are_listed_not_shown(st
     msg.add_attachment(forwarded)
     shown = await show.post(store, await archived(store, team, bytes(msg)))
     assert shown["text"] == "See the evaluation attached."
-    assert shown["attachments"][0] == {"name": "psych eval.pdf", "type": "application/pdf", "size": 21}
+    assert shown["attachments"][0] == {
+        "number": 1, "name": "psych eval.pdf", "filename": "psych eval.pdf", "type": "application/pdf", "size": 21}
     assert shown["attachments"][1]["type"] == "message/rfc822"
     assert "secret bytes" not in shown["text"] and "enclosed text" not in shown["text"]
     assert shown["headers"]["Subject"] == "Report" and shown["headers"]["Message-ID"] == "<r@x.org>"
+
+
+def with_report(mid: str = "r@x.org") -> bytes:
+    """A post with a PDF and a forwarded message attached."""
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"], msg["Message-ID"] = "ann@x.org", LIST, "Report", f"<{mid}>"
+    msg.set_content("See the evaluation attached.")
+    msg.add_attachment(b"%PDF-1.4 secret bytes", maintype="application", subtype="pdf", filename="psych eval.pdf")
+    forwarded = EmailMessage()
+    forwarded["Subject"] = "Old thread"
+    forwarded.set_content("enclosed text")
+    msg.add_attachment(forwarded)
+    return bytes(msg)
+
+
+async def test_an_attachment_comes_back_decoded_under_the_number_the_post_lists(store, team):
+    """Attachment 1 is the PDF's decoded bytes with its name; attachment 2 the forwarded message whole (no name);
+    0 and 3 do not exist."""
+    archive_id = await archived(store, team, with_report())
+    listed = (await show.post(store, archive_id))["attachments"]
+    first, second = [await show.attachment(store, archive_id, n) for n in (1, 2)]
+    assert first == {"name": "psych eval.pdf", "type": "application/pdf", "data": b"%PDF-1.4 secret bytes"}
+    assert second["name"] == "" and second["type"] == "message/rfc822" and b"enclosed text" in second["data"]
+    assert [item["size"] for item in listed] == [len(first["data"]), len(second["data"])]
+    for number in (0, 3):
+        with pytest.raises(NoSuchPost):
+            await show.attachment(store, archive_id, number)
+
+
+async def test_a_confidential_posts_attachment_follows_the_post(store, team):
+    """Refused without an entitled reader; for bob the bytes and an audit row; once purged, no attachment."""
+    archive_id = await archived(store, team, with_report("cr@x.org"), confidential=True)
+    await membership.add(store, LIST, "bob@x.org")
+    await membership.add(store, LIST, "nina@x.org", confidential=False)
+    for reader in (None, "nina@x.org"):
+        with pytest.raises(NotAllowed):
+            await show.attachment(store, archive_id, 1, as_address=reader)
+    assert (await show.attachment(store, archive_id, 1, as_address="bob@x.org"))["data"].startswith(b"%PDF")
+    reads = [r for r in await audit.entries(store.db, team.id) if r["action"] == "read-confidential"]
+    assert [(r["object"], r["detail"]) for r in reads] == [(f"archive:{archive_id}", "attachment as bob@x.org")]
+    await store.write(messages.purge_confidential, team.id, 2e9, 2e9)
+    with pytest.raises(NoSuchPost):
+        await show.attachment(store, archive_id, 1, as_address="bob@x.org")
 
 
 async def test_an_unknown_post_is_refused(store, team):
@@ -113,6 +157,19 @@ async def test_a_thread_shows_only_what_the_reader_may_see(store, team):
     full = await show.thread(store, thread_id, moderator="mod@x.org")
     assert [(r["depth"], r["message_id"]) for r in full["tree"]] == [(0, "t1@x.org"), (1, "t2@x.org")]
     assert len([r for r in await audit.entries(store.db, team.id) if r["action"] == "read-confidential"]) == 1
+
+
+async def test_a_thread_carries_the_text_of_its_first_posts_only_when_asked(store, team):
+    """texts=1: the first post of the tree comes with its text, the next one without (the web thread page shows a
+    bounded number of posts whole); without texts (the command line) no post carries any."""
+    root = await archived(store, team, mail("w1@x.org", "Question", "2024-01-01T10:00", body="First words."))
+    await archived(store, team, mail("w2@x.org", "Re: Question", "2024-01-02T10:00", reply_to="w1@x.org",
+                                     body="Second words."))
+    thread_id = (await show.post(store, root))["thread_id"]
+    rows = (await show.thread(store, thread_id, texts=1))["tree"]
+    assert (rows[0]["text"], rows[0]["content"], rows[0]["attachments"]) == ("First words.", True, [])
+    assert "text" not in rows[1] and "content" not in rows[1]
+    assert all("text" not in row for row in (await show.thread(store, thread_id))["tree"])
 
 
 async def test_unknown_or_invisible_threads_are_refused(store, team):
