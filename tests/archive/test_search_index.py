@@ -67,9 +67,11 @@ async def test_rebuild_and_optimize_keep_results(archive):
 
 
 async def test_reindex_recomputes_search_text(archive):
-    """reindex() strips quotes from rows stored with their whole body and reports how many changed."""
+    """reindex() strips quotes from rows stored with their whole body (read again from the raw message) and
+    reports how many changed."""
     quoted = await archive.store.write(messages.add, archive.list_id, {
         "message_id": "old@x", "date": day("2024-01-01"), "body_text": "answer\n> zebra question",
+        "raw": b"Subject: old\r\nMessage-ID: <old@x>\r\n\r\nanswer\r\n> zebra question\r\n",
     })
     clean = await archive.add("already clean")
     assert await found(archive, "zebra") == [quoted]

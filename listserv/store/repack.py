@@ -1,0 +1,61 @@
+"""Pack the posts of an archive made before migration 0015 (0015_packed_archive.sql), in place.
+
+Runs inside that migration's transaction, between its two halves: the old
+columns raw and search_text are still there, packed is empty. A dictionary is
+trained on posts spread over the whole archive first, so every post is packed
+with it. The migration is one transaction: stopped half-way (kill, power),
+the database is the old one and the next start does it again.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable
+
+import aiosqlite
+
+from listserv.store import dictionaries, packing
+from listserv.store.rows import many, scalar
+
+BATCH = 1000  # rows read and written per statement
+PROGRESS_EVERY = 5000  # a progress line on stderr after this many rows
+
+
+def _say(line: str) -> None:
+    print(f"listserv: {line}", file=sys.stderr, flush=True)
+
+
+async def pack_archive(db: aiosqlite.Connection, say: Callable[[str], None] = _say) -> int:
+    """Train the archive's dictionary and pack every post; returns how many were packed."""
+    total = await scalar(db, "SELECT count(*) FROM messages")
+    dictionary = await _trained(db, total)
+    done, last = 0, 0
+    while rows := await many(
+        db, "SELECT id, raw, search_text FROM messages WHERE id > ? ORDER BY id LIMIT ?", (last, BATCH)
+    ):
+        await db.executemany("UPDATE messages SET packed = ?, raw_length = ? WHERE id = ?", [_packed(row, dictionary) for row in rows])
+        done, last = done + len(rows), rows[-1]["id"]
+        if done % PROGRESS_EVERY < BATCH or done == total:
+            say(f"packing the archive (migration 0015): {done} of {total} posts")
+    return done
+
+
+async def _trained(db: aiosqlite.Connection, total: int) -> packing.Dictionary | None:
+    """A dictionary trained on up to TRAIN_SAMPLES raw messages spread evenly over the archive, kept in the database."""
+    step = max(1, total // packing.TRAIN_SAMPLES)
+    rows = await db.execute_fetchall(
+        "SELECT raw FROM messages WHERE raw IS NOT NULL AND id % ? = 0 LIMIT ?", (step, packing.TRAIN_SAMPLES)
+    )
+    samples = [row[0] for row in rows]
+    dictionary = packing.train(samples)
+    if dictionary is not None:
+        await dictionaries.add(db, dictionary, len(samples))
+    return dictionary
+
+
+def _packed(row: dict, dictionary: packing.Dictionary | None) -> tuple[bytes | None, int | None, int]:
+    """(packed, raw_length, id) of one old row; a purged post (no raw, no text) stays empty."""
+    raw, text = row["raw"], row["search_text"] or ""
+    if raw is None and not text:
+        return None, None, row["id"]
+    return packing.pack(raw or b"", text, dictionary), None if raw is None else len(raw), row["id"]
