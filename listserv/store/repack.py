@@ -37,6 +37,8 @@ async def pack_archive(db: aiosqlite.Connection, say: Callable[[str], None] = _s
         done, last = done + len(rows), rows[-1]["id"]
         if done % PROGRESS_EVERY < BATCH or done == total:
             say(f"packing the archive (migration 0015): {done} of {total} posts")
+    if done:
+        say("the old copies' pages are free now: `listserv archive compact` gives them back to the disk")
     return done
 
 
