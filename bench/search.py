@@ -160,12 +160,19 @@ async def shown(store: Store, list_id: int, seed: int) -> dict[str, list[float]]
 def report(
     samples: dict[str, list[float]], cpu: list[float], size_mb: float, build_s: float | None, count: int
 ) -> None:
-    show_ms, unpack_us = samples.pop("archive_show"), samples.pop("unpack")
-    every = [ms for values in samples.values() for ms in values]
     lines = [("archive_messages", count, "messages"), ("archive_db_size_mb", size_mb, "MB")]
     if build_s is not None:
         lines.append(("archive_build_s", build_s, "s"))
-    lines += [
+    for name, value, unit in lines + figures(samples, cpu):
+        figure(name, value, unit)
+
+
+def figures(samples: dict[str, list[float]], cpu: list[float]) -> list[tuple[str, float, str]]:
+    """(name, value, unit) of the search and show figures, from what measure() returns (bench/run.py too)."""
+    samples = dict(samples)
+    show_ms, unpack_us = samples.pop("archive_show"), samples.pop("unpack")
+    every = [ms for values in samples.values() for ms in values]
+    lines = [
         ("search_p50_ms", statistics.median(every), "ms"),
         ("search_p95_ms", statistics.quantiles(every, n=20)[18], "ms"),
         ("search_cpu_p50_ms", statistics.median(cpu), "ms"),
@@ -175,9 +182,7 @@ def report(
         ("archive_show_p95_ms", statistics.quantiles(show_ms, n=20)[18], "ms"),
         ("unpack_p50_us", statistics.median(unpack_us), "us"),
     ]
-    lines += [(f"search_{kind}_p50_ms", statistics.median(values), "ms") for kind, values in samples.items()]
-    for name, value, unit in lines:
-        figure(name, value, unit)
+    return lines + [(f"search_{kind}_p50_ms", statistics.median(values), "ms") for kind, values in samples.items()]
 
 
 def main() -> None:
