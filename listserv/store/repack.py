@@ -1,10 +1,15 @@
-"""Pack the posts of an archive made before migration 0015 (0015_packed_archive.sql), in place.
+"""Pack the posts of an archive again: in place by migration 0015, and with a first dictionary by compact.
 
-Runs inside that migration's transaction, between its two halves: the old
-columns raw and search_text are still there, packed is empty. A dictionary is
-trained on posts spread over the whole archive first, so every post is packed
-with it. The migration is one transaction: stopped half-way (kill, power),
-the database is the old one and the next start does it again.
+pack_archive runs inside that migration's transaction, between its two
+halves: the old columns raw and search_text are still there, packed is
+empty. A dictionary is trained on posts spread over the whole archive first,
+so every post is packed with it. The migration is one transaction: stopped
+half-way (kill, power), the database is the old one and the next start does
+it again.
+
+with_first_dictionary serves an archive fed by mail alone, whose posts were
+packed without a dictionary because none had been trained: `archive compact`
+trains one on them and packs them again.
 """
 
 from __future__ import annotations
@@ -39,6 +44,32 @@ async def pack_archive(db: aiosqlite.Connection, say: Callable[[str], None] = _s
             say(f"packing the archive (migration 0015): {done} of {total} posts")
     if done:
         say("the old copies' pages are free now: `listserv archive compact` gives them back to the disk")
+    return done
+
+
+async def with_first_dictionary(db: aiosqlite.Connection) -> int:
+    """Train the archive's first dictionary on its posts and pack every post again with it; returns how many.
+
+    Nothing happens when the archive has a dictionary already (its posts were packed with one) or too few posts
+    to learn from. The search text does not change, so the index is not touched (0015's update trigger).
+    """
+    if await dictionaries.current(db) is not None:
+        return 0
+    total = await scalar(db, "SELECT count(*) FROM messages WHERE raw_length IS NOT NULL")
+    step = max(1, total // packing.TRAIN_SAMPLES)
+    rows = await many(db, "SELECT packed, raw_length FROM messages WHERE raw_length IS NOT NULL AND id % ? = 0"
+                          " LIMIT ?", (step, packing.TRAIN_SAMPLES))
+    samples = [packing.unpack(row["packed"], row["raw_length"])[0] for row in rows]  # no dictionary: none needed
+    dictionary = packing.train(samples)
+    if dictionary is None:
+        return 0
+    await dictionaries.add(db, dictionary, len(samples))
+    done, last = 0, 0
+    while rows := await many(db, "SELECT id, packed, raw_length FROM messages WHERE id > ? AND packed IS NOT NULL"
+                                 " ORDER BY id LIMIT ?", (last, BATCH)):
+        await db.executemany("UPDATE messages SET packed = ? WHERE id = ?", [
+            (packing.pack(*packing.unpack(row["packed"], row["raw_length"] or 0), dictionary), row["id"]) for row in rows])
+        done, last = done + len(rows), rows[-1]["id"]
     return done
 
 

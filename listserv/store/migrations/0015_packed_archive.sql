@@ -56,7 +56,11 @@ CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
     VALUES ('delete', old.id, old.subject, old.sender_name, old.sender, archive_search_text(old.packed, old.raw_length));
 END;
 
-CREATE TRIGGER messages_fts_update AFTER UPDATE OF subject, sender_name, sender, packed ON messages BEGIN
+-- Packing a post again with another dictionary (listserv.store.repack) changes no indexed value: left alone.
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF subject, sender_name, sender, packed ON messages
+WHEN old.subject IS NOT new.subject OR old.sender_name IS NOT new.sender_name OR old.sender IS NOT new.sender
+    OR archive_search_text(old.packed, old.raw_length) IS NOT archive_search_text(new.packed, new.raw_length)
+BEGIN
     INSERT INTO messages_fts (messages_fts, rowid, subject, sender_name, sender, search_text)
     VALUES ('delete', old.id, old.subject, old.sender_name, old.sender, archive_search_text(old.packed, old.raw_length));
     INSERT INTO messages_fts (rowid, subject, sender_name, sender, search_text)
