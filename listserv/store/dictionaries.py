@@ -50,7 +50,7 @@ def load_from_file(path: Path, dictionary_id: int) -> None:
     connection of its own (a dictionary is committed before any other connection meets a post packed with it)."""
     if packing.known(dictionary_id):
         return
-    reader = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    reader = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)  # as_uri: '?', '#', '%' escaped
     try:
         row = reader.execute("SELECT data FROM archive_dictionaries WHERE id = ?", (dictionary_id,)).fetchone()
     finally:

@@ -92,7 +92,7 @@ def _dictionaries(directory: Path) -> dict[int, bytes]:
     path = directory / "listserv.db"
     if not path.exists():
         return {}
-    reader = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    reader = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
     try:
         return dict(reader.execute("SELECT id, data FROM archive_dictionaries").fetchall())
     except sqlite3.OperationalError:  # a database from before the dictionaries

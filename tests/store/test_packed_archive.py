@@ -171,3 +171,21 @@ async def test_compact_packs_a_mail_fed_archive_with_its_first_dictionary(store)
 async def _packed_bytes(store: Store) -> int:
     rows = await store.db.execute_fetchall("SELECT sum(length(packed)) FROM messages")
     return rows[0][0]
+
+
+async def test_the_dictionary_is_found_in_a_directory_with_uri_characters(tmp_path, monkeypatch):
+    """A database whose path holds '#', '?', '%' and a space: the SQL function still reads its dictionary."""
+    directory = tmp_path / "lists #1?a%20b"
+    directory.mkdir()
+    store = await Store.open(directory / "listserv.db")
+    try:
+        team = await lists.create(store, LIST)
+        samples = [generated(n) for n in range(packing.TRAIN_MIN + 20)]
+        await store.write(dictionaries.add, packing.train(samples), len(samples))
+        await store.write(messages.add, team.id, {"message_id": "u@x", "date": 1.0, "raw": generated(1),
+                                                  "search_text": "the psychologist's fees"})
+        forget_dictionaries(monkeypatch)
+        [found] = await search(store.db, team.id, "psychologist")
+        assert "**psychologist's**" in found["snippet"] or "**psychologist**" in found["snippet"]
+    finally:
+        await store.close()
