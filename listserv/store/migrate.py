@@ -46,11 +46,18 @@ async def upgrade(db: aiosqlite.Connection) -> int:
         try:
             await _apply(db, number, sql)
         except sqlite3.Error as exc:
-            if db.in_transaction:
-                await db.execute("ROLLBACK")
+            await _rollback(db)
             raise StoreUnavailable(f"migration {name} failed: {exc}") from None
+        except BaseException:  # a Python step's own fault (or a cancel): nothing of the migration is kept
+            await _rollback(db)
+            raise
         version = number
     return version
+
+
+async def _rollback(db: aiosqlite.Connection) -> None:
+    if db.in_transaction:
+        await db.execute("ROLLBACK")
 
 
 async def _apply(db: aiosqlite.Connection, number: int, sql: str) -> None:

@@ -189,3 +189,29 @@ async def test_the_dictionary_is_found_in_a_directory_with_uri_characters(tmp_pa
         assert "**psychologist's**" in found["snippet"] or "**psychologist**" in found["snippet"]
     finally:
         await store.close()
+
+
+async def test_a_failing_python_step_leaves_the_old_database(tmp_path, monkeypatch):
+    """A Python step that fails rolls the whole migration back: the next open finds the old layout and packs it."""
+    path = tmp_path / "old.db"
+    everything = migrate.migrations()
+    monkeypatch.setattr(migrate, "migrations", lambda: [m for m in everything if m[0] < 15])
+    old = await Store.open(path)
+    team = await lists.create(old, LIST)
+    await old.write(_old_posts, team.id, [generated(1)])
+    await old.close()
+    monkeypatch.setattr(migrate, "migrations", lambda: everything)
+
+    async def broken(db):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setitem(migrate.STEPS, "pack_archive", broken)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        await Store.open(path)
+    monkeypatch.setitem(migrate.STEPS, "pack_archive", repack.pack_archive)
+    again = await Store.open(path)
+    try:
+        [row, _] = await messages.for_list(again.db, team.id)
+        assert await messages.raw(again.db, row["id"]) == generated(1)
+    finally:
+        await again.close()
