@@ -38,7 +38,8 @@ async def pack_archive(db: aiosqlite.Connection, say: Callable[[str], None] = _s
     while rows := await many(
         db, "SELECT id, raw, search_text FROM messages WHERE id > ? ORDER BY id LIMIT ?", (last, BATCH)
     ):
-        await db.executemany("UPDATE messages SET packed = ?, raw_length = ? WHERE id = ?", [_packed(row, dictionary) for row in rows])
+        packed = [_packed(row, dictionary) for row in rows]
+        await db.executemany("UPDATE messages SET packed = ?, raw_length = ? WHERE id = ?", packed)
         done, last = done + len(rows), rows[-1]["id"]
         if done % PROGRESS_EVERY < BATCH or done == total:
             say(f"packing the archive (migration 0015): {done} of {total} posts")
@@ -67,8 +68,9 @@ async def with_first_dictionary(db: aiosqlite.Connection) -> int:
     done, last = 0, 0
     while rows := await many(db, "SELECT id, packed, raw_length FROM messages WHERE id > ? AND packed IS NOT NULL"
                                  " ORDER BY id LIMIT ?", (last, BATCH)):
-        await db.executemany("UPDATE messages SET packed = ? WHERE id = ?", [
-            (packing.pack(*packing.unpack(row["packed"], row["raw_length"] or 0), dictionary), row["id"]) for row in rows])
+        again = [(packing.pack(*packing.unpack(row["packed"], row["raw_length"] or 0), dictionary), row["id"])
+                 for row in rows]
+        await db.executemany("UPDATE messages SET packed = ? WHERE id = ?", again)
         done, last = done + len(rows), rows[-1]["id"]
     return done
 
