@@ -4,6 +4,7 @@ progress, and searches as before."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import aiosqlite
@@ -215,3 +216,18 @@ async def test_a_failing_python_step_leaves_the_old_database(tmp_path, monkeypat
         assert await messages.raw(again.db, row["id"]) == generated(1)
     finally:
         await again.close()
+
+
+async def test_another_program_can_read_but_not_change_archived_posts(store, tmp_path):
+    """A plain SQLite connection (the sqlite3 shell) reads the archive's rows, but a change that would leave the
+    index out of step fails: only listserv's connections have the function that unpacks the indexed text."""
+    team = await lists.create(store, LIST)
+    await store.write(messages.add, team.id, {"message_id": "r@x", "date": 1.0, "raw": generated(1), "search_text": "w"})
+    other = sqlite3.connect(tmp_path / "listserv.db")
+    try:
+        assert other.execute("SELECT message_id FROM messages").fetchall() == [("r@x",)]
+        with pytest.raises(sqlite3.OperationalError, match="no such function: archive_search_text"):
+            other.execute("DELETE FROM messages")
+    finally:
+        other.close()
+    assert await messages.count(store.db, team.id) == 1
