@@ -195,7 +195,6 @@ class _Run:
         self.report.duplicates += len(rows) - stored
         self.progress(batch[-1].offset, batch[-1].number)
 
-
     async def _train(self, samples: list[bytes]) -> None:
         """An archive without a packing dictionary gets one trained on the first batch, before it is packed
         (listserv.store.packing: posts packed without one take a third more space)."""

@@ -217,7 +217,7 @@ async def reindex(store: Store, batch: int = 500) -> int:
     """
     changed, last = 0, 0
     while rows := await search_index.search_texts(store.db, last, batch):
-        updates = [(row["id"], text_of(row["raw"]) if row["raw"] is not None else row["search_text"]) for row in rows]
+        updates = [(row["id"], _recomputed(row)) for row in rows]
         updates = [(i, text) for (i, text), row in zip(updates, rows) if text != row["search_text"]]
         if updates:
             await store.write(_set_search_texts, updates)
@@ -225,6 +225,17 @@ async def reindex(store: Store, batch: int = 500) -> int:
     await store.write(search_index.rebuild)
     await store.write(search_index.optimize)
     return changed
+
+
+def _recomputed(row: dict) -> str:
+    """A row's search text read again from its raw message; what it has when there is none, or when the message
+    cannot be parsed (MIME nested past the parser's recursion limit, as listserv.archive.show allows for)."""
+    if row["raw"] is None:
+        return row["search_text"]
+    try:
+        return text_of(row["raw"])
+    except Exception:
+        return row["search_text"]
 
 
 async def _set_search_texts(db: aiosqlite.Connection, updates: list[tuple[int, str]]) -> None:
