@@ -7,7 +7,8 @@ and kept in bench/out/ (git-ignored) for the next run. Each run imports it into
 a fresh database with listserv.archive.importer.import_mbox, the function
 behind `listserv archive import`, then checks that every message is there and
 searchable, and prints `name value unit` lines: import_messages_per_s,
-import_100k_s (import_s for another --count), archive_db_size_mb (database and
+import_100k_s (import_s for another --count), import_cpu_s (CPU seconds of
+this process and its parse workers: on a shared machine, compare this first), archive_db_size_mb (database and
 WAL, raw messages included), import_peak_rss_mb (this process: reading,
 threading, writing) and import_worker_peak_rss_mb (the largest parse worker),
 search_after_import_ms (one ranked search, first page).
@@ -52,13 +53,21 @@ def mbox_file(count: int, seed: int) -> Path:
     return path
 
 
+def _cpu_s() -> float:
+    """CPU seconds (user and system) of this process and of its finished children (the parse workers)."""
+    return sum(usage.ru_utime + usage.ru_stime
+               for usage in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
 async def run(path: Path, db: Path, count: int, workers: int | None) -> dict[str, tuple[float, str]]:
     """Import path into a new database at db, check it, and return the figures (name -> (value, unit))."""
     store = await Store.open(db)
     try:
         mlist = await lists.create(store, LIST, description="import benchmark")
         settings = dataclasses.replace(config.Settings(), storage=config.StorageSettings(database=str(db)))
+        cpu_before = _cpu_s()
         report = await import_mbox(store, LIST, path, workers=workers, settings=settings)
+        cpu_s = _cpu_s() - cpu_before
         stored = await messages.count(store.db, mlist.id)
         start = time.perf_counter()
         found = await search(store.db, mlist.id, "psychologist trauma")
@@ -74,6 +83,7 @@ async def run(path: Path, db: Path, count: int, workers: int | None) -> dict[str
         "import_messages": (report.imported, "messages"),
         "import_messages_per_s": (report.imported / report.seconds, "messages/s"),
         timing: (report.seconds, "s"),
+        "import_cpu_s": (cpu_s, "s"),
         "archive_db_size_mb": (size / 1e6, "MB"),
         "import_peak_rss_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "MB"),
         "import_worker_peak_rss_mb": (resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, "MB"),

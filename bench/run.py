@@ -1,10 +1,12 @@
 """Run every benchmark and print one line per figure: `name value unit` (medians of --runs runs).
 
-Usage: python bench/run.py [--runs 3] [--only intake,fanout,signed,posts,verp_smtp_sink,one_click_smtp_sink]
+Usage: python bench/run.py [--runs 3] [--only intake,fanout,signed,posts,verp_smtp_sink,one_click_smtp_sink,archive]
 Each run starts a fresh daemon (`listserv serve`) on a fresh database in a
 temporary directory, with a counting aiosmtpd sink in another process as the
 smarthost, all on loopback; verp_smtp_sink has Postfix's C smtp-sink as the
 smarthost instead, and is skipped (with a line saying so) where it is missing.
+archive imports the 100,000-message bench mbox into a fresh database and
+searches and shows posts on it (bench/import_bench.py, bench/search.py).
 """
 
 from __future__ import annotations
@@ -118,6 +120,21 @@ def one_click_smtp_sink(members: int = 10000) -> dict:
     return {f"fanout_{members}_one_click_smtp_sink_s": (handoff, "s")}
 
 
+def archive(count: int = 100_000, search_runs: int = 10) -> dict:
+    """The bench mbox imported by `archive import`'s code into a fresh database (size, seconds), then
+    bench/search.py's queries and `archive show` on the result."""
+    from bench import import_bench
+    from bench import search as search_bench
+
+    with tempfile.TemporaryDirectory(prefix="listserv-bench-") as tmp:
+        db = Path(tmp) / "archive.db"
+        imported = asyncio.run(import_bench.run(import_bench.mbox_file(count, 1), db, count, None))
+        samples, cpu = asyncio.run(search_bench.measure(db, 1, search_runs))
+    kept = ("import_100k_s", "import_s", "archive_db_size_mb")
+    found = {name: value for name, value in imported.items() if name in kept}
+    return {**found, **{name: (value, unit) for name, value, unit in search_bench.figures(samples, cpu)}}
+
+
 def _smtp_sink_missing() -> str | None:
     if shutil.which("smtp-sink") is None:
         return "Postfix's smtp-sink is not installed or not on PATH (apt-get install postfix; it is in /usr/sbin)"
@@ -131,6 +148,7 @@ BENCHES = {
     "posts": [posts],
     "verp_smtp_sink": [verp_smtp_sink],
     "one_click_smtp_sink": [one_click_smtp_sink],
+    "archive": [archive],
 }
 MISSING = {"verp_smtp_sink": _smtp_sink_missing, "one_click_smtp_sink": _smtp_sink_missing}  # why a bench cannot run here, or None
 

@@ -2,8 +2,9 @@
 
 Usage: python bench/search.py [--count 100000] [--seed 1] [--runs 30] [--db PATH]
 
-Builds the archive directly with the store's functions (messages.add in
-transactions of 5,000 rows, the FTS index filled by its triggers, then
+Builds the archive directly with the store's functions (a packing dictionary
+trained on the first 5,000 posts as `archive import` trains it, messages.add in
+transactions of 5,000 rows, which pack and index each post, then the index
 optimized): this is a fixture, not the `archive import` benchmark, and its time
 is printed only as `archive_build_s`. Then it runs QUERIES (words, phrases,
 from:, subject:, date ranges, exclusion, OR, thread:, has:attachment, newest
@@ -11,7 +12,10 @@ first) through listserv.archive.search.search on a fresh reader connection,
 `--runs` times each in rotation after one warm-up, and prints `name value unit`
 lines: archive_db_size_mb, search_p50_ms, search_p95_ms over every run, the same
 in CPU time (search_cpu_p50_ms, search_cpu_p95_ms), and the median of each kind.
---db keeps the database at PATH and reuses it next time.
+Then it shows posts as `archive show` does (archive_show_p50_ms, archive_show_p95_ms:
+listserv.archive.show.post of SHOWN random posts) and unpacks one stored post in
+this process (unpack_p50_us: listserv.store.packing.unpack, the raw message
+decompressed). --db keeps the database at PATH and reuses it next time.
 """
 
 from __future__ import annotations
@@ -31,10 +35,12 @@ from bench.harness import figure  # noqa: E402
 from bench.mbox_gen import Post, generate, people  # noqa: E402
 from listserv import lists  # noqa: E402
 from listserv.archive.search import search, searchable_text  # noqa: E402
-from listserv.store import Store, messages, search_index  # noqa: E402
+from listserv.archive import show  # noqa: E402
+from listserv.store import Store, dictionaries, messages, packing, search_index  # noqa: E402
 
 LIST = "mitigation@lists.example.org"
 BATCH = 5000
+SHOWN = 300  # posts shown (archive show) and unpacked
 
 
 def queries(seed: int) -> list[tuple[str, str, str]]:
@@ -77,6 +83,13 @@ async def _add_rows(db, list_id: int, rows: list[dict]) -> None:
         await messages.add(db, list_id, one)
 
 
+async def _train_once(store: Store, batch: list[dict]) -> None:
+    """The archive's packing dictionary, trained as `archive import` trains it (listserv.archive.importer)."""
+    if await dictionaries.current(store.db) is None:
+        samples = [one["raw"] for one in batch[: packing.TRAIN_SAMPLES]]
+        await store.write(dictionaries.add, packing.train(samples), len(samples))
+
+
 async def build(path: Path, count: int, seed: int) -> float:
     """Create the archive at path; returns the seconds it took."""
     start = time.perf_counter()
@@ -87,6 +100,7 @@ async def build(path: Path, count: int, seed: int) -> float:
         for post in generate(count, seed):
             batch.append(row(post))
             if len(batch) == BATCH:
+                await _train_once(store, batch)
                 await store.write(_add_rows, mlist.id, batch)
                 batch = []
         if batch:
@@ -119,28 +133,56 @@ async def measure(path: Path, seed: int, runs: int) -> tuple[dict[str, list[floa
                 await search(store.db, mlist.id, text, order=order)
                 samples[kind].append((time.perf_counter() - start) * 1000)
                 cpu.append((time.process_time() - start_cpu) * 1000)
+        samples.update(await shown(store, mlist.id, seed))
     finally:
         await store.close()
     return samples, cpu
 
 
+async def shown(store: Store, list_id: int, seed: int) -> dict[str, list[float]]:
+    """Milliseconds of `archive show` (show.post) of SHOWN random posts, and microseconds of unpacking each one's
+    raw message packed as the archive packs it (the newest dictionary)."""
+    ids = [row["id"] for row in await messages.for_list(store.db, list_id) if not row["confidential"]]
+    dictionary = await dictionaries.current(store.db)
+    show_ms, unpack_us = [], []
+    for archive_id in random.Random(seed).sample(ids, min(SHOWN, len(ids))):
+        start = time.perf_counter()
+        await show.post(store, archive_id)
+        show_ms.append((time.perf_counter() - start) * 1000)
+        raw = await messages.raw(store.db, archive_id)
+        packed = packing.pack(raw, "", dictionary)
+        start = time.perf_counter()
+        packing.unpack(packed, len(raw))
+        unpack_us.append((time.perf_counter() - start) * 1e6)
+    return {"archive_show": show_ms, "unpack": unpack_us}
+
+
 def report(
     samples: dict[str, list[float]], cpu: list[float], size_mb: float, build_s: float | None, count: int
 ) -> None:
-    every = [ms for values in samples.values() for ms in values]
     lines = [("archive_messages", count, "messages"), ("archive_db_size_mb", size_mb, "MB")]
     if build_s is not None:
         lines.append(("archive_build_s", build_s, "s"))
-    lines += [
+    for name, value, unit in lines + figures(samples, cpu):
+        figure(name, value, unit)
+
+
+def figures(samples: dict[str, list[float]], cpu: list[float]) -> list[tuple[str, float, str]]:
+    """(name, value, unit) of the search and show figures, from what measure() returns (bench/run.py too)."""
+    samples = dict(samples)
+    show_ms, unpack_us = samples.pop("archive_show"), samples.pop("unpack")
+    every = [ms for values in samples.values() for ms in values]
+    lines = [
         ("search_p50_ms", statistics.median(every), "ms"),
         ("search_p95_ms", statistics.quantiles(every, n=20)[18], "ms"),
         ("search_cpu_p50_ms", statistics.median(cpu), "ms"),
         ("search_cpu_p95_ms", statistics.quantiles(cpu, n=20)[18], "ms"),
         ("search_queries", len(samples), "queries"),
+        ("archive_show_p50_ms", statistics.median(show_ms), "ms"),
+        ("archive_show_p95_ms", statistics.quantiles(show_ms, n=20)[18], "ms"),
+        ("unpack_p50_us", statistics.median(unpack_us), "us"),
     ]
-    lines += [(f"search_{kind}_p50_ms", statistics.median(values), "ms") for kind, values in samples.items()]
-    for name, value, unit in lines:
-        figure(name, value, unit)
+    return lines + [(f"search_{kind}_p50_ms", statistics.median(values), "ms") for kind, values in samples.items()]
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ reply lines ("> ..."), the "On ... wrote:" line that introduces them, an Outlook
 quoted text makes every reply in a thread match the words of the post it quotes,
 so a search for what Ann asked finds ten replies repeating her question and
 drowns her original post; signatures make every post by a sender match their
-job title and phone number. The full text stays in body_text for display.
+job title and phone number. The full text is read from the raw message for display.
 The archive rows get these fields from index_fields(), which the pipeline and
 the importer call when they archive a post.
 
@@ -20,10 +20,13 @@ email reply and JSON alike, and cannot be mistaken for list tags like [team].
 from __future__ import annotations
 
 import re
+from email import policy
 from email.message import Message
+from email.parser import BytesParser
 
 import aiosqlite
 
+from listserv import message
 from listserv.archive.query import Query, parse
 from listserv.errors import BadQuery
 from listserv.store import Store, search_index
@@ -38,6 +41,7 @@ _ORIGINAL_MESSAGE = re.compile(r"^\s*-{2,}\s*original message\s*-{2,}\s*$", re.I
 _OUTLOOK_HEADER = re.compile(r"^\s*From:\s.*\S")
 _OUTLOOK_NEXT = re.compile(r"^\s*Sent:\s", re.IGNORECASE)
 _NAME_SPACE = re.compile(r"\s+")
+_COMPAT32 = BytesParser(policy=policy.compat32)
 _SIGNATURES = {"application/pgp-signature", "application/pkcs7-signature", "application/x-pkcs7-signature"}
 
 
@@ -137,6 +141,15 @@ def _clean_name(name: str) -> str:
     return _NAME_SPACE.sub(" ", name).strip()[:255]
 
 
+def text_of(raw: bytes) -> str:
+    """The search text of a raw message, read as the import reads it (compat32, listserv.message.body_text).
+
+    >>> text_of(b"Subject: s\\r\\n\\r\\nMy answer.\\r\\n> your question\\r\\n")
+    'My answer.'
+    """
+    return searchable_text(message.body_text(_COMPAT32.parsebytes(raw)))
+
+
 def index_fields(msg: Message | None, body_text: str) -> dict:
     """The search columns of an archive row, to merge into the dict given to store.messages.add.
 
@@ -196,14 +209,15 @@ def _one_line(snippet: str, opening: bool) -> str:
 
 
 async def reindex(store: Store, batch: int = 500) -> int:
-    """Recompute every post's search_text from its body_text, then rebuild the index; returns how many changed.
+    """Recompute every post's search_text from its raw message, then rebuild the index; returns how many changed.
 
     `archive reindex` runs this after searchable_text() changes, and after the
-    0002 migration, which could only copy body_text into search_text.
+    0002 migration, which could only copy the whole body into search_text. A
+    post without its raw message (purged) keeps what it has.
     """
     changed, last = 0, 0
     while rows := await search_index.search_texts(store.db, last, batch):
-        updates = [(row["id"], searchable_text(row["body_text"])) for row in rows]
+        updates = [(row["id"], _recomputed(row)) for row in rows]
         updates = [(i, text) for (i, text), row in zip(updates, rows) if text != row["search_text"]]
         if updates:
             await store.write(_set_search_texts, updates)
@@ -211,6 +225,17 @@ async def reindex(store: Store, batch: int = 500) -> int:
     await store.write(search_index.rebuild)
     await store.write(search_index.optimize)
     return changed
+
+
+def _recomputed(row: dict) -> str:
+    """A row's search text read again from its raw message; what it has when there is none, or when the message
+    cannot be parsed (MIME nested past the parser's recursion limit, as listserv.archive.show allows for)."""
+    if row["raw"] is None:
+        return row["search_text"]
+    try:
+        return text_of(row["raw"])
+    except Exception:
+        return row["search_text"]
 
 
 async def _set_search_texts(db: aiosqlite.Connection, updates: list[tuple[int, str]]) -> None:

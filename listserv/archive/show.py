@@ -145,7 +145,7 @@ async def post(
         headers = {name: message.header(msg, name) for name in SHOWN_HEADERS if msg.get(name) is not None}
         text, attachments = readable(msg)
     except Exception:  # e.g. MIME nested past the parser's recursion limit: the text extracted when archived
-        headers, text, attachments = {}, row["body_text"], []
+        headers, text, attachments = {}, extra["search_text"], []
     return {**shown, "content": True, "headers": headers, "text": text, "attachments": attachments}
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Callable
 
 import aiosqlite
 
 from listserv import private_files
 from listserv.errors import StoreUnavailable
+from listserv.store import dictionaries, packing
 
 BUSY_TIMEOUT_MS = 10000  # how long a statement waits for another connection's lock before failing
 
@@ -60,7 +62,20 @@ async def connect(path: str | Path) -> aiosqlite.Connection:
     try:
         for pragma in PRAGMAS:
             await db.execute(pragma)
+        await db.create_function("archive_search_text", 2, _search_text_function(where), deterministic=True)
     except sqlite3.Error as exc:
         await db.close()
         raise StoreUnavailable(f"cannot use database {where}: {exc}") from None
     return db
+
+
+def _search_text_function(path: Path) -> Callable[[bytes | None, int | None], str]:
+    """The SQL function archive_search_text(packed, raw_length): a post's search text for the index
+    (0018_packed_archive.sql: the view messages_text, the index's triggers) and the openings of search results."""
+
+    def archive_search_text(packed: bytes | None, raw_length: int | None) -> str:
+        if packed is not None:
+            dictionaries.load_from_file(path, packing.dictionary_of(packed))
+        return packing.search_text(packed, raw_length)
+
+    return archive_search_text

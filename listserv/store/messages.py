@@ -1,4 +1,10 @@
-"""The archive. Source of truth: every accepted post (raw bytes and the fields extracted from it)."""
+"""The archive. Source of truth: every accepted post (raw bytes and the fields extracted from it).
+
+The raw message and the search text are packed together in messages.packed
+(listserv.store.packing, 0018_packed_archive.sql); every function here takes
+and gives them unpacked. The readable body text is not stored: it is read
+from the raw message when a post is shown.
+"""
 
 from __future__ import annotations
 
@@ -8,40 +14,64 @@ from typing import Iterable, Sequence
 
 import aiosqlite
 
+from listserv.store import dictionaries, packing
 from listserv.store.rows import insert, many, one
 
 _FIELDS = (
     "id, list_id, message_id, date, received_at, sender, sender_name, subject,"
-    " in_reply_to, refs, body_text, confidential, inbound_id, auth"
+    " in_reply_to, refs, confidential, inbound_id, auth"
 )
 
 
 async def add(db: aiosqlite.Connection, list_id: int, post: dict) -> int:
     """Archive one post. post: message_id, date, sender, sender_name, subject, in_reply_to,
-    refs, body_text, confidential, inbound_id, raw; and for search (0002_search.sql):
-    search_text (listserv.archive.search.searchable_text of body_text; defaults to the
-    whole body_text so a post is never unfindable), attachments (newline-separated
-    names) and thread_id. The FTS index follows by trigger."""
-    return await insert(db, _INSERT, _values(list_id, post))
+    refs, confidential, inbound_id, raw; and for search (0002_search.sql):
+    search_text (listserv.archive.search.searchable_text of the body text; defaults to
+    post["body_text"], the whole body, so a post is never unfindable), attachments
+    (newline-separated names) and thread_id. It is indexed here, with the text it packs."""
+    values = _values(list_id, post, await dictionaries.current(db))
+    archive_id = await insert(db, _INSERT, values)
+    await db.execute(_INDEX, (archive_id, *_indexed(post)))
+    return archive_id
 
 
 _INSERT = (
     "INSERT INTO messages (list_id, message_id, date, received_at, sender, sender_name, subject,"
-    " in_reply_to, refs, body_text, confidential, inbound_id, raw, search_text, attachments, thread_id)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " in_reply_to, refs, confidential, inbound_id, packed, raw_length, attachments, thread_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_INDEX = "INSERT INTO messages_fts (rowid, subject, sender_name, sender, search_text) VALUES (?, ?, ?, ?, ?)"
 
 
-def _values(list_id: int, post: dict) -> tuple:
+def _values(list_id: int, post: dict, dictionary: packing.Dictionary | None) -> tuple:
     """The _INSERT parameters of one post dict (see add)."""
-    body_text = post.get("body_text", "")
+    raw, text = post.get("raw"), _search_text(post)
+    packed = packing.pack(raw or b"", text, dictionary) if raw is not None or text else None
     return (
         list_id, post["message_id"], post["date"], post.get("received_at", time.time()),
         post.get("sender", ""), post.get("sender_name", ""), post.get("subject", ""),
-        post.get("in_reply_to", ""), post.get("refs", ""), body_text,
-        int(bool(post.get("confidential"))), post.get("inbound_id"), post.get("raw"),
-        post.get("search_text", body_text), post.get("attachments", ""), post.get("thread_id"),
+        post.get("in_reply_to", ""), post.get("refs", ""),
+        int(bool(post.get("confidential"))), post.get("inbound_id"), packed, None if raw is None else len(raw),
+        post.get("attachments", ""), post.get("thread_id"),
     )
+
+
+def _search_text(post: dict) -> str:
+    return post.get("search_text", post.get("body_text", ""))
+
+
+def _indexed(post: dict) -> tuple[str, str, str, str]:
+    """What the index holds of a post: subject, sender_name, sender, search text (messages_fts's columns)."""
+    return post.get("subject", ""), post.get("sender_name", ""), post.get("sender", ""), _search_text(post)
+
+
+async def unpacked(db: aiosqlite.Connection, packed: bytes | None, raw_length: int | None) -> tuple[bytes | None, str]:
+    """(raw or None, search text) of a row's packed column: its dictionary read from this connection if new."""
+    if packed is None:
+        return None, ""
+    await dictionaries.load(db, packing.dictionary_of(packed))
+    raw, text = packing.unpack(packed, raw_length or 0)
+    return (None if raw_length is None else raw), text
 
 
 async def record_auth(db: aiosqlite.Connection, archive_id: int, auth: str) -> None:
@@ -58,8 +88,9 @@ async def get(db: aiosqlite.Connection, archive_id: int) -> dict | None:
 
 
 async def raw(db: aiosqlite.Connection, archive_id: int) -> bytes | None:
-    row = await one(db, "SELECT raw FROM messages WHERE id = ?", (archive_id,))
-    return row["raw"] if row else None
+    """The raw message exactly as received; None when purged, never stored, or no such post."""
+    row = await one(db, "SELECT packed, raw_length FROM messages WHERE id = ?", (archive_id,))
+    return (await unpacked(db, row["packed"], row["raw_length"]))[0] if row else None
 
 
 async def for_list(db: aiosqlite.Connection, list_id: int) -> list[dict]:
@@ -115,11 +146,11 @@ async def purge_confidential(db: aiosqlite.Connection, list_id: int, before: flo
     """Drop the text of the list's confidential posts received (or dated) before `before`; returns their ids.
 
     Kept: ids, dates, sender and thread links (the thread map must survive).
-    Gone: raw, subject, body_text, search_text and attachment names; the FTS
+    Gone: packed (raw and search text), subject and attachment names; the FTS
     index follows through its update trigger.
     """
     rows = await db.execute_fetchall(
-        "UPDATE messages SET raw = NULL, subject = '', body_text = '', search_text = '', attachments = '',"
+        "UPDATE messages SET packed = NULL, raw_length = NULL, subject = '', attachments = '',"
         " purged_at = ? WHERE list_id = ? AND confidential = 1 AND purged_at IS NULL"
         " AND (received_at < ? OR date < ?) RETURNING id",
         (now, list_id, before, before),
@@ -145,12 +176,15 @@ async def add_many(db: aiosqlite.Connection, list_id: int, posts: Sequence[dict]
     """Archive several posts (dicts as for add, Message-IDs new to the list) in one statement; Message-ID -> id."""
     if not posts:
         return {}
-    await db.executemany(_INSERT, [_values(list_id, post) for post in posts])
+    dictionary = await dictionaries.current(db)
+    await db.executemany(_INSERT, [_values(list_id, post, dictionary) for post in posts])
     rows = await db.execute_fetchall(
         "SELECT message_id, id FROM messages WHERE list_id = ? AND message_id IN (SELECT value FROM json_each(?))",
         (list_id, json.dumps([post["message_id"] for post in posts])),
     )
-    return {row[0]: row[1] for row in rows}
+    ids = {row[0]: row[1] for row in rows}
+    await db.executemany(_INDEX, [(ids[post["message_id"]], *_indexed(post)) for post in posts])
+    return ids
 
 
 async def existing(db: aiosqlite.Connection, list_id: int, message_ids: Iterable[str]) -> set[str]:
@@ -203,11 +237,15 @@ async def export_page(
         if value is not None:
             terms.append(sql)
             params.append(value)
-    return await many(
+    rows = await many(
         db,
-        f"SELECT id, date, sender, confidential, raw FROM messages WHERE {' AND '.join(terms)} ORDER BY date, id LIMIT ?",
+        f"SELECT id, date, sender, confidential, packed, raw_length FROM messages WHERE {' AND '.join(terms)}"
+        " ORDER BY date, id LIMIT ?",
         (*params, count),
     )
+    for row in rows:
+        row["raw"] = (await unpacked(db, row.pop("packed"), row.pop("raw_length")))[0]
+    return rows
 
 
 async def count_confidential(

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from listserv.store import dictionaries, messages, packing
 from listserv.store.rows import change, many, one
 
 RANK_WINDOW = 300  # newest matching posts ranked by bm25 when a query matches more
@@ -189,7 +190,8 @@ async def _filtered(db: aiosqlite.Connection, filters: Filters, limit: int) -> l
         params.append(filters.exclude)
     return await many(
         db,
-        f"SELECT {_RESULT}, substr(m.search_text, 1, 200) AS snippet FROM {_walk_index(filters)}"
+        f"SELECT {_RESULT}, substr(archive_search_text(m.packed, m.raw_length), 1, 200) AS snippet"
+        f" FROM {_walk_index(filters)}"
         f" WHERE {where} ORDER BY m.date DESC, m.id DESC LIMIT ?",
         [*params, limit],
     )
@@ -218,21 +220,37 @@ async def integrity_check(db: aiosqlite.Connection) -> None:
 
 
 async def set_fields(db: aiosqlite.Connection, archive_id: int, **values: object) -> int:
-    """Set search_text, attachments and/or thread_id of one archive row (the index follows by trigger)."""
+    """Set search_text, attachments and/or thread_id of one archive row (the index follows by trigger).
+
+    A new search_text is packed again with the raw message (the newest dictionary).
+    """
     unknown = set(values) - {"search_text", "attachments", "thread_id"}
     if unknown or not values:
         raise ValueError(f"set_fields takes search_text, attachments, thread_id; got {sorted(values)}")
+    if "search_text" in values:
+        row = await one(db, "SELECT packed, raw_length FROM messages WHERE id = ?", (archive_id,))
+        raw, _ = await messages.unpacked(db, row["packed"], row["raw_length"]) if row else (None, "")
+        text = str(values.pop("search_text"))
+        values["packed"] = packing.pack(raw or b"", text, await dictionaries.current(db)) if raw is not None or text else None
     assignments = ", ".join(f"{name} = ?" for name in values)
     return await change(db, f"UPDATE messages SET {assignments} WHERE id = ?", (*values.values(), archive_id))
 
 
 async def fields(db: aiosqlite.Connection, archive_id: int) -> dict | None:
     """The search columns of one archive row: search_text, attachments, thread_id."""
-    return await one(db, "SELECT search_text, attachments, thread_id FROM messages WHERE id = ?", (archive_id,))
+    row = await one(db, "SELECT packed, raw_length, attachments, thread_id FROM messages WHERE id = ?", (archive_id,))
+    if row is None:
+        return None
+    _, text = await messages.unpacked(db, row.pop("packed"), row.pop("raw_length"))
+    return {"search_text": text, **row}
 
 
 async def search_texts(db: aiosqlite.Connection, after_id: int, count: int) -> list[dict]:
-    """id, body_text and search_text of up to count rows with id > after_id, for recomputing search_text."""
-    return await many(
-        db, "SELECT id, body_text, search_text FROM messages WHERE id > ? ORDER BY id LIMIT ?", [after_id, count]
+    """id, raw (None when not stored) and search_text of up to count rows with id > after_id, for recomputing
+    search_text (listserv.archive.search.reindex)."""
+    rows = await many(
+        db, "SELECT id, packed, raw_length FROM messages WHERE id > ? ORDER BY id LIMIT ?", [after_id, count]
     )
+    for row in rows:
+        row["raw"], row["search_text"] = await messages.unpacked(db, row.pop("packed"), row.pop("raw_length"))
+    return rows

@@ -67,9 +67,11 @@ async def test_rebuild_and_optimize_keep_results(archive):
 
 
 async def test_reindex_recomputes_search_text(archive):
-    """reindex() strips quotes from rows stored with their whole body and reports how many changed."""
+    """reindex() strips quotes from rows stored with their whole body (read again from the raw message) and
+    reports how many changed."""
     quoted = await archive.store.write(messages.add, archive.list_id, {
         "message_id": "old@x", "date": day("2024-01-01"), "body_text": "answer\n> zebra question",
+        "raw": b"Subject: old\r\nMessage-ID: <old@x>\r\n\r\nanswer\r\n> zebra question\r\n",
     })
     clean = await archive.add("already clean")
     assert await found(archive, "zebra") == [quoted]
@@ -188,3 +190,14 @@ async def test_each_search_is_one_statement(archive, monkeypatch, query, order, 
         await archive.store.db.set_trace_callback(None)
     ours = [sql for sql in statements if not sql.startswith("--") and "'main'." not in sql]  # FTS5's own are left out
     assert results and len(ours) == 1, ours
+
+
+async def test_reindex_keeps_the_text_of_a_post_it_cannot_parse(archive):
+    """A raw message too deeply nested to parse keeps the search text it was archived with; reindex goes on."""
+    head = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (n, n) for n in range(2000))
+    deep = await archive.store.write(messages.add, archive.list_id, {
+        "message_id": "deep@x", "date": day("2024-01-01"), "search_text": "nested archived words",
+        "raw": b"Subject: deep\n" + head + b"Content-Type: text/plain\n\ndeep\n",
+    })
+    assert await reindex(archive.store) == 0
+    assert await found(archive, "nested") == [deep]

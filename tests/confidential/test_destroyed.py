@@ -2,6 +2,10 @@
 auditor would, after each way content is destroyed (CLI purge, the daemon's retention, inbound processing,
 delivery, giving up, lists delete) and find none of the words.
 
+The archive keeps posts compressed (listserv.store.packing: zstd frames), in which a word is not found by
+reading bytes; so every zstd frame found anywhere in a file (live rows, free pages, the write-ahead log) is
+decompressed too, with the database's dictionaries, and the words looked for in what it holds.
+
 The daemon is the real one (intake over SMTP, pipeline, delivery to the sink) and keeps running while the
 files are read; the CLI runs as a separate set of connections, as `listserv archive purge` would.
 """
@@ -9,6 +13,7 @@ files are read; the CLI runs as a separate set of connections, as `listserv arch
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import sqlite3
 import time
@@ -16,13 +21,14 @@ from dataclasses import replace
 from email.utils import formatdate
 from pathlib import Path
 
+import zstandard
 from click.testing import CliRunner
 
 from cli import main
 from listserv import audit, config, lists
 from listserv.daemon import Daemon
 from listserv.pipeline import process
-from listserv.store import Store, members, messages, migrate, outbound, threads
+from listserv.store import Store, dictionaries, members, messages, migrate, outbound, packing, threads
 from listserv.store import confidential as confidential_ids
 from listserv.store import inbound as store_inbound
 from tests.conftest import write_config
@@ -32,6 +38,7 @@ from tests.e2e.helpers import LIST, make_list, send
 DAY = 86400.0
 WORDS = ("Quillfeather", "Zanzibarian", "Xylophonic")  # found in no other text of these tests
 STEMS = tuple(word[:8].casefold().encode() for word in WORDS)  # the search index keeps stems, lower-cased
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # the start of every zstd frame
 
 
 def post(subject: str = f"[CONFIDENTIAL] {WORDS[0]} sentencing", when: float | None = None, number: int = 1) -> bytes:
@@ -43,13 +50,55 @@ def post(subject: str = f"[CONFIDENTIAL] {WORDS[0]} sentencing", when: float | N
 
 
 def leftovers(directory: Path) -> dict[str, list[bytes]]:
-    """Every file under directory (database, -wal, -shm, outbox, anything) that holds a secret stem, and which."""
-    found = {}
+    """Every file under directory (database, -wal, -shm, outbox, anything) that holds a secret stem, plainly or
+    in a zstd frame, and which."""
+    found, known = {}, _dictionaries(directory)
     for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        content = path.read_bytes().lower()
+        data = path.read_bytes()
+        content = (data + unpacked(data, known)).lower()
         if hits := [stem for stem in STEMS if stem in content]:
             found[path.name] = hits
     return found
+
+
+def unpacked(data: bytes, known: dict[int, bytes]) -> bytes:
+    """What every zstd frame in these bytes holds, as far as each decompresses (a frame cut by a page
+    boundary still gives its beginning)."""
+    found, start = [], data.find(ZSTD_MAGIC)
+    while start >= 0:
+        found.append(_frame(data[start:], known))
+        start = data.find(ZSTD_MAGIC, start + 1)
+    return b"".join(found)
+
+
+def _frame(data: bytes, known: dict[int, bytes]) -> bytes:
+    try:
+        dictionary_id = zstandard.get_frame_parameters(data).dict_id
+        dictionary = zstandard.ZstdCompressionDict(known[dictionary_id]) if dictionary_id else None
+        reader = zstandard.ZstdDecompressor(dict_data=dictionary).stream_reader(io.BytesIO(data), read_across_frames=False)
+    except (zstandard.ZstdError, KeyError):  # not a frame after all, or an unknown dictionary: not readable
+        return b""
+    out = b""
+    try:
+        while chunk := reader.read(256):
+            out += chunk
+    except zstandard.ZstdError:
+        pass
+    return out
+
+
+def _dictionaries(directory: Path) -> dict[int, bytes]:
+    """The archive's packing dictionaries (listserv.store.dictionaries), read from the database if there is one."""
+    path = directory / "listserv.db"
+    if not path.exists():
+        return {}
+    reader = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        return dict(reader.execute("SELECT id, data FROM archive_dictionaries").fetchall())
+    except sqlite3.OperationalError:  # a database from before the dictionaries
+        return {}
+    finally:
+        reader.close()
 
 
 async def gone(directory: Path, timeout: float = 10.0) -> dict[str, list[bytes]]:
@@ -272,3 +321,29 @@ async def _archive_confidential(store) -> lists.MailingList:
     await process(store, settings, await store_inbound.get(store.db, inbound_id))
     assert await messages.count(store.db, mlist.id) == 1
     return mlist
+
+
+async def test_the_file_check_reads_packed_posts(store, tmp_path):
+    """The check is not blind to compression: an archived post's words are not in its packed bytes, yet the
+    check finds them in the zstd frames of the files, with or without a trained dictionary."""
+    mlist = await _archive_confidential(store)
+    [row] = await messages.for_list(store.db, mlist.id)
+    packed = await store.db.execute_fetchall("SELECT packed FROM messages WHERE id = ?", (row["id"],))
+    assert not [stem for stem in STEMS if stem in packed[0][0].lower()]
+    framed = b"".join(unpacked(path.read_bytes(), {}) for path in tmp_path.glob("listserv.db*")).lower()
+    assert [stem for stem in STEMS if stem in framed] == list(STEMS)
+    await _archive_with_dictionary(store, mlist)
+    known = _dictionaries(tmp_path)
+    assert known, "a dictionary was trained and kept"
+    framed = b"".join(unpacked(path.read_bytes(), known) for path in tmp_path.glob("listserv.db*")).lower()
+    assert WORDS[2].casefold().encode() + b" dictionary" in framed
+
+
+async def _archive_with_dictionary(store, mlist: lists.MailingList) -> None:
+    """A dictionary trained as an import trains it, then one post packed with it."""
+    samples = [post(f"Sample {n}", number=n + 10) for n in range(packing.TRAIN_MIN + 20)]
+    await store.write(dictionaries.add, packing.train(samples), len(samples))
+    body = f"{WORDS[2]} dictionary words".encode()
+    await store.write(messages.add, mlist.id, {"message_id": "dict@example.org", "date": time.time(),
+                                               "raw": b"Subject: s\r\n\r\n" + body, "search_text": body.decode()})
+    assert packing.dictionary_of((await store.db.execute_fetchall("SELECT packed FROM messages ORDER BY id DESC"))[0][0])

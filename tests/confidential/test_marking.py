@@ -11,7 +11,7 @@ import pytest
 
 from listserv import lists
 from listserv.confidential.markers import folded
-from listserv.store import held, messages
+from listserv.store import held, messages, search_index
 from listserv.store import digests as store_digests
 
 from .conftest import (
@@ -38,7 +38,7 @@ async def assert_confidential(store, team, subject_words: bool = True) -> None:
     assert await store_digests.pending(store.db, team.id) == []
     [row] = await messages.for_list(store.db, team.id)
     assert row["confidential"] == 1
-    assert ("Zanzibarian" in row["body_text"]) and (not subject_words or SECRET_SUBJECT in row["subject"])
+    assert ("Zanzibarian" in (await search_index.fields(store.db, row["id"]))["search_text"]) and (not subject_words or SECRET_SUBJECT in row["subject"])
 
 
 async def test_subject_tag_marks_the_post(store, team, submit):

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from listserv import lists, message
-from listserv.store import held, members, messages
+from listserv.store import held, members, messages, search_index
 
 from tests.conftest import CORPUS
 
@@ -62,4 +62,4 @@ async def test_bounces_that_break_the_stdlib_are_still_accepted(store, submit, n
     _, outcome = await submit(raw)
     assert outcome == {"team@example.org": "accepted"}
     [row] = await messages.for_list(store.db, mlist.id)
-    assert row["body_text"]
+    assert (await search_index.fields(store.db, row["id"]))["search_text"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from listserv import lists
 from listserv.store import Store, health, held, migrate
-from listserv.store import messages as store_messages
 
 LIST = "team@example.org"
 QUIET = "quiet@example.org"
@@ -18,10 +17,10 @@ async def test_upgrade_fills_the_mark_from_the_newest_archived_or_held_post(tmp_
     old = await Store.open(tmp_path / "old.db")
     team = await lists.create(old, LIST)
     quiet = await lists.create(old, QUIET)
-    await old.write(store_messages.add, team.id, _message("a@x.org", 1000.0, inbound_id=7))
-    await old.write(store_messages.add, team.id, _message("b@x.org", 5000.0, inbound_id=None))  # imported
+    await old.write(_old_add, team.id, _message("a@x.org", 1000.0, inbound_id=7))
+    await old.write(_old_add, team.id, _message("b@x.org", 5000.0, inbound_id=None))  # imported
     await old.write(held.hold, team.id, {"reasons": [], "raw": b"x", "received_at": 2000.0})
-    await old.write(store_messages.add, quiet.id, _message("c@x.org", 9000.0, inbound_id=None))  # imported only
+    await old.write(_old_add, quiet.id, _message("c@x.org", 9000.0, inbound_id=None))  # imported only
     await old.close()
     monkeypatch.setattr(migrate, "migrations", lambda: everything)
     upgraded = await Store.open(tmp_path / "old.db")
@@ -29,6 +28,14 @@ async def test_upgrade_fills_the_mark_from_the_newest_archived_or_held_post(tmp_
         assert await health.last_posts(upgraded.db) == {team.id: 2000.0}
     finally:
         await upgraded.close()
+
+
+async def _old_add(db, list_id: int, post: dict) -> None:
+    """An archived post as the code before migration 0018 wrote it (raw and body text in columns of their own)."""
+    columns = ", ".join(post)
+    await db.execute(
+        f"INSERT INTO messages (list_id, {columns}) VALUES (?, {', '.join('?' for _ in post)})", (list_id, *post.values())
+    )
 
 
 def _message(message_id: str, received_at: float, inbound_id: int | None) -> dict:
