@@ -107,15 +107,31 @@ class Daemon:
             raise RuntimeError(f"daemon did not start: {line!r}")
 
     def peak_rss_mb(self) -> float:
-        """VmHWM: the most resident memory the daemon has used so far."""
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        """VmHWM: the most resident memory the daemon itself has used so far."""
+        return _vm_hwm_mb(self.proc.pid)
+
+    def server_peak_rss_mb(self) -> float:
+        """VmHWM (the most resident memory used so far) of the daemon plus that of each of its child processes
+        (the pipeline): an upper bound of the peak of all the server's processes together."""
+        return sum(_vm_hwm_mb(pid) for pid in (self.proc.pid, *_children(self.proc.pid)))
 
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=30)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def _vm_hwm_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def post(sender: str, to: str, subject: str, size: int = 5000, n: int = 0) -> bytes:

@@ -1,10 +1,10 @@
 """Run every benchmark and print one line per figure: `name value unit` (medians of --runs runs).
 
-Usage: python bench/run.py [--runs 3] [--only intake,fanout,signed,posts,verp_smtp_sink]
+Usage: python bench/run.py [--runs 3] [--only intake,fanout,signed,posts,verp_smtp_sink,batched_smtp_sink]
 Each run starts a fresh daemon (`listserv serve`) on a fresh database in a
 temporary directory, with a counting aiosmtpd sink in another process as the
 smarthost, all on loopback; verp_smtp_sink has Postfix's C smtp-sink as the
-smarthost instead, and is skipped (with a line saying so) where it is missing.
+smarthost instead (so has batched_smtp_sink, the list's verp off), and each is skipped (with a line saying so) where it is missing.
 """
 
 from __future__ import annotations
@@ -79,12 +79,13 @@ def fanout(members: int, signed: bool = False) -> dict:
         start = time.time()
         asyncio.run(_send_many(setup.daemon.port, 1, 1))
         last = setup.sink.wait_for(members)
-        rss = setup.daemon.peak_rss_mb()
+        rss, server_rss = setup.daemon.peak_rss_mb(), setup.daemon.server_peak_rss_mb()
     finally:
         setup.close()
     figures = {f"fanout_{members}{'_signed' if signed else ''}_s": (last - start, "s")}
     if members >= 10000 and not signed:
         figures["daemon_peak_rss_fanout_10000_mb"] = (rss, "MB")
+        figures["server_peak_rss_fanout_10000_mb"] = (server_rss, "MB")
     return figures
 
 
@@ -109,6 +110,15 @@ def verp_smtp_sink(members: int = 10000) -> dict:
     return {f"fanout_{members}_verp_smtp_sink_s": (handoff, "s")}
 
 
+def batched_smtp_sink(members: int = 10000) -> dict:
+    """One post to `members` members with the list's verp off (transactions of max_recipients RCPTs), the
+    smarthost Postfix's C smtp-sink: seconds until it accepted every copy (bench/xverp.py's batched way)."""
+    from bench.xverp import run as xverp_run
+
+    (handoff,) = xverp_run(members, "batched").values()
+    return {f"fanout_{members}_batched_smtp_sink_s": (handoff, "s")}
+
+
 def _smtp_sink_missing() -> str | None:
     if shutil.which("smtp-sink") is None:
         return "Postfix's smtp-sink is not installed or not on PATH (apt-get install postfix; it is in /usr/sbin)"
@@ -121,8 +131,9 @@ BENCHES = {
     "signed": [lambda: fanout(10000), lambda: fanout(10000, signed=True), posts, lambda: posts(signed=True)],
     "posts": [posts],
     "verp_smtp_sink": [verp_smtp_sink],
+    "batched_smtp_sink": [batched_smtp_sink],
 }
-MISSING = {"verp_smtp_sink": _smtp_sink_missing}  # why a bench cannot run here, or None
+MISSING = {"verp_smtp_sink": _smtp_sink_missing, "batched_smtp_sink": _smtp_sink_missing}  # why a bench cannot run here, or None
 
 
 def main() -> None:

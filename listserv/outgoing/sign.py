@@ -6,6 +6,14 @@ post. relaxed/relaxed canonicalization survives the re-folding and
 whitespace changes of relays. From and Subject are signed once more than
 they occur (oversigned), so nobody on the way can add a second one that a
 mail program would show instead.
+
+The DKIM signatures are made by listserv.outgoing.dkim_signer (OpenSSL,
+~0.2 ms an RSA signature, against ~5.5 ms for dkimpy's Python RSA); the ARC
+set is still made by dkimpy, whose chain logic (continuing a verified
+chain, ending a failed one) is not worth copying for two signatures a post.
+prepare() reads a message once for mail that differs per recipient only in
+header fields on top (a List-Unsubscribe URL each): the body is hashed once,
+and each variant costs its signatures alone.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ import dkim
 
 from listserv.auth.result import AuthResult
 from listserv.config import Settings
-from listserv.outgoing import keys
+from listserv.outgoing import dkim_signer, keys
 
 SIGNED = (  # the headers receivers check (RFC 6376 5.4.1, Gmail/Yahoo sender rules), each when present
     "from", "to", "cc", "subject", "date", "message-id", "reply-to", "sensitivity", "mime-version",
@@ -38,23 +46,44 @@ def finish(
     """The content as it leaves: DKIM-signed with each key of the domain, and ARC-sealed when seal
     (every copy of a post) with what listserv.auth found of the post as it arrived (auth; None: nothing
     checked); the content unchanged when the domain has no key."""
-    found = keys.of_domain(settings, domain)
-    if not found:
+    signer = prepare(settings, domain, content)
+    if not signer.keys:
         return content
-    linesep = _linesep(content)
-    names = signed_headers(content)
-    signatures = [_signature(content, domain, key, names, linesep) for key in found]
-    signed = b"".join(signatures) + content
-    rsa = [key for key in found if key.algorithm == ARC_ALGORITHM]
-    return _sealed(signed, domain, rsa[0], names, linesep, auth) if seal and rsa else signed
+    signed = signer.sign()
+    rsa = [key for key in signer.keys if key.algorithm == ARC_ALGORITHM]
+    if not (seal and rsa):
+        return signed
+    return _sealed(signed, domain, rsa[0], signed_headers(content), signer.linesep, auth)
 
 
-def _signature(content: bytes, domain: str, key: keys.Key, names: list[bytes], linesep: bytes) -> bytes:
-    return dkim.sign(
-        content, key.selector.encode("ascii"), domain.encode("ascii"), key.private,
-        signature_algorithm=key.algorithm, canonicalize=CANONICALIZE, include_headers=names,
-        logger=QUIET, linesep=linesep,
-    )
+class Signer:
+    """A message read once for DKIM signing with the domain's keys; sign() gives each variant its signatures."""
+
+    def __init__(self, found: list[keys.Key], domain: str, content: bytes) -> None:
+        self.keys = found
+        self.domain = domain
+        self.content = content
+        self.linesep = _linesep(content)
+        self.prepared = dkim_signer.Prepared(content) if found else None
+
+    def sign(self, extra_headers: bytes = b"") -> bytes:
+        """extra_headers (whole header fields, each line ended like the message's) put on top of the content,
+        and the DKIM signatures of the whole on top of them; the body is not read again. Without keys, the
+        two joined unsigned."""
+        message = extra_headers + self.content
+        if self.prepared is None:
+            return message
+        extra, _ = dkim_signer.split(extra_headers)
+        names = signed_headers(message)
+        return b"".join(
+            self.prepared.signature(key.algorithm, key.private, self.domain, key.selector, names, self.linesep, extra)
+            for key in self.keys
+        ) + message
+
+
+def prepare(settings: Settings, domain: str, content: bytes) -> Signer:
+    """content read once for signing with the domain's keys (none: sign() adds no signature)."""
+    return Signer(keys.of_domain(settings, domain), domain, content)
 
 
 def _sealed(
