@@ -1,0 +1,70 @@
+"""Where the pipeline process spends its CPU: N posts through the child's own loop, in process, under cProfile.
+
+Usage: python bench/profile_pipeline.py [--posts 200] [--members 100] [--top 25] [--sort tottime]
+
+A fresh database in a temporary directory gets a list of --members members
+and --posts 5 KB posts in its inbound queue (bench/harness.post, what
+bench/run.py sends); then listserv.pipeline_worker.PipelineLoop.process_pending,
+the function the pipeline process runs, takes them all under cProfile. Prints
+`pipeline_ms_per_post VALUE ms` (elapsed, profiler on), then the profile's top
+entries. The database thread's SQLite time shows as waits on its futures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import dataclasses
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.harness import figure, make_list, post  # noqa: E402
+from listserv import config  # noqa: E402
+from listserv.pipeline_worker import PipelineLoop  # noqa: E402
+from listserv.store import Store, inbound  # noqa: E402
+
+LIST = "bench@example.net"
+SENDER = "member000000@example.net"
+
+
+async def _run(database: str, settings: config.Settings, posts: int, profile: cProfile.Profile) -> float:
+    store = await Store.open(database)
+    try:
+        for n in range(posts):
+            await store.write(inbound.enqueue, SENDER, [LIST], post(SENDER, LIST, f"bench post {n}", n=n))
+        loop = PipelineLoop(store, settings, lambda line: None, set())
+        start = time.perf_counter()
+        profile.enable()
+        while await loop.process_pending():
+            pass
+        profile.disable()
+        return time.perf_counter() - start
+    finally:
+        await store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=200)
+    parser.add_argument("--members", type=int, default=100)
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--sort", default="tottime")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="listserv-bench-") as tmp:
+        make_list(Path(tmp), LIST, args.members)
+        base = config.Settings()
+        settings = dataclasses.replace(base, storage=dataclasses.replace(base.storage, database=f"{tmp}/listserv.db"))
+        profile = cProfile.Profile()
+        elapsed = asyncio.run(_run(f"{tmp}/listserv.db", settings, args.posts, profile))
+    figure("pipeline_ms_per_post", elapsed * 1000 / args.posts, "ms")
+    pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
+
+
+if __name__ == "__main__":
+    main()
