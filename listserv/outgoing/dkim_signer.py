@@ -131,11 +131,11 @@ def raw_signature(algorithm: bytes, private: bytes, data: bytes) -> bytes:
     return key.sign(hashlib.sha256(data).digest())
 
 
-def _folded_names(names: list[bytes], linesep: bytes) -> bytes:
+def folded_names(names: list[bytes], linesep: bytes) -> bytes:
     """The h= value, a new line (FWS, which h= allows around its colons) before it would pass B64_LINE.
 
-    >>> _folded_names([b"from", b"to"] * 12, b"\\n")
-    b'from:to:from:to:from:to:from:to:from:to:from:to:from:to:from:to:from:to:\\n\\t from:to:from:to:from:to'
+    >>> folded_names([b"from", b"to"] * 12, b"\\n")
+    b'from:to:from:to:from:to:from:to:from:to:from:to:from:to:from:to:from:to:\\n from:to:from:to:from:to'
     """
     lines, line = [], b""
     for name in names:
@@ -143,7 +143,7 @@ def _folded_names(names: list[bytes], linesep: bytes) -> bytes:
             lines.append(line + b":")
             line = b""
         line += (b":" if line else b"") + name
-    return (linesep + b"\t ").join(lines + [line])
+    return (linesep + b" ").join(lines + [line])
 
 
 class Prepared:
@@ -157,15 +157,22 @@ class Prepared:
                   linesep: bytes = b"\r\n", extra: list[Field] | None = None, now: float | None = None) -> bytes:
         """The DKIM-Signature header field (ending with linesep) over the fields h= names, the extra fields
         (header fields to be put on top of the message) counting as the topmost."""
-        fields = (extra or []) + self.fields
         tags = [
             b"v=1", b"a=" + algorithm, b"c=relaxed/relaxed", b"d=" + domain.encode("ascii"),
             b"s=" + selector.encode("ascii"), b"t=%d" % int(time.time() if now is None else now),
-            b"h=" + _folded_names(names, linesep), b"bh=" + self.body_hash, b"b=",
+            b"h=" + folded_names(names, linesep), b"bh=" + self.body_hash,
         ]
-        head = b"DKIM-Signature: " + (b";" + linesep + b"\t").join(tags)
-        signed = b"".join(relaxed_header(field.name, field.value) for field in chosen(fields, names))
-        signed += relaxed_header(b"DKIM-Signature", head.partition(b":")[2]).rstrip(b"\r\n")
-        value = base64.b64encode(raw_signature(algorithm, private, signed))
-        folded = (linesep + b"\t ").join(value[i : i + B64_LINE] for i in range(0, len(value), B64_LINE))
-        return head + linesep + b"\t " + folded + linesep
+        return signed_field(b"DKIM-Signature", tags, chosen((extra or []) + self.fields, names), algorithm, private,
+                            linesep)
+
+
+def signed_field(name: bytes, tags: list[bytes], covered: list[Field], algorithm: bytes, private: bytes,
+                 linesep: bytes) -> bytes:
+    """A signature header field (DKIM-Signature, ARC-Message-Signature, ARC-Seal) ending with linesep: the tags,
+    then b= signing the covered fields and the field itself with b= empty (RFC 6376 3.7), all relaxed."""
+    head = name + b": " + (b";" + linesep + b" ").join([*tags, b"b="])
+    signed = b"".join(relaxed_header(field.name, field.value) for field in covered)
+    signed += relaxed_header(name, head.partition(b":")[2]).rstrip(b"\r\n")
+    value = base64.b64encode(raw_signature(algorithm, private, signed))
+    folded = (linesep + b" ").join(value[i : i + B64_LINE] for i in range(0, len(value), B64_LINE))
+    return head + linesep + b" " + folded + linesep
