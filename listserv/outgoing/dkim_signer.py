@@ -18,6 +18,7 @@ import re
 import time
 from dataclasses import dataclass
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
@@ -114,13 +115,18 @@ def chosen(fields: list[Field], names: list[bytes]) -> list[Field]:
 
 @functools.lru_cache(maxsize=32)
 def private_key(algorithm: bytes, private: bytes) -> rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey:
-    """The key object, loaded once per key's bytes (OpenSSL's RSA load checks the key: milliseconds)."""
-    if algorithm == RSA:
-        key = serialization.load_pem_private_key(private, password=None)
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise ValueError("the PEM key is not an RSA key")
-        return key
-    return ed25519.Ed25519PrivateKey.from_private_bytes(base64.b64decode(private))
+    """The key object, loaded once per key's bytes (OpenSSL's RSA load checks the key: milliseconds);
+    ValueError naming the problem when the bytes hold no usable key of that algorithm."""
+    try:
+        if algorithm == RSA:
+            key = serialization.load_pem_private_key(private, password=None)
+        else:
+            key = ed25519.Ed25519PrivateKey.from_private_bytes(base64.b64decode(private, validate=True))
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise ValueError(f"not a usable {algorithm.decode()} private key: {exc}") from None
+    if algorithm == RSA and not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("the PEM key is not an RSA key")
+    return key
 
 
 def raw_signature(algorithm: bytes, private: bytes, data: bytes) -> bytes:

@@ -132,3 +132,14 @@ def test_dkimpy_reads_our_tags(settings, published):
     assert checker.verify(idx=0, dnsfunc=published)
     assert checker.signature_fields[b"c"] == b"relaxed/relaxed"
     assert checker.signature_fields[b"d"] == DOMAIN.encode() and checker.signature_fields[b"s"] == b"listserv"
+
+
+@pytest.mark.parametrize("algorithm, private", [
+    (dkim_signer.RSA, b"-----BEGIN RSA PRIVATE KEY-----\nnot base64\n-----END RSA PRIVATE KEY-----\n"),
+    (dkim_signer.ED25519, b"c2hvcnQ="),
+    (dkim_signer.ED25519, b"not base64 at all!"),
+])
+def test_unusable_key_bytes_are_a_value_error(algorithm, private):
+    """Key files that hold no usable key are refused with a ValueError saying so (serve refuses to start)."""
+    with pytest.raises(ValueError, match="not a usable"):
+        dkim_signer.private_key(algorithm, private)
