@@ -1,9 +1,9 @@
 """Where the pipeline process spends its CPU: N posts through the child's own loop, in process, under cProfile.
 
-Usage: python bench/profile_pipeline.py [--posts 200] [--members 100] [--top 25] [--sort tottime]
+Usage: python bench/profile_pipeline.py [--posts 200] [--members 100] [--top 25] [--sort tottime] [--signed]
 
 A fresh database in a temporary directory gets a list of --members members
-and --posts 5 KB posts in its inbound queue (bench/harness.post, what
+(with --signed, its domain's DKIM keys) and --posts 5 KB posts in its inbound queue (bench/harness.post, what
 bench/run.py sends); then listserv.pipeline_worker.PipelineLoop.process_pending,
 the function the pipeline process runs, takes them all: once as it is, for
 `pipeline_ms_per_post` (elapsed) and `pipeline_cpu_ms_per_post` (CPU of the
@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import figure, make_list, post  # noqa: E402
 from listserv import config  # noqa: E402
+from listserv.outgoing import keys  # noqa: E402
 from listserv.pipeline_worker import PipelineLoop  # noqa: E402
 from listserv.store import Store, inbound  # noqa: E402
 
@@ -61,11 +62,14 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=100)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--signed", action="store_true", help="the list's domain has DKIM keys: sign and seal")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="listserv-bench-") as tmp:
         make_list(Path(tmp), LIST, args.members)
         base = config.Settings()
         settings = dataclasses.replace(base, storage=dataclasses.replace(base.storage, database=f"{tmp}/listserv.db"))
+        if args.signed:
+            keys.generate(settings, LIST.partition("@")[2])
         elapsed, cpu = asyncio.run(_run(f"{tmp}/listserv.db", settings, args.posts, None))
         figure("pipeline_ms_per_post", elapsed * 1000 / args.posts, "ms")
         figure("pipeline_cpu_ms_per_post", cpu * 1000 / args.posts, "ms")
