@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import Daemon, Sink, free_port, make_list, post, write_config  # noqa: E402
+from bench.harness import Daemon, PssSampler, Sink, free_port, make_list, post, write_config  # noqa: E402
 from bench.smtp_client import ThinClient  # noqa: E402
 from listserv import config as listserv_config  # noqa: E402
 from listserv.outgoing import keys  # noqa: E402
@@ -77,9 +77,11 @@ def fanout(members: int, signed: bool = False) -> dict:
     """Seconds from sending one post to the last of `members` recipients reaching the sink."""
     setup = Setup(members=members, signed=signed)
     try:
+        sampler = PssSampler(setup.daemon.proc.pid)
         start = time.time()
         asyncio.run(_send_many(setup.daemon.port, 1, 1))
         last = setup.sink.wait_for(members)
+        pss = sampler.stop()
         rss, server_rss = setup.daemon.peak_rss_mb(), setup.daemon.server_peak_rss_mb()
     finally:
         setup.close()
@@ -87,6 +89,7 @@ def fanout(members: int, signed: bool = False) -> dict:
     if members >= 10000 and not signed:
         figures["daemon_peak_rss_fanout_10000_mb"] = (rss, "MB")
         figures["server_peak_rss_fanout_10000_mb"] = (server_rss, "MB")
+        figures["server_peak_pss_fanout_10000_mb"] = (pss, "MB")
     return figures
 
 
