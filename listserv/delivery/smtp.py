@@ -178,6 +178,9 @@ class SmtpTransport:
             sender = _encoded(mail_from, utf8) if mail_from else b""
             if sender is None:
                 raise TransportError(f"envelope sender {mail_from!r} cannot be sent to this smarthost")
+            if not wire:  # nobody left that can be sent: no transaction
+                results.update(refused)
+                break
             non_ascii = any(not w.isascii() for w in (sender, *wire.values()))
             options = b"".join(b" " + option for option in [*_options(connection.extensions, content, non_ascii), *extra])
             mail = b"MAIL FROM:<" + sender + b">" + options + b"\r\n"

@@ -122,3 +122,13 @@ async def test_too_many_recipients_are_sent_in_another_transaction(transport_to)
         results = await transport_to(limiting.port).send(BOUNCES, PEOPLE, CONTENT)
     assert _codes(results) == {r: 250 for r in PEOPLE}
     assert [rcpts for _, rcpts, _ in limiting.received] == [PEOPLE[:3], PEOPLE[3:]]
+
+
+async def test_members_that_cannot_be_sent_get_their_answer_and_the_rest_one_transaction(piping, transport_to):
+    """An address unsafe on a command line is answered 553 without being sent; the others go in one transaction."""
+    bad = "ann@example.org>\r\nRCPT TO:<eve@example.org"
+    results = await transport_to(piping.port).send(BOUNCES, [bad, *PEOPLE[:2]], CONTENT)
+    assert _codes(results) == {bad: 553, PEOPLE[0]: 250, PEOPLE[1]: 250}
+    assert piping.received == [(BOUNCES, PEOPLE[:2], CONTENT)]
+    assert await transport_to(piping.port).send(BOUNCES, [bad], CONTENT) == {bad: results[bad]}
+    assert len(piping.mail_options) == 1  # no transaction for a batch with nobody to send to
