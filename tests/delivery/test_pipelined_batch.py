@@ -11,7 +11,7 @@ from listserv.config import DeliverySettings
 from listserv.delivery import TransportError
 from listserv.delivery.smtp import SmtpTransport
 from tests.conftest import running
-from tests.delivery.test_pipelined import BOUNCES, CONTENT, PEOPLE, PipeliningSink, _codes, piping, transport_to  # noqa: F401
+from tests.delivery.test_pipelined import BOUNCES, CONTENT, PEOPLE, PipeliningSink, _codes
 
 TOO_MANY = "452 4.5.3 Error: too many recipients"
 
@@ -25,6 +25,27 @@ class LimitingSink(PipeliningSink):
         if len(envelope.rcpt_tos) >= self.limit:
             return TOO_MANY
         return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+@pytest.fixture
+def piping():
+    """The recording sink offering PIPELINING (tests/delivery/test_pipelined.py's)."""
+    with running(PipeliningSink()) as handler:
+        yield handler
+
+
+@pytest.fixture
+async def transport_to():
+    """transport_to(port) -> SmtpTransport with one connection; every one is closed afterwards."""
+    made: list[SmtpTransport] = []
+
+    def make(port: int) -> SmtpTransport:
+        made.append(SmtpTransport("127.0.0.1", port, DeliverySettings(connections=1, timeout=5)))
+        return made[-1]
+
+    yield make
+    for transport in made:
+        await transport.close()
 
 
 @contextlib.asynccontextmanager
