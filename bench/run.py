@@ -1,6 +1,7 @@
 """Run every benchmark and print one line per figure: `name value unit` (medians of --runs runs).
 
-Usage: python bench/run.py [--runs 3] [--only intake,fanout,signed,posts,verp_smtp_sink,batched_smtp_sink,posts_smtp_sink]
+Usage: python bench/run.py [--runs 3]
+           [--only intake,fanout,signed,posts,verp_smtp_sink,batched_smtp_sink,posts_smtp_sink]
 Each run starts a fresh daemon (`listserv serve`) on a fresh database in a
 temporary directory, with a counting aiosmtpd sink in another process as the
 smarthost, all on loopback; verp_smtp_sink has Postfix's C smtp-sink as the
@@ -161,7 +162,8 @@ BENCHES = {
     "batched_smtp_sink": [batched_smtp_sink],
     "posts_smtp_sink": [posts_smtp_sink],
 }
-MISSING = {name: _smtp_sink_missing for name in ("verp_smtp_sink", "batched_smtp_sink", "posts_smtp_sink")}  # why a bench cannot run here, or None
+# Why a bench cannot run here, or None.
+MISSING = {name: _smtp_sink_missing for name in ("verp_smtp_sink", "batched_smtp_sink", "posts_smtp_sink")}
 
 
 def main() -> None:

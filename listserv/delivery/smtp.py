@@ -182,7 +182,8 @@ class SmtpTransport:
                 results.update(refused)
                 break
             non_ascii = any(not w.isascii() for w in (sender, *wire.values()))
-            options = b"".join(b" " + option for option in [*_options(connection.extensions, content, non_ascii), *extra])
+            offered = _options(connection.extensions, content, non_ascii)
+            options = b"".join(b" " + option for option in [*offered, *extra])
             mail = b"MAIL FROM:<" + sender + b">" + options + b"\r\n"
             lines = [(rcpt, b"RCPT TO:<" + address + b">\r\n") for rcpt, address in wire.items()]
             try:

@@ -9,10 +9,11 @@ mail program would show instead.
 
 The DKIM signatures are made by listserv.outgoing.dkim_signer and the ARC
 set by listserv.outgoing.arc_seal, both on OpenSSL (~0.2 ms an RSA
-signature, against ~5.5 ms for dkimpy's Python RSA, three per post). dkimpy
-stays what the tests verify with. prepare() reads a message once for mail that differs per recipient only in
-header fields on top (a List-Unsubscribe URL each): the body is hashed once,
-and each variant costs its signatures alone.
+signature, against ~5.5 ms for dkimpy's Python RSA, three per post); dkimpy
+stays what the tests verify with. prepare() reads a message once for mail
+that differs per recipient only in header fields on top (a List-Unsubscribe
+URL each): the body is hashed once, and each variant costs its signatures
+alone.
 """
 
 from __future__ import annotations

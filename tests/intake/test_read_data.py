@@ -74,7 +74,8 @@ async def test_any_message_is_read_as_a_line_by_line_reader_reads_it():
     after the marker are those of the plain line-by-line reading of RFC 5321 4.5.2."""
     rng = random.Random(7)
     for _ in range(300):
-        lines = [rng.choice([b".", b"..", b"a.", b".b", b"", b"\r", b"x\ny", b"text."]) for _ in range(rng.randint(0, 8))]
+        pieces = [b".", b"..", b"a.", b".b", b"", b"\r", b"x\ny", b"text."]
+        lines = [rng.choice(pieces) for _ in range(rng.randint(0, 8))]
         stuffed = b"".join((b"." + line if line.startswith(b".") else line) + b"\r\n" for line in lines)
         stream = stuffed + b".\r\nNOOP\r\n"
         reader = asyncio.StreamReader(limit=16)
