@@ -107,15 +107,64 @@ class Daemon:
             raise RuntimeError(f"daemon did not start: {line!r}")
 
     def peak_rss_mb(self) -> float:
-        """VmHWM: the most resident memory the daemon has used so far."""
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        """VmHWM: the most resident memory the daemon itself has used so far."""
+        return _vm_hwm_mb(self.proc.pid)
+
+    def server_peak_rss_mb(self) -> float:
+        """VmHWM (the most resident memory used so far) of the daemon plus that of each of its child processes
+        (the pipeline): an upper bound of the peak of all the server's processes together."""
+        return sum(_vm_hwm_mb(pid) for pid in (self.proc.pid, *_children(self.proc.pid)))
 
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=30)
+
+
+class PssSampler:
+    """Samples the proportional set size (PSS) of the daemon and its children every `every` seconds in a
+    thread, keeping the largest sum: their memory with what they share (the interpreter's libraries, libcrypto,
+    libsqlite) counted once, which summing their RSS counts twice. The kernel keeps no peak of PSS."""
+
+    def __init__(self, pid: int, every: float = 0.05) -> None:
+        self.pid, self.every, self.peak_mb = pid, every, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                total = sum(_pss_mb(pid) for pid in (self.pid, *_children(self.pid)))
+            except (OSError, ValueError):  # a process ended between the listing and the reading
+                total = 0.0
+            self.peak_mb = max(self.peak_mb, total)
+            self._stop.wait(self.every)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_mb
+
+
+def _pss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def _vm_hwm_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def post(sender: str, to: str, subject: str, size: int = 5000, n: int = 0) -> bytes:

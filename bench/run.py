@@ -1,10 +1,13 @@
 """Run every benchmark and print one line per figure: `name value unit` (medians of --runs runs).
 
-Usage: python bench/run.py [--runs 3] [--only intake,fanout,signed,posts,verp_smtp_sink,one_click_smtp_sink,archive]
+Usage: python bench/run.py [--runs 3]
+           [--only intake,fanout,signed,posts,verp_smtp_sink,batched_smtp_sink,posts_smtp_sink,
+                   one_click_smtp_sink,archive]
 Each run starts a fresh daemon (`listserv serve`) on a fresh database in a
 temporary directory, with a counting aiosmtpd sink in another process as the
 smarthost, all on loopback; verp_smtp_sink has Postfix's C smtp-sink as the
-smarthost instead, and is skipped (with a line saying so) where it is missing.
+smarthost instead (so have batched_smtp_sink, the list's verp off, and posts_smtp_sink), and each is
+skipped (with a line saying so) where it is missing.
 archive imports the 100,000-message bench mbox into a fresh database and
 searches and shows posts on it (bench/import_bench.py, bench/search.py).
 """
@@ -22,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import Daemon, Sink, free_port, make_list, post, write_config  # noqa: E402
+from bench.harness import Daemon, PssSampler, Sink, free_port, make_list, post, write_config  # noqa: E402
 from bench.smtp_client import ThinClient  # noqa: E402
 from listserv import config as listserv_config  # noqa: E402
 from listserv.outgoing import keys  # noqa: E402
@@ -52,12 +55,12 @@ class Setup:
         self.tmp.cleanup()
 
 
-async def _send_many(port: int, count: int, clients: int) -> None:
-    """`clients` concurrent SMTP sessions sharing `count` posts, each reusing its connection."""
+async def _send_many(port: int, count: int, clients: int, to: str = LIST) -> None:
+    """`clients` concurrent SMTP sessions sharing `count` posts to the list `to`, each reusing its connection."""
     async def client(first: int) -> None:
         smtp = await ThinClient.connect(port)
         for n in range(first, count, clients):
-            await smtp.send(SENDER, LIST, post(SENDER, LIST, f"bench post {n}", n=n))
+            await smtp.send(SENDER, to, post(SENDER, to, f"bench post {n}", n=n))
         await smtp.quit()
     await asyncio.gather(*(client(i) for i in range(clients)))
 
@@ -78,15 +81,19 @@ def fanout(members: int, signed: bool = False) -> dict:
     """Seconds from sending one post to the last of `members` recipients reaching the sink."""
     setup = Setup(members=members, signed=signed)
     try:
+        sampler = PssSampler(setup.daemon.proc.pid)
         start = time.time()
         asyncio.run(_send_many(setup.daemon.port, 1, 1))
         last = setup.sink.wait_for(members)
-        rss = setup.daemon.peak_rss_mb()
+        pss = sampler.stop()
+        rss, server_rss = setup.daemon.peak_rss_mb(), setup.daemon.server_peak_rss_mb()
     finally:
         setup.close()
     figures = {f"fanout_{members}{'_signed' if signed else ''}_s": (last - start, "s")}
     if members >= 10000 and not signed:
         figures["daemon_peak_rss_fanout_10000_mb"] = (rss, "MB")
+        figures["server_peak_rss_fanout_10000_mb"] = (server_rss, "MB")
+        figures["server_peak_pss_fanout_10000_mb"] = (pss, "MB")
     return figures
 
 
@@ -135,6 +142,38 @@ def archive(count: int = 100_000, search_runs: int = 10) -> dict:
     return {**found, **{name: (value, unit) for name, value, unit in search_bench.figures(samples, cpu)}}
 
 
+def batched_smtp_sink(members: int = 10000) -> dict:
+    """One post to `members` members with the list's verp off (transactions of max_recipients RCPTs), the
+    smarthost Postfix's C smtp-sink: seconds until it accepted every copy (bench/xverp.py's batched way)."""
+    from bench.xverp import run as xverp_run
+
+    (handoff,) = xverp_run(members, "batched").values()
+    return {f"fanout_{members}_batched_smtp_sink_s": (handoff, "s")}
+
+
+def posts_smtp_sink(count: int = 100, members: int = 100) -> dict:
+    """posts() with Postfix's C smtp-sink as the smarthost (the Python sink costs ~60-130 us a RCPT, over half
+    a second of the 10,000 here): seconds until the daemon's delivery log counts every copy accepted."""
+    from bench.xverp import LIST as XLIST, SmtpSink, _delivered, _serve, _wait
+
+    workdir = Path(tempfile.mkdtemp(prefix="listserv-bench-"))
+    sink = SmtpSink()
+    daemon = None
+    try:
+        make_list(workdir, XLIST, members)
+        daemon, log, port = _serve(workdir, sink.port, signed=False)
+        start = time.time()
+        asyncio.run(_send_many(port, count, 4, XLIST))
+        last = _wait(lambda: _delivered(log), count * members)
+    finally:
+        if daemon is not None:
+            daemon.terminate()
+            daemon.wait(timeout=30)
+        sink.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return {f"posts_{count}x{members}_smtp_sink_s": (last - start, "s")}
+
+
 def _smtp_sink_missing() -> str | None:
     if shutil.which("smtp-sink") is None:
         return "Postfix's smtp-sink is not installed or not on PATH (apt-get install postfix; it is in /usr/sbin)"
@@ -148,9 +187,13 @@ BENCHES = {
     "posts": [posts],
     "verp_smtp_sink": [verp_smtp_sink],
     "one_click_smtp_sink": [one_click_smtp_sink],
+    "batched_smtp_sink": [batched_smtp_sink],
+    "posts_smtp_sink": [posts_smtp_sink],
     "archive": [archive],
 }
-MISSING = {"verp_smtp_sink": _smtp_sink_missing, "one_click_smtp_sink": _smtp_sink_missing}  # why a bench cannot run here, or None
+# Why a bench cannot run here, or None.
+MISSING = {name: _smtp_sink_missing
+           for name in ("verp_smtp_sink", "batched_smtp_sink", "posts_smtp_sink", "one_click_smtp_sink")}
 
 
 def main() -> None:

@@ -2,6 +2,8 @@
 
 Each line is `RCPTS UNIX_TIME`, so the benchmark (reading our stdout) knows how
 many recipients have arrived and when, without sharing memory with the daemon.
+It offers PIPELINING, as Postfix and every common smarthost do (aiosmtpd reads
+pipelined commands in order; it does not say so in its EHLO by itself).
 Run: python bench/sink.py PORT
 """
 
@@ -15,6 +17,10 @@ from aiosmtpd.smtp import SMTP
 
 
 class CountingHandler:
+    async def handle_EHLO(self, server, session, envelope, hostname, responses) -> list[str]:
+        session.host_name = hostname
+        return responses[:-1] + ["250-PIPELINING", responses[-1]]
+
     async def handle_DATA(self, server, session, envelope) -> str:
         sys.stdout.write(f"{len(envelope.rcpt_tos)} {time.time():.6f}\n")
         sys.stdout.flush()

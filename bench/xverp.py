@@ -7,7 +7,8 @@ at its defaults (verp on, so the first post of the day is VERP'd), the sink
 Postfix's C `smtp-sink`:
 - xverp: listserv -> a private Postfix offering XVERP -> smtp-sink;
 - no_xverp: the same Postfix not offering it (listserv: one transaction per member);
-- direct: listserv -> smtp-sink, one transaction per member (no Postfix).
+- direct: listserv -> smtp-sink, one transaction per member (no Postfix);
+- batched: listserv -> smtp-sink with the list's verp off: transactions of max_recipients RCPTs.
 Figures (`name value unit`): `xverp_fanout_N_handoff_s` etc., seconds from
 sending the post until the smarthost accepted every copy (the daemon's
 delivery log adds up to N delivered), and for the two Postfix ways
@@ -35,6 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.harness import HERE, free_port, make_list, post  # noqa: E402
 from bench.smtp_client import ThinClient  # noqa: E402
 from listserv import config as listserv_config  # noqa: E402
+from listserv import lists  # noqa: E402
+from listserv.store import Store  # noqa: E402
 from listserv.outgoing import keys  # noqa: E402
 from tests.postfix.instance import Postfix, available  # noqa: E402
 
@@ -101,6 +104,14 @@ def _postfix_sent(instance: Postfix, sink_port: int) -> int:
     return instance.log().count(f"relay=127.0.0.1[127.0.0.1]:{sink_port},")
 
 
+async def _verp_off(database: Path) -> None:
+    store = await Store.open(str(database))
+    try:
+        await lists.set_setting(store, LIST, "verp", "off")
+    finally:
+        await store.close()
+
+
 async def _send_one(port: int) -> None:
     """Post straight to the daemon: the clock measures listserv's fan-out, not Postfix's intake."""
     client = await ThinClient.connect(port)
@@ -111,10 +122,12 @@ async def _send_one(port: int) -> None:
 def run(members: int, way: str, signed: bool = False, one_click: bool = False) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="listserv-xverp-"))
     sink = SmtpSink()
-    instance = Postfix(free_port(), sink.port, xverp=(way == "xverp")) if way != "direct" else None
+    instance = Postfix(free_port(), sink.port, xverp=(way == "xverp")) if way in ("xverp", "no_xverp") else None
     daemon = None
     try:
         make_list(workdir, LIST, members)
+        if way == "batched":
+            asyncio.run(_verp_off(workdir / "listserv.db"))
         if instance is not None:
             instance.conf.mkdir()
             (instance.conf / "listserv_domains").write_text("example.org\n")

@@ -39,9 +39,9 @@ class _IntakeProtocol:
     The message size limit still bounds the total.
 
     aiosmtpd reads DATA one line at a time (a 5 KB post is ~80 reads); this
-    reader jumps from one ".<CRLF>" to the next and only checks whether that
-    dot starts a line, which is the whole of RFC 5321 4.5.2. On a busy list
-    that is a fifth of intake's CPU.
+    reader (listserv.spool.read_data) searches for the end marker itself, so
+    a post is usually one read, which is the whole of RFC 5321 4.5.2. On a
+    busy list that is a fifth of intake's CPU.
     """
 
     line_length_limit = 1 << 15  # the stream's buffer; read_data takes longer lines in pieces

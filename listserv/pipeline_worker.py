@@ -223,7 +223,9 @@ async def child_main() -> None:
     reader = asyncio.StreamReader()
     await asyncio.get_running_loop().connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     settings, overdue = await _read_start(reader)
-    store = await Store.open(settings.storage.database)
+    # Not power-safe: a power loss may undo the last commits, which are redone from their inbound rows
+    # (committed power-safe by intake before the 250); a crash of any process undoes none.
+    store = await Store.open(settings.storage.database, power_safe=False)
     try:
         pipeline_loop = PipelineLoop(store, settings, _tell, overdue)
         listener = asyncio.create_task(_listen(reader, pipeline_loop))

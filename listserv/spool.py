@@ -99,12 +99,11 @@ async def read_data(
 ) -> bytes | None:
     """The message after DATA, dot-unstuffed; None when it passed `limit` (read to its end anyway)."""
     with Spool(spool_dir, spool_above) as spool:
-        too_big = False
+        too_big, line_start = False, True
         while True:
-            try:
-                spool.kept += await reader.readuntil(b".\r\n")
-            except asyncio.LimitOverrunError as exc:  # a long stretch without ".<CRLF>": take it and go on
-                spool.kept += await reader.readexactly(exc.consumed)
+            piece = await _next_piece(reader, line_start)
+            spool.kept += piece
+            line_start = piece.endswith(b"\r\n")
             if spool.ended():
                 break
             if limit and spool.size > limit + 2:
@@ -115,3 +114,23 @@ async def read_data(
         if too_big or (limit and spool.size - 3 > limit):
             return None
         return spool.content()
+
+
+async def _next_piece(reader: asyncio.StreamReader, line_start: bool) -> bytes:
+    """The next bytes of DATA, ending with the end marker when it comes, never reading past it.
+
+    The marker is CRLF "." CRLF. Mid-line, one search for LF "." CRLF
+    finds it (the CR before is already read, or comes with it), so a 5 KB
+    post is one read rather than one per line that ends with a full stop.
+    At a line start (the beginning of DATA, or after a piece that ended with
+    CRLF) its LF is read already: a lone-dot line there is told by its first
+    three bytes. Bytes after the marker (a pipelined next command) stay in
+    the stream.
+    """
+    if line_start:
+        first = await reader.readexactly(1)
+        return first + await reader.readexactly(2) if first == b"." else first
+    try:
+        return await reader.readuntil(b"\n.\r\n")
+    except asyncio.LimitOverrunError as exc:  # a long stretch without the marker: take it and go on
+        return await reader.readexactly(exc.consumed)

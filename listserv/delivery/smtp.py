@@ -10,11 +10,13 @@ recipient's envelope sender with the delimiters listserv.verp decodes. A pooled
 connection is RSET before its next transaction: that starts a clean envelope
 and proves the connection is still alive; a dead one is replaced at once.
 
-A smarthost that offers PIPELINING but not XVERP gets a VERP'd batch through
-listserv.delivery.pipelined instead (one round trip per member rather than five;
-aiosmtplib cannot pipeline). Which way a smarthost goes is learned from the
-first EHLO; the pipelined connections have their own pool, under the same
-`connections` limit on sends at once.
+A smarthost that offers PIPELINING gets every batch through
+listserv.delivery.pipelined instead (aiosmtplib cannot pipeline): a VERP'd
+batch without XVERP one round trip per member rather than five, any other
+batch one round trip for MAIL, all its RCPTs and DATA rather than one per
+RCPT. Which way a smarthost goes is learned from the first EHLO; the
+pipelined connections have their own pool, under the same `connections`
+limit on sends at once.
 
 The transaction is driven command by command (`execute_command`) rather than
 with `sendmail()`, because sendmail hides the RCPT replies when DATA fails and
@@ -39,7 +41,7 @@ from aiosmtplib import SMTPDataError, SMTPException, SMTPHeloError
 from listserv import verp
 from listserv.config import DeliverySettings
 from listserv.delivery import Personal, Results, TransportError
-from listserv.delivery.pipelined import ConnectionLost, PipelinedConnection, Transaction, prepare
+from listserv.delivery.pipelined import ConnectionLost, PipelinedConnection, SenderRefused, Transaction, prepare
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,7 @@ class SmtpTransport:
         # case details must not cross a network in clear. Loopback needs none.
         self._start_tls = None if not _is_loopback(host) else False
         self._helo_name = socket.gethostname() or "localhost"
-        self._pipelines = False  # learned from EHLO: VERP'd batches go pipelined (PIPELINING, no XVERP)
+        self._pipelines = False  # learned from EHLO: batches go pipelined (PIPELINING offered)
         self._piped_idle: list[PipelinedConnection] = []
         self._prepared: tuple[bytes, bytes] = (b"", prepare(b""))  # the last message and its DATA form
 
@@ -87,15 +89,15 @@ class SmtpTransport:
         if personal is not None:
             verp, xverp = True, False
         async with self._slots:
-            if verp and self._pipelines:
-                results = await self._pipelined(mail_from, recipients, content, personal)
+            if self._pipelines:
+                results = await self._pipelined(mail_from, recipients, content, verp, xverp, personal)
                 if results is not None:
                     return results
             client = await self._checkout()
-            self._pipelines = client.supports_extension("pipelining") and not client.supports_extension("xverp")
-            if verp and self._pipelines:
-                self._idle.append(client)  # kept for the batches that are not VERP'd
-                results = await self._pipelined(mail_from, recipients, content, personal)
+            self._pipelines = client.supports_extension("pipelining")
+            if self._pipelines:
+                self._idle.append(client)  # kept for when the smarthost stops offering PIPELINING
+                results = await self._pipelined(mail_from, recipients, content, verp, xverp, personal)
                 if results is not None:
                     return results
                 client = await self._checkout()
@@ -124,32 +126,81 @@ class SmtpTransport:
         piped, self._piped_idle = self._piped_idle, []
         await asyncio.gather(*(_quit(client) for client in idle), *(connection.quit() for connection in piped))
 
-    async def _pipelined(self, mail_from: str, recipients: list[str], content: bytes, personal: Personal | None = None
-                         ) -> Results | None:
-        """A VERP'd batch on a pipelined connection: exact per member; the unconfirmed ones wait for the next try.
+    async def _pipelined(self, mail_from: str, recipients: list[str], content: bytes, verp: bool, xverp: bool,
+                         personal: Personal | None = None) -> Results | None:
+        """The batch on a pipelined connection: VERP'd without XVERP, a transaction per member; else one
+        transaction (XVERP'd when asked and offered). Exact per member; the unconfirmed ones wait for the next try.
 
-        None when the smarthost (restarted, say) no longer offers PIPELINING
-        without XVERP: the caller sends the batch through aiosmtplib instead.
+        None when the smarthost (restarted, say) no longer offers PIPELINING:
+        the caller sends the batch through aiosmtplib instead.
         """
         connection = await self._piped_checkout()
-        if "pipelining" not in connection.extensions or "xverp" in connection.extensions:
-            log.info("smarthost %s:%d no longer offers PIPELINING without XVERP; VERP'd batches go the other way",
+        if "pipelining" not in connection.extensions:
+            log.info("smarthost %s:%d no longer offers PIPELINING; batches go one command at a time",
                      self.host, self.port)
             self._pipelines = False
             await connection.quit()
             return None
-        results, transactions = _verp_transactions(mail_from, recipients, content, connection.extensions)
+        xverp_offered = "xverp" in connection.extensions and bool(mail_from)
         try:
-            decided, waiting, why = await connection.each(transactions, self._message(content), personal)
+            if personal is not None or (verp and not xverp_offered):
+                results = await self._piped_each(connection, mail_from, recipients, content, personal)
+            else:
+                extra = XVERP if (verp or xverp) and xverp_offered else ()
+                results = await self._piped_batch(connection, mail_from, recipients, content, extra)
+        except TransportError:
+            if not connection.writer.is_closing():
+                self._piped_idle.append(connection)  # the sender was refused; the connection itself is fine
+            raise
         except BaseException:
             connection.writer.close()  # cancelled or a bug: the connection's state is unknown
             raise
+        if not connection.writer.is_closing():
+            self._piped_idle.append(connection)
+        return results
+
+    async def _piped_each(self, connection: PipelinedConnection, mail_from: str, recipients: list[str],
+                          content: bytes, personal: Personal | None = None) -> Results:
+        results, transactions = _verp_transactions(mail_from, recipients, content, connection.extensions)
+        decided, waiting, why = await connection.each(transactions, self._message(content), personal)
         results.update(decided)
         if waiting:
             log.info("VERP'd batch to %s:%d stopped: %s", self.host, self.port, why)
             _waiting(results, waiting, why)
-        if not connection.writer.is_closing():
-            self._piped_idle.append(connection)
+        return results
+
+    async def _piped_batch(self, connection: PipelinedConnection, mail_from: str, recipients: list[str],
+                           content: bytes, extra: tuple[bytes, ...]) -> Results:
+        """One pipelined transaction, repeated for the recipients a smarthost deferred with 452 too many
+        (while each round delivers someone, as _transactions does); a refused sender is a TransportError."""
+        results: Results = {}
+        pending = list(dict.fromkeys(recipients))
+        while pending:
+            utf8 = "smtputf8" in connection.extensions
+            refused, wire = _encode_recipients(pending, utf8)
+            sender = _encoded(mail_from, utf8) if mail_from else b""
+            if sender is None:
+                raise TransportError(f"envelope sender {mail_from!r} cannot be sent to this smarthost")
+            if not wire:  # nobody left that can be sent: no transaction
+                results.update(refused)
+                break
+            non_ascii = any(not w.isascii() for w in (sender, *wire.values()))
+            offered = _options(connection.extensions, content, non_ascii)
+            options = b"".join(b" " + option for option in [*offered, *extra])
+            mail = b"MAIL FROM:<" + sender + b">" + options + b"\r\n"
+            lines = [(rcpt, b"RCPT TO:<" + address + b">\r\n") for rcpt, address in wire.items()]
+            try:
+                decided, waiting, why = await connection.transaction(mail, lines, self._message(content))
+            except SenderRefused as exc:
+                raise TransportError(str(exc)) from None
+            round_results = {**refused, **decided}
+            _waiting(round_results, waiting, why)
+            results.update(round_results)
+            over_limit = [r for r in pending if _too_many(*round_results[r])]
+            progressed = any(200 <= round_results[r][0] < 300 for r in pending)
+            if not (over_limit and progressed) or not await connection.reset():
+                break
+            pending = over_limit
         return results
 
     async def _piped_checkout(self) -> PipelinedConnection:

@@ -17,7 +17,9 @@ moves bytes that came through queue() already to fewer recipients.
     digest_issue.py a digest issue (multipart/digest)
     personal.py     a copy per recipient: their one-click unsubscribe headers, signed with them
     keys.py         the domains' DKIM keys; domains.py: which domains sign
-    sign.py         DKIM signatures and the ARC seal
+    sign.py         DKIM signatures and the ARC seal, once per message (prepare(): once per body)
+    dkim_signer.py  our DKIM signer on OpenSSL (relaxed/relaxed; rsa-sha256, ed25519-sha256)
+    arc_seal.py     the list's ARC set on a post's copies, on OpenSSL too
 """
 
 from __future__ import annotations

@@ -35,9 +35,13 @@ class Store:
         self.checkpoint_wait = checkpoint_wait  # seconds forget_deleted() waits for other connections' readers
 
     @classmethod
-    async def open(cls, path: str | Path, checkpoint_wait: float = 10.0) -> "Store":
-        """Open (creating and migrating when needed) the database at path."""
-        write_db = await connect(path)
+    async def open(cls, path: str | Path, checkpoint_wait: float = 10.0, power_safe: bool = True) -> "Store":
+        """Open (creating and migrating when needed) the database at path.
+
+        power_safe=False: commits survive any crash but the last may be undone by a power loss
+        (listserv.store.connection); only for work redone from power-safe rows, as the pipeline's is.
+        """
+        write_db = await connect(path, power_safe)
         try:
             await migrate.upgrade(write_db)
             # A log left by a process that died (kill -9, power loss) may hold deleted content: empty it now.

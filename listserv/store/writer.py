@@ -146,6 +146,9 @@ class Writer:
         self._unforgotten = None if done else time.monotonic()
 
     async def _commit(self, batch: list[Entry]) -> None:
+        if len(batch) == 1 and batch[0][2] == SAVEPOINT:
+            await self._alone(batch[0])
+            return
         outcomes: list[tuple[asyncio.Future, Any, BaseException | None]] = []
         try:
             await self.db.execute("BEGIN IMMEDIATE")
@@ -153,12 +156,7 @@ class Writer:
                 outcomes.append((future, *await (self._one(job) if how == SAVEPOINT else self._bare(job))))
             await self.db.execute("COMMIT")
         except (sqlite3.Error, ValueError) as exc:
-            await self._rollback()
-            log.error("store commit failed: %s", exc)
-            failure = StoreError(f"database write failed: {exc}")
-            for _, future, _ in batch:
-                if not future.done():
-                    future.set_exception(failure)
+            await self._failed(batch, exc)
             return
         for future, result, error in outcomes:
             if future.done():
@@ -167,6 +165,43 @@ class Writer:
                 future.set_result(result)
             else:
                 future.set_exception(error)
+
+    async def _alone(self, entry: Entry) -> None:
+        """A job that has the transaction to itself needs no savepoint (two round trips to the database
+        thread): when it fails, rolling the whole transaction back undoes exactly its writes.
+
+        A busy moment of the daemon or the pipeline process commits one job at a time, so this is their
+        common case: the pipeline's transaction per message, delivery's record of each try.
+        """
+        job, future, _ = entry
+        try:
+            await self.db.execute("BEGIN IMMEDIATE")
+        except (sqlite3.Error, ValueError) as exc:
+            await self._failed([entry], exc)
+            return
+        try:
+            result = await job(self.db)
+        except Exception as exc:  # handed to the caller, who owns the decision; none of its writes is kept
+            await self._rollback()
+            if not future.done():
+                future.set_exception(exc)
+            return
+        try:
+            await self.db.execute("COMMIT")
+        except (sqlite3.Error, ValueError) as exc:
+            await self._failed([entry], exc)
+            return
+        if not future.done():
+            future.set_result(result)
+
+    async def _failed(self, batch: list[Entry], exc: BaseException) -> None:
+        """The transaction itself failed (busy, I/O, a closed connection): roll back, every caller gets a StoreError."""
+        await self._rollback()
+        log.error("store commit failed: %s", exc)
+        failure = StoreError(f"database write failed: {exc}")
+        for _, future, _ in batch:
+            if not future.done():
+                future.set_exception(failure)
 
     async def _one(self, job: Job) -> tuple[Any, BaseException | None]:
         """Run one job in a savepoint so that its failure undoes only its own writes."""

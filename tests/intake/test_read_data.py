@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 
 import pytest
 
@@ -27,6 +28,11 @@ async def read(stream: bytes, limit: int | None = 10_000, reader_limit: int = 1 
         (b"..\r\n.\r\n", b".\r\n"),  # a line that is a single dot, stuffed
         (b"..leading dot\r\n...two\r\n.\r\n", b".leading dot\r\n..two\r\n"),
         (b"a.\r\nb\r\n.\r\nQUIT\r\n", b"a.\r\nb\r\n"),
+        (b"\r\n.\r\n", b"\r\n"),  # one empty line
+        (b"bare\n.\r\n.\r\n", b"bare\n.\r\n"),  # a dot line after a bare LF does not end the message
+        (b"bare\n.\r\nend\r\n.\r\n", b"bare\n.\r\nend\r\n"),
+        (b"x\r\n.\rno\r\n.\r\n", b"x\r\n\rno\r\n"),  # a dot then a lone CR is a stuffed line, not the end
+        (b"..\r\n..\r\n.\r\nMAIL FROM:<a@b.org>\r\n", b".\r\n.\r\n"),
     ],
 )
 async def test_end_marker_and_unstuffing(stream, content):
@@ -61,3 +67,33 @@ async def test_exactly_at_the_limit_is_kept():
     body = b"a" * 8 + b"\r\n"
     got, _ = await read(body + b".\r\n", limit=len(body))
     assert got == body
+
+
+async def test_any_message_is_read_as_a_line_by_line_reader_reads_it():
+    """Random messages of dots, CRs, LFs and text, in a stream of small writes: the content and what is left
+    after the marker are those of the plain line-by-line reading of RFC 5321 4.5.2."""
+    rng = random.Random(7)
+    for _ in range(300):
+        pieces = [b".", b"..", b"a.", b".b", b"", b"\r", b"x\ny", b"text."]
+        lines = [rng.choice(pieces) for _ in range(rng.randint(0, 8))]
+        stuffed = b"".join((b"." + line if line.startswith(b".") else line) + b"\r\n" for line in lines)
+        stream = stuffed + b".\r\nNOOP\r\n"
+        reader = asyncio.StreamReader(limit=16)
+        for start in range(0, len(stream), 3):
+            reader.feed_data(stream[start : start + 3])
+        reader.feed_eof()
+        got = await read_data(reader, None)
+        assert got == _reference(stream), stream
+        assert await reader.read() == stream[len(stuffed) + 3 :]
+
+
+def _reference(stream: bytes) -> bytes:
+    """The message as a reader taking one CRLF-ended line at a time sees it (bare CR or LF inside a line)."""
+    out, position = [], 0
+    while True:
+        end = stream.index(b"\r\n", position) + 2
+        line = stream[position:end]
+        if line == b".\r\n":
+            return b"".join(out)
+        out.append(line[1:] if line.startswith(b".") else line)
+        position = end

@@ -1,6 +1,8 @@
 """Header and text helpers of listserv.message on real and hostile input: they never raise."""
 
 import doctest
+import email
+from email import policy
 
 import pytest
 
@@ -113,3 +115,19 @@ def test_raw_8bit_headers_become_real_text():
         msg = message.parse(raw)
         assert message.subject(msg) == "café" and message.sender(msg) == ("r@example.org", "Renée")
         assert message.headers(msg) == [["From", "Renée <r@example.org>"], ["Subject", "café"]]
+
+
+def test_structure_fields_are_parsed_once_and_read_as_policy_default_reads_them():
+    """Content-Type and Content-Transfer-Encoding read the same as with policy.default; a common value is parsed
+    once for every message, a value that names something (a filename) never shared."""
+    raw = (b"From: a@example.org\r\nContent-Type: text/plain; charset=utf-8\r\n"
+           b"Content-Transfer-Encoding: 8bit\r\nSubject: s\r\n\r\nbody\r\n")
+    named = raw.replace(b"charset=utf-8", b'charset=utf-8; name="smith_evaluation.txt"')
+    ours, again = message.parse(raw), message.parse(raw)
+    plain = email.message_from_bytes(raw, policy=policy.default)
+    assert ours.get_content_type() == plain.get_content_type() and ours.get_param("charset") == "utf-8"
+    assert ours["Content-Transfer-Encoding"].cte == plain["Content-Transfer-Encoding"].cte == "8bit"
+    assert ours["Content-Type"] is again["Content-Type"]
+    first, second = message.parse(named), message.parse(named)
+    assert first["Content-Type"] is not second["Content-Type"]
+    assert first.get_filename() == "smith_evaluation.txt"
