@@ -18,7 +18,6 @@ A later test reads like this (the held queue of the moderators):
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 from selenium import webdriver
@@ -58,10 +57,9 @@ def unavailable() -> str:
 def chromium(profile: Path, width: int = WINDOW[0], height: int = WINDOW[1]) -> WebDriver:
     """A headless Chromium with its profile in the directory profile, driven by the system's chromedriver.
 
-    SE_OFFLINE keeps Selenium's manager from reaching the network even if
-    something asks it to find a driver or a browser.
+    With the driver's path given, Selenium skips its manager, the part that
+    would look for (and download) a driver or a browser.
     """
-    os.environ["SE_OFFLINE"] = "true"
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (*FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}"):

@@ -102,6 +102,9 @@ async def capture(directory: Path, out: Path) -> Path:
                 browser = Browser(driver, Site(daemon, sink, settings.web.base_url), out)
                 await browser.login("ann@example.org")
                 await browser.follow(LIST)
+                shown = await browser.texts("ol.threads li")
+                if len(shown) != sum(1 for post in POSTS if not post[1]):
+                    raise RuntimeError(f"the page shows {shown}, not the demonstration threads")
                 return await browser.screenshot("threads")
             finally:
                 await asyncio.to_thread(driver.quit)
