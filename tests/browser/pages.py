@@ -139,6 +139,15 @@ class Browser:
         """The site's cookies by name, with the flags the browser keeps (httpOnly, sameSite, secure)."""
         return {c["name"]: c for c in await asyncio.to_thread(self.driver.get_cookies)}
 
+    async def resize(self, width: int, height: int) -> None:
+        """Make the page area width x height CSS pixels (a phone's screen, say)."""
+        await asyncio.to_thread(self._resize, width, height)
+
+    async def scrolls_sideways(self) -> bool:
+        """Whether the page is wider than the window, so a reader would have to scroll sideways."""
+        script = "return document.documentElement.scrollWidth > document.documentElement.clientWidth"
+        return await asyncio.to_thread(self.driver.execute_script, script)
+
     async def screenshot(self, name: str) -> Path:
         """A PNG of the window as it is now, as artifacts/NAME.png."""
         self.artifacts.mkdir(parents=True, exist_ok=True)
@@ -146,6 +155,16 @@ class Browser:
         if not await asyncio.to_thread(self.driver.save_screenshot, str(path)):
             raise AssertionError(f"the browser wrote no screenshot {path}")
         return path
+
+    def _resize(self, width: int, height: int) -> None:
+        """Set the window so that its page area (innerWidth x innerHeight) is width x height: the window's own
+        frame, whatever it is in this mode of Chromium, is measured and added."""
+        inner = self.driver.execute_script("return [window.innerWidth, window.innerHeight]")
+        outer = self.driver.get_window_size()
+        self.driver.set_window_size(width + outer["width"] - inner[0], height + outer["height"] - inner[1])
+        now = self.driver.execute_script("return [window.innerWidth, window.innerHeight]")
+        if now != [width, height]:
+            raise AssertionError(f"the window's page area is {now}, not {[width, height]}")
 
     def _submit(self, text: str, within: str) -> None:
         scope = self.driver.find_element(By.CSS_SELECTOR, within)

@@ -117,3 +117,20 @@ async def test_logging_out_ends_the_session(browser):
     assert "listserv_session" not in await browser.cookies()
     await browser.open(f"/lists/{TEAM}/")
     assert await browser.path() == "/login"
+
+
+async def test_the_pages_fit_a_phone_screen(browser, artifacts):
+    """On a screen 390 CSS pixels wide (a phone) the login page, the lists, the threads, a thread, a post and a
+    search need no sideways scrolling."""
+    await browser.resize(390, 844)
+    await browser.open("/login")
+    assert not await browser.scrolls_sideways()
+    await browser.login("ann@example.org")
+    assert not await browser.scrolls_sideways()
+    for step in (TEAM, "Memo template", "Memo template"):
+        await browser.follow(step)
+        assert not await browser.scrolls_sideways(), await browser.path()
+    await browser.fill(f"Search {TEAM}", "memo")
+    await browser.press("Search")
+    assert not await browser.scrolls_sideways()
+    assert _is_png(await browser.screenshot("phone-search"))
