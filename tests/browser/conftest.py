@@ -26,6 +26,14 @@ def pytest_collection_modifyitems(items):
                 item.add_marker(pytest.mark.skip(reason=WHY_NOT))
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so the browser fixture knows whether the test failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
 @pytest.fixture
 def artifacts(tmp_path):
     """Where a test's screenshots go (kept with pytest's temporary directories for a look after a failure)."""
@@ -33,10 +41,15 @@ def artifacts(tmp_path):
 
 
 @pytest.fixture
-async def browser(site, tmp_path, artifacts):
-    """A headless Chromium with a fresh profile in front of the running site; closed after the test."""
+async def browser(request, site, tmp_path, artifacts):
+    """A headless Chromium with a fresh profile in front of the running site; closed after the test. When the
+    test failed, the page it ended on is kept as artifacts/failed.png."""
     driver = await asyncio.to_thread(chromium, tmp_path / "profile")
+    opened = Browser(driver, site, artifacts)
     try:
-        yield Browser(driver, site, artifacts)
+        yield opened
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            print("the page the test ended on:", await opened.screenshot("failed"))
     finally:
         await asyncio.to_thread(driver.quit)

@@ -21,7 +21,7 @@ import asyncio
 from pathlib import Path
 
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException
+from selenium.common.exceptions import NoSuchElementException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -183,11 +183,15 @@ class Browser:
 
     def _then_wait_for_next_page(self, element: WebElement) -> None:
         """Click element, then wait until the page it was on is gone and the next one has loaded."""
-        page = self.driver.find_element(By.TAG_NAME, "html")
+        page, url = self.driver.find_element(By.TAG_NAME, "html"), self.driver.current_url
+        what = element.text
         element.click()
         wait = WebDriverWait(self.driver, WAIT)
-        wait.until(expected_conditions.staleness_of(page))
-        wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+        try:
+            wait.until(expected_conditions.staleness_of(page))
+            wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+        except TimeoutException:
+            raise AssertionError(f"{what!r} on {url} led to no new page within {WAIT:.0f} s") from None
 
     def _fill(self, label: str, value: str) -> None:
         try:
