@@ -43,13 +43,15 @@ def artifacts(tmp_path):
 @pytest.fixture
 async def browser(request, site, tmp_path, artifacts):
     """A headless Chromium with a fresh profile in front of the running site; closed after the test. When the
-    test failed, the page it ended on is kept as artifacts/failed.png."""
+    test failed, the page it ended on is kept as artifacts/failed.png and failed.html."""
     driver = await asyncio.to_thread(chromium, tmp_path / "profile")
     opened = Browser(driver, site, artifacts)
     try:
         yield opened
         report = getattr(request.node, "report_call", None)
         if report is not None and report.failed:
-            print("the page the test ended on:", await opened.screenshot("failed"))
+            shot = await opened.screenshot("failed")
+            shot.with_suffix(".html").write_text(await opened.source())
+            print(f"the page the test ended on, {await opened.path()}: {shot} (and .html)")
     finally:
         await asyncio.to_thread(driver.quit)
