@@ -21,18 +21,19 @@ import asyncio
 from pathlib import Path
 
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, TimeoutException
+from selenium.common.exceptions import NoSuchElementException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
 CHROMIUM = "/usr/bin/chromium"  # Debian package chromium
 CHROMEDRIVER = "/usr/bin/chromedriver"  # Debian package chromium-driver, the same version
 WAIT = 30.0  # seconds a step may take on a loaded 2-core machine before the test fails
 WINDOW = (1024, 768)  # a laptop screen; the screenshots have this size
+OLD_PAGE = "listservTestOldPage"  # set on a document before a click that leaves it; a new document lacks it
+NEXT_PAGE_LOADED = f"return document.{OLD_PAGE} !== true && document.readyState === 'complete'"
 FLAGS = (
     "--headless=new",
     "--no-sandbox",  # tests run as root, where Chromium's sandbox refuses to start
@@ -182,14 +183,20 @@ class Browser:
         self._then_wait_for_next_page(link)
 
     def _then_wait_for_next_page(self, element: WebElement) -> None:
-        """Click element, then wait until the page it was on is gone and the next one has loaded."""
-        page, url = self.driver.find_element(By.TAG_NAME, "html"), self.driver.current_url
-        what = element.text
+        """Click element, then wait until another document than the one it was on has loaded.
+
+        The old document is marked before the click (a script run by the
+        driver, which the pages' CSP does not stop). Waiting for the old <html>
+        element to go stale is not enough: while a page is being replaced,
+        chromedriver may answer with other errors than "stale", so every driver
+        error during the wait just means "not yet".
+        """
+        url, what = self.driver.current_url, element.text
+        self.driver.execute_script(f"document.{OLD_PAGE} = true")
         element.click()
-        wait = WebDriverWait(self.driver, WAIT)
+        wait = WebDriverWait(self.driver, WAIT, ignored_exceptions=(WebDriverException,))
         try:
-            wait.until(expected_conditions.staleness_of(page))
-            wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+            wait.until(lambda driver: driver.execute_script(NEXT_PAGE_LOADED))
         except TimeoutException:
             raise AssertionError(f"{what!r} on {url} led to no new page within {WAIT:.0f} s") from None
 
