@@ -23,10 +23,11 @@ def console_script() -> str:
 
 
 def fresh_config(tmp_path: Path) -> Path:
-    """A configuration whose database does not exist yet, in a directory that does (as `listserv init` leaves it)."""
+    """A configuration whose database does not exist yet, in a directory that does (as `listserv init` leaves it);
+    the web pages on any free port, not the default 8080 another process on the machine may hold."""
     (tmp_path / "new-dir").mkdir()
     config_file = tmp_path / "listserv.toml"
-    config_file.write_text(f'[storage]\ndatabase = "{tmp_path / "new-dir" / "listserv.db"}"\n')
+    config_file.write_text(f'[storage]\ndatabase = "{tmp_path / "new-dir" / "listserv.db"}"\n[web]\nport = 0\n')
     return config_file
 
 

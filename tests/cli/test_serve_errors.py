@@ -29,11 +29,12 @@ def error_lines(done: subprocess.CompletedProcess) -> list[str]:
 
 
 def write(tmp_path: Path, text: str) -> Path:
-    """A configuration with the given tables, its database in tmp_path/data (existing) unless text sets one."""
+    """A configuration with the given tables, its database in tmp_path/data (existing) unless text sets one, and
+    the web pages on any free port (not the default 8080, which another process on the machine may hold)."""
     (tmp_path / "data").mkdir(exist_ok=True)
     storage = "" if "[storage]" in text else f'[storage]\ndatabase = "{tmp_path / "data" / "listserv.db"}"\n'
     path = tmp_path / "listserv.toml"
-    path.write_text(storage + text)
+    path.write_text(storage + text + ("" if "[web]" in text else "[web]\nport = 0\n"))
     return path
 
 
