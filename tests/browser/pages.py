@@ -100,6 +100,14 @@ class Browser:
         """Type value into the field whose <label> says label (found as a person finds it, by its label)."""
         await asyncio.to_thread(self._fill, label, value)
 
+    async def choose(self, label: str) -> None:
+        """Tick the radio button or checkbox whose <label> (wrapped around it) says label; nothing is sent yet."""
+        await asyncio.to_thread(self._choose, label)
+
+    async def chosen(self, name: str) -> str:
+        """The label text of the radio button of group name that is ticked now, as the browser holds it."""
+        return await asyncio.to_thread(self._chosen, name)
+
     async def login(self, address: str) -> None:
         """The whole login: ask /login for a link, take it from the mail the sink received, open it, press
         its button, and arrive at the member's lists."""
@@ -199,6 +207,22 @@ class Browser:
             wait.until(lambda driver: driver.execute_script(NEXT_PAGE_LOADED))
         except TimeoutException:
             raise AssertionError(f"{what!r} on {url} led to no new page within {WAIT:.0f} s") from None
+
+    def _choose(self, label: str) -> None:
+        try:
+            box = self.driver.find_element(By.XPATH, f"//label[normalize-space()={_xpath_text(label)}]//input")
+        except NoSuchElementException:
+            raise AssertionError(f"no choice labelled {label!r} on {self.driver.current_url}") from None
+        box.click()
+        if not box.is_selected():
+            raise AssertionError(f"{label!r} on {self.driver.current_url} did not take the click")
+
+    def _chosen(self, name: str) -> str:
+        try:
+            box = self.driver.find_element(By.CSS_SELECTOR, f"input[type=radio][name={name!r}]:checked")
+        except NoSuchElementException:
+            raise AssertionError(f"no {name!r} choice is ticked on {self.driver.current_url}") from None
+        return box.find_element(By.XPATH, "ancestor::label").text
 
     def _fill(self, label: str, value: str) -> None:
         try:
