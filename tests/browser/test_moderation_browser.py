@@ -40,7 +40,7 @@ async def held_reads(store, held_id: int) -> list[dict]:
     return [e for e in await audit.entries(store, TEAM, action=access.READ) if e["object"] == f"held:{held_id}"]
 
 
-async def test_a_moderator_approves_a_held_post_and_the_members_get_it(browser, artifacts):
+async def test_a_moderator_approves_a_held_post_and_the_members_get_it(browser):
     """mod@ follows "Held posts" from the list's page, opens the stranger's post and presses Approve: the page says
     'Approved by mod@example.org' with no buttons left, ann receives the post, and the audit row's actor is mod@."""
     held = await held_over_smtp(browser.site)
@@ -66,7 +66,7 @@ async def test_a_moderator_approves_a_held_post_and_the_members_get_it(browser, 
     assert (await moderation.summary(browser.site.daemon.store, held["secret"]))["decision"] is None
 
 
-async def test_a_confidential_held_post_is_masked_until_reveal_is_pressed(browser, artifacts):
+async def test_a_confidential_held_post_is_masked_until_reveal_is_pressed(browser):
     """In the queue and on its page the confidential post shows '(confidential)' and no secret word, and nothing
     is audited; "Reveal the post" shows its subject and text and writes the audit row naming mod@; the page opened
     again is masked again."""
