@@ -47,7 +47,7 @@ async def test_a_member_reads_threads_a_thread_and_a_post(browser, artifacts):
     whole = await browser.screenshot("thread")
 
     await browser.follow("Memo template")
-    assert "A public memo template." in await browser.text("pre.body")
+    assert "A public memo template." in await browser.text(".body")
     assert await browser.texts(".banner") == []
     post = await browser.screenshot("message")
     assert all(_is_png(path) for path in (listed, whole, post))
@@ -61,7 +61,7 @@ async def test_an_entitled_member_sees_the_confidential_post_under_its_banner(br
     await browser.follow(f"[CONFIDENTIAL] {SECRET_SUBJECT}")
     await browser.follow(f"[CONFIDENTIAL] {SECRET_SUBJECT}")
     assert "Confidential" in await browser.text(".banner")
-    assert "Zanzibarian" in await browser.text("pre.body")
+    assert "Zanzibarian" in await browser.text(".body")
 
 
 async def test_search_from_the_search_box_marks_the_matches(browser, artifacts):
@@ -75,7 +75,7 @@ async def test_search_from_the_search_box_marks_the_matches(browser, artifacts):
     assert await browser.texts("ol.results mark") == ["memo"]
     assert _is_png(await browser.screenshot("search"))
     await browser.follow("Memo template")
-    assert "A public memo template." in await browser.text("pre.body")
+    assert "A public memo template." in await browser.text(".body")
 
 
 async def test_a_bad_query_shows_its_one_line_error(browser):

@@ -53,7 +53,7 @@ async def test_a_moderator_approves_a_held_post_and_the_members_get_it(browser):
 
     await browser.follow(PLAIN)
     assert await browser.path() == f"/lists/{TEAM}/held/{held['plain']}"
-    assert "Who covers the parole board?" in await browser.text("pre.body")
+    assert "Who covers the parole board?" in await browser.text(".body")
     await browser.press("Approve")
     assert await browser.path() == f"/lists/{TEAM}/held/{held['plain']}"
     assert (await browser.text("p.notice")).startswith(f"Approved by {MOD}")
@@ -86,7 +86,7 @@ async def test_a_confidential_held_post_is_masked_until_reveal_is_pressed(browse
 
     await browser.press("Reveal the post")
     assert sorted(leaked(await browser.text("main"))) == SECRET_WORDS
-    assert "Zanzibarian" in await browser.text("pre.body")
+    assert "Zanzibarian" in await browser.text(".body")
     [entry] = await held_reads(store, held["secret"])
     assert (entry["actor"], entry["detail"]) == (MOD, "held show --body")
 
