@@ -27,6 +27,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Awaitable, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -69,6 +70,12 @@ async def build(path: Path, count: int, seed: int) -> float:
 
 async def measure(path: Path, runs: int) -> dict[str, list[float]]:
     """Milliseconds of every GET, by page kind."""
+    return await as_visitor(path, READER, lambda client: _timed(client, runs))
+
+
+async def as_visitor(path: Path, address: str, timed: Callable[[httpx.AsyncClient], Awaitable[dict]]) -> dict:
+    """timed(client) run against the daemon's web pages on the database at path, logged in as address (a
+    session written straight into the store, so no login mail is needed); bench/web_moderation.py uses it too."""
     base = config.Settings()
     settings = replace(
         base, server=replace(base.server, port=0), storage=replace(base.storage, database=str(path)),
@@ -80,10 +87,10 @@ async def measure(path: Path, runs: int) -> dict[str, list[float]]:
     try:
         cookie = session.new_token()
         now = time.time()
-        await daemon.store.write(web_logins.add_session, session.hashed(cookie), READER, "x", now, now + 86400)
+        await daemon.store.write(web_logins.add_session, session.hashed(cookie), address, "x", now, now + 86400)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{daemon.web.port}",
                                      cookies={session.SESSION_COOKIE: cookie}) as client:
-            return await _timed(client, runs)
+            return await timed(client)
     finally:
         await daemon.stop()
 

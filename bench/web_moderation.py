@@ -22,7 +22,6 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -30,10 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx  # noqa: E402
 
 from bench.harness import figure  # noqa: E402
-from listserv import config, lists  # noqa: E402
-from listserv.daemon import Daemon  # noqa: E402
-from listserv.store import Store, audit, held, members, web_logins  # noqa: E402
-from listserv.web import session  # noqa: E402
+from bench.web import as_visitor  # noqa: E402
+from listserv import lists  # noqa: E402
+from listserv.store import Store, audit, held, members  # noqa: E402
 
 LIST = "bench@lists.example.org"
 OWNER = "owner@lists.example.org"
@@ -82,24 +80,8 @@ async def build(path: Path, member_count: int, held_count: int, entry_count: int
 
 
 async def measure(path: Path, runs: int, member_count: int) -> dict[str, list[float]]:
-    """Milliseconds of every GET, by page kind."""
-    base = config.Settings()
-    settings = replace(
-        base, server=replace(base.server, port=0), storage=replace(base.storage, database=str(path)),
-        delivery=replace(base.delivery, transport=f"maildir:{path.parent / 'outbox'}"),
-        web=replace(base.web, port=0), log=replace(base.log, level="WARNING"),
-    )
-    daemon = Daemon(settings)
-    await daemon.start()
-    try:
-        cookie = session.new_token()
-        now = time.time()
-        await daemon.store.write(web_logins.add_session, session.hashed(cookie), OWNER, "x", now, now + 86400)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{daemon.web.port}",
-                                     cookies={session.SESSION_COOKIE: cookie}) as client:
-            return await _timed(client, runs, member_count)
-    finally:
-        await daemon.stop()
+    """Milliseconds of every GET, by page kind, read by the list's owner."""
+    return await as_visitor(path, OWNER, lambda client: _timed(client, runs, member_count))
 
 
 async def _timed(client: httpx.AsyncClient, runs: int, member_count: int) -> dict[str, list[float]]:

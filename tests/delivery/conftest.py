@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from aiosmtpd.controller import Controller
 
+from listserv.config import DeliverySettings
+from listserv.delivery.smtp import SmtpTransport
 from listserv.delivery.worker import DeliveryWorker
 from listserv.store import lists as store_lists
 from listserv.store import outbound
@@ -69,3 +71,17 @@ async def make_worker(store):
     yield make
     for worker in workers:
         await worker.stop(grace=1.0)
+
+
+@pytest.fixture
+async def transport_to():
+    """transport_to(port) -> SmtpTransport with one connection; every one is closed afterwards."""
+    made: list[SmtpTransport] = []
+
+    def make(port: int) -> SmtpTransport:
+        made.append(SmtpTransport("127.0.0.1", port, DeliverySettings(connections=1, timeout=5)))
+        return made[-1]
+
+    yield make
+    for transport in made:
+        await transport.close()

@@ -66,20 +66,6 @@ def piping():
         yield handler
 
 
-@pytest.fixture
-async def transport_to():
-    """transport_to(port) -> SmtpTransport with one connection; every one is closed afterwards."""
-    made: list[SmtpTransport] = []
-
-    def make(port: int) -> SmtpTransport:
-        made.append(SmtpTransport("127.0.0.1", port, DeliverySettings(connections=1, timeout=5)))
-        return made[-1]
-
-    yield make
-    for transport in made:
-        await transport.close()
-
-
 def _codes(results: dict) -> dict:
     return {rcpt: code for rcpt, (code, _) in results.items()}
 

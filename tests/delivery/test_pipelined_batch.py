@@ -34,20 +34,6 @@ def piping():
         yield handler
 
 
-@pytest.fixture
-async def transport_to():
-    """transport_to(port) -> SmtpTransport with one connection; every one is closed afterwards."""
-    made: list[SmtpTransport] = []
-
-    def make(port: int) -> SmtpTransport:
-        made.append(SmtpTransport("127.0.0.1", port, DeliverySettings(connections=1, timeout=5)))
-        return made[-1]
-
-    yield make
-    for transport in made:
-        await transport.close()
-
-
 @contextlib.asynccontextmanager
 async def strict_smarthost(close_after_message: bool = False):
     """A smarthost on loopback that answers nothing before it has read MAIL, every RCPT and DATA: a client that
