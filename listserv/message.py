@@ -16,10 +16,10 @@ import email.parser
 import email.utils
 import html
 import re
-from typing import Sequence
 from email import policy
 from email.message import EmailMessage, Message
 from email.policy import EmailPolicy
+from typing import Sequence
 
 import bleach
 

@@ -8,12 +8,13 @@ from listserv.store import dictionaries, messages, packing, search_index
 from tests.archive.test_mbox import as_mbox, post, write
 
 LIST = "team@example.org"
-POSTS = 360  # three batches of 120: the first trains the dictionary (packing.TRAIN_MIN = 100), the next are packed by workers
+POSTS = 360  # three batches of 120: the first trains the dictionary (TRAIN_MIN 100), workers pack the next two
 
 
 def _posts() -> list[bytes]:
     return [post(f"p{n}@example.org", f"Question {n} about a sentencing memo", f"2019-01-{n % 28 + 1:02d}",
-                 body=f"Post {n}: has anyone used a mitigation expert for case {n}?\n\n-- \nAnn\n") for n in range(POSTS)]
+                 body=f"Post {n}: has anyone used a mitigation expert for case {n}?\n\n-- \nAnn\n")
+            for n in range(POSTS)]
 
 
 async def test_posts_packed_by_workers_read_back_exactly(settings, store, tmp_path, monkeypatch):
