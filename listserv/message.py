@@ -19,6 +19,7 @@ import re
 from email import policy
 from email.message import EmailMessage, Message
 from email.policy import EmailPolicy
+from typing import Sequence
 
 import bleach
 
@@ -175,7 +176,12 @@ def from_mailbox(msg: Message) -> tuple[str, str, str]:
     address is settled, so nothing encoded in it can change the address.
     A non-empty problem means the sender is ambiguous: address and name are ''.
     """
-    address, name, problem = address_list.sole_mailbox(raw_values(msg, "From"))
+    return mailbox_of(raw_values(msg, "From"))
+
+
+def mailbox_of(from_values: Sequence[str]) -> tuple[str, str, str]:
+    """from_mailbox of a message whose From: headers are these raw values (it depends on nothing else)."""
+    address, name, problem = address_list.sole_mailbox(list(from_values))
     return address, address_list.clean(decode_words(name)) if name else "", problem
 
 

@@ -52,7 +52,7 @@ import aiosqlite
 
 from listserv import lists
 from listserv.archive import mbox, parse_workers, retention
-from listserv.archive.extract import Context, parse_chunk
+from listserv.archive.extract import Context, Packing, parse_chunk
 from listserv.archive.threading import archive_posts
 from listserv.confidential import thread as confidential_thread
 from listserv.config import Settings
@@ -149,12 +149,13 @@ class _Run:
         self.settings = settings  # how confidential copies of re-marked posts are queued and signed
         self.progress = progress or (lambda done, count: None)
         self.trained = False  # the archive has a packing dictionary, or the first batch was offered to train one
+        self.packing: Packing | None = None  # once trained: how the parsing packs rows (before: the writer packs)
         self.report = ImportReport()
 
     async def here(self, stream: BinaryIO) -> None:
         """Parse in this process (small files, or one worker)."""
         for batch in _batches(_read(stream)):
-            await self._write(batch, parse_chunk(_payload(batch), self.context))
+            await self._write(batch, parse_chunk(_payload(batch), self.context, self.packing))
 
     async def with_pool(self, stream: BinaryIO, workers: int) -> None:
         """Parse in worker processes, which end with this process however it ends (listserv.archive.parse_workers)."""
@@ -162,7 +163,8 @@ class _Run:
         with parse_workers.pool(workers) as pool:
             pending: deque = deque()
             for batch in _batches(_read(stream)):
-                pending.append((batch, loop.run_in_executor(pool, parse_chunk, _payload(batch), self.context)))
+                task = loop.run_in_executor(pool, parse_chunk, _payload(batch), self.context, self.packing)
+                pending.append((batch, task))
                 if len(pending) >= WINDOW:
                     batch, parsed = pending.popleft()
                     await self._write(batch, await parsed)
@@ -197,9 +199,13 @@ class _Run:
 
     async def _train(self, samples: list[bytes]) -> None:
         """An archive without a packing dictionary gets one trained on the first batch, before it is packed
-        (listserv.store.packing: posts packed without one take a third more space)."""
-        if await dictionaries.current(self.store.db) is None and (trained := packing.train(samples)) is not None:
-            await self.store.write(dictionaries.add, trained, len(samples))
+        (listserv.store.packing: posts packed without one take a third more space). From then on the workers
+        pack each row with the archive's dictionary, in parallel; the batches sent before are packed when
+        written."""
+        dictionary = await dictionaries.current(self.store.db)
+        if dictionary is None and (dictionary := packing.train(samples)) is not None:
+            await self.store.write(dictionaries.add, dictionary, len(samples))
+        self.packing = Packing(dictionary)
 
 
 async def _store_batch(

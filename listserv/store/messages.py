@@ -46,7 +46,10 @@ _INDEX = "INSERT INTO messages_fts (rowid, subject, sender_name, sender, search_
 def _values(list_id: int, post: dict, dictionary: packing.Dictionary | None) -> tuple:
     """The _INSERT parameters of one post dict (see add)."""
     raw, text = post.get("raw"), _search_text(post)
-    packed = packing.pack(raw or b"", text, dictionary) if raw is not None or text else None
+    if "packed" in post and post.get("packed_with") == (dictionary.id if dictionary else 0):
+        packed = post["packed"]  # packed by an import's parse worker with the dictionary that is still current
+    else:
+        packed = packing.pack(raw or b"", text, dictionary) if raw is not None or text else None
     return (
         list_id, post["message_id"], post["date"], post.get("received_at", time.time()),
         post.get("sender", ""), post.get("sender_name", ""), post.get("subject", ""),
