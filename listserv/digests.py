@@ -22,7 +22,7 @@ from listserv.config import Settings
 from listserv.errors import NoSuchList
 from listserv.lists import MailingList
 from listserv.outgoing.digest_issue import build
-from listserv.output import plural
+from listserv.wording import plural
 from listserv.store import Store, audit, members
 from listserv.store import digests as store_digests
 

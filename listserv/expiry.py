@@ -16,7 +16,7 @@ import aiosqlite
 from listserv import lists
 from listserv.config import Settings
 from listserv.lists import MailingList
-from listserv.output import plural
+from listserv.wording import plural
 from listserv.store import Store, audit, held, members
 
 log = logging.getLogger(__name__)

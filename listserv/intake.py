@@ -22,7 +22,7 @@ from aiosmtpd.smtp import MISSING, SMTP, Envelope, Session
 from listserv import lists, replies
 from listserv.addresses import candidates, has_control
 from listserv.config import Settings
-from listserv.output import plural
+from listserv.wording import plural
 from listserv.sessions import Sessions
 from listserv.spool import read_data
 from listserv.store import Store

@@ -21,8 +21,6 @@ from email.message import EmailMessage, Message
 from email.policy import EmailPolicy
 from typing import Sequence
 
-import bleach
-
 from listserv import address_list
 
 # The MIME structure fields read again and again (every get_content_type(), get_param(), is_multipart walk
@@ -260,6 +258,10 @@ def html_to_text(markup: str) -> str:
     >>> html_to_text("<p>Hello&nbsp;<b>there</b></p><script>x()</script>")
     'Hello\\xa0there'
     """
+    # Imported here, not at the top: only HTML-only posts need it, and bleach with its html5lib costs
+    # every process that imports this module 10 MB resident (bench/README.md, memory).
+    import bleach
+
     markup = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", markup)
     text = html.unescape(bleach.clean(markup, tags=set(), strip=True))
     lines = [line.strip() for line in text.splitlines()]

@@ -20,7 +20,7 @@ from listserv.config import Settings
 from listserv.errors import AlreadyDecided, NoSuchHeld, Refused
 from listserv.lists import MailingList
 from listserv.outgoing import notices
-from listserv.output import plural
+from listserv.wording import plural
 from listserv import pipeline  # pipeline.deliver at call time: the pipeline's -confirm path imports this module
 from listserv.pipeline import decorate, forward, parse, prescan
 from listserv.pipeline.msgdata import ACCEPT, Decision, MsgData

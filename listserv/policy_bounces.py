@@ -26,7 +26,7 @@ from listserv import lists, outgoing
 from listserv.config import Settings
 from listserv.lists import MailingList
 from listserv.outgoing.bounce_notices import report
-from listserv.output import plural
+from listserv.wording import plural
 from listserv.store import Store, audit, marks, members, policy_refusals
 
 log = logging.getLogger(__name__)

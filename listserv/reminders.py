@@ -18,7 +18,7 @@ from listserv import lists, moderation_reply, outgoing
 from listserv.outgoing.moderator_notices import DAY, held_notice, held_page, reminder
 from listserv.config import Settings
 from listserv.lists import MailingList
-from listserv.output import plural
+from listserv.wording import plural
 from listserv.store import Store, held, marks, members
 
 log = logging.getLogger(__name__)

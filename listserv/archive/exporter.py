@@ -32,7 +32,7 @@ from listserv.archive import access
 from listserv.archive.mbox import escape, from_line
 from listserv.errors import CannotExport
 from listserv.lists import MailingList
-from listserv.output import plural
+from listserv.wording import plural
 from listserv.store import Store, messages
 
 PAGE = 200  # posts read per query

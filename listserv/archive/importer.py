@@ -57,7 +57,7 @@ from listserv.archive.threading import archive_posts
 from listserv.confidential import thread as confidential_thread
 from listserv.config import Settings
 from listserv.errors import BadMbox
-from listserv.output import plural
+from listserv.wording import plural
 from listserv.pipeline import confidential as pipeline_confidential
 from listserv.store import Store, dictionaries, messages, packing, search_index
 

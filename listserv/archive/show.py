@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import re
 from email import policy
 from email.message import Message
 from email.parser import BytesParser
 from html.parser import HTMLParser
-
-import bleach
 
 from listserv import lists, message
 from listserv.archive import access, parts
@@ -44,10 +43,18 @@ LINK_PROTOCOLS = {"http", "https", "mailto"}  # javascript:, data:, file: ... li
 _FAST_PARSER = BytesParser(policy=policy.compat32)
 _SPACE = re.compile(r"\s+")
 _BLOCKS = {"p", "div", "blockquote", "pre", "ul", "ol", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "hr"}
-_CLEANER = bleach.Cleaner(
-    tags=ALLOWED_TAGS | DROPPED_WITH_CONTENT, attributes={"a": ["href"]}, protocols=LINK_PROTOCOLS,
-    strip=True, strip_comments=True,
-)
+
+
+@functools.cache
+def _cleaner():
+    """The allow-list cleaner, built on first use: only posts without a text part need it, and bleach with its
+    html5lib costs every process that imports this module 10 MB resident (bench/README.md, memory)."""
+    import bleach
+
+    return bleach.Cleaner(
+        tags=ALLOWED_TAGS | DROPPED_WITH_CONTENT, attributes={"a": ["href"]}, protocols=LINK_PROTOCOLS,
+        strip=True, strip_comments=True,
+    )
 
 
 def safe_text(markup: str) -> str:
@@ -64,7 +71,7 @@ def safe_text(markup: str) -> str:
     '- one\\n- two & three'
     """
     converter = _Text()
-    converter.feed(_CLEANER.clean(markup))
+    converter.feed(_cleaner().clean(markup))
     converter.close()
     return converter.text()
 

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from publicsuffixlist import PublicSuffixList
 
-from listserv.resolver import Resolver
+if TYPE_CHECKING:
+    # Only a type here: the daemon imports this module through the pipeline package and outgoing mail but never
+    # looks names up, and dnspython costs a process 11 MB resident (bench/README.md, memory).
+    from listserv.resolver import Resolver
 
 POLICIES = ("none", "quarantine", "reject")
 ENFORCED = ("quarantine", "reject")  # the policies under which receivers refuse or spam-folder failing mail

@@ -16,9 +16,14 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from listserv.auth import spf_macros
-from listserv.resolver import Resolver
+
+if TYPE_CHECKING:
+    # Only a type here: the daemon imports this module through the pipeline package and outgoing mail but never
+    # looks names up, and dnspython costs a process 11 MB resident (bench/README.md, memory).
+    from listserv.resolver import Resolver
 
 PASS, FAIL, SOFTFAIL, NEUTRAL = "pass", "fail", "softfail", "neutral"
 NONE, PERMERROR, TEMPERROR = "none", "permerror", "temperror"

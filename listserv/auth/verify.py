@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-
-import dkim
+from typing import TYPE_CHECKING
 
 from listserv import message
 from listserv.auth import dmarc, spf
 from listserv.auth.result import FAIL, NONE, PASS, UNKNOWN, AuthResult
 from listserv.config import Settings
-from listserv.resolver import Resolver
+
+if TYPE_CHECKING:
+    from listserv.resolver import Resolver
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,10 @@ class Authenticator:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Authenticator:
+        # Imported here: the daemon imports this module with the pipeline package but only the pipeline
+        # process verifies, so dnspython (11 MB resident, bench/README.md) stays out of the daemon.
+        from listserv.resolver import Resolver
+
         return cls(Resolver(settings.dns), settings.auth.trusted_authserv_ids)
 
     async def check(self, raw: bytes, mail_from: str = "", peer: str = "", helo: str = "") -> AuthResult:
@@ -74,6 +79,8 @@ class Authenticator:
             if found.get("s") and found.get("d") and name not in keys and len(keys) < MAX_ARC_KEYS:
                 keys[name] = await self.resolver.txt(name)
         lookup = _answers(keys)
+        import dkim  # here, not at the top: see _Checker
+
         try:
             verdict = dkim.ARC(raw, logger=QUIET, minkey=1024).verify(dnsfunc=lookup)[0]
         except Exception as exc:  # dkimpy raises a zoo of errors on malformed ARC sets: that chain fails
@@ -122,6 +129,10 @@ class _Checker:
     def __init__(self, raw: bytes, keys: dict[str, tuple | None]) -> None:
         self.keys = keys
         self.unknown_key = False
+        # Imported on the first signed post, not at the top: the daemon imports this module with the pipeline
+        # package but never verifies (it signs with listserv.outgoing), so dkimpy stays out of its memory.
+        import dkim
+
         self._dkim = dkim.DKIM(raw, minkey=1024, logger=QUIET)
 
     def verify(self, index: int) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from listserv.archive import search as archive_search
 from listserv.commands.context import Request, Result
 from listserv.outgoing.notices import when
-from listserv.output import plural
+from listserv.wording import plural
 
 LIMIT = 20
 EXAMPLE = 'search needs a query, e.g.: search "school records" from:ann after:2024-01-01'

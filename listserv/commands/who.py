@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from listserv import membership
 from listserv.commands.context import Request, Result
-from listserv.output import plural
+from listserv.wording import plural
 
 MANAGERS = ("owner", "moderator")
 

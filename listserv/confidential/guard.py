@@ -24,7 +24,7 @@ from listserv.outgoing import notices
 from listserv.addresses import split
 from listserv.confidential import markers, thread
 from listserv.config import Settings
-from listserv.output import plural
+from listserv.wording import plural
 from listserv.store import audit, members
 
 if TYPE_CHECKING:  # the pipeline imports this package; MsgData is only named here

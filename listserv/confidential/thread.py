@@ -32,7 +32,7 @@ import aiosqlite
 
 from listserv import message
 from listserv.confidential import markers
-from listserv.output import plural
+from listserv.wording import plural
 from listserv.store import confidential as store_confidential
 from listserv.store import held, inbound, messages, threads
 

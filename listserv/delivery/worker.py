@@ -33,7 +33,7 @@ from listserv.config import DeliverySettings, Settings
 from listserv.delivery import Personal, Results, Transport, TransportError, transport_from_url
 from listserv.errors import StoreError
 from listserv.outgoing import personal
-from listserv.output import plural
+from listserv.wording import plural
 from listserv.store import Store
 from listserv.store import outbound
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from listserv.addresses import sub_address
 from listserv.lists import MailingList
 from listserv.outgoing import owner_mail
-from listserv.output import plural
+from listserv.wording import plural
 
 
 def member_notice(mlist: MailingList, address: str, score: float) -> bytes:

@@ -18,7 +18,7 @@ from listserv import message
 from listserv.addresses import sub_address
 from listserv.lists import MailingList
 from listserv.outgoing import notices
-from listserv.output import plural
+from listserv.wording import plural
 from listserv.pipeline.decorate import list_headers
 
 

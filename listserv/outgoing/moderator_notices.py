@@ -15,7 +15,7 @@ from listserv.addresses import sub_address
 from listserv.config import WebSettings
 from listserv.lists import MailingList
 from listserv.outgoing import notices, owner_mail
-from listserv.output import plural
+from listserv.wording import plural
 
 DAY = 86400.0
 POST_ROLES = ("post", "confidential")  # held mail of these roles can be approved; the rest only discarded

@@ -20,7 +20,7 @@ from listserv import bounces, message, policy_bounces
 from listserv.outgoing import notices
 from listserv.addresses import sub_address
 from listserv.config import Settings
-from listserv.output import plural
+from listserv.wording import plural
 from listserv.pipeline import forward
 from listserv.pipeline.msgdata import BOUNCE, DISCARD, FORWARD, HOLD, Decision, MsgData, Reason
 from listserv.store import Store, audit, members

@@ -36,7 +36,7 @@ from listserv.outgoing import digest_issue, notices
 from listserv.confidential import guard, thread
 from listserv.config import Settings
 from listserv.lists import MailingList
-from listserv.output import plural
+from listserv.wording import plural
 from listserv.pipeline import decorate, parse
 from listserv.pipeline.msgdata import ACCEPT, FORWARD, HOLD, Decision, MsgData, Reason
 from listserv.store import Store, members, messages, outbound

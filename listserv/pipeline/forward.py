@@ -10,7 +10,7 @@ from listserv import message, outgoing
 from listserv.outgoing import notices
 from listserv.addresses import sub_address
 from listserv.config import Settings
-from listserv.output import plural
+from listserv.wording import plural
 from listserv.pipeline.msgdata import DISCARD, FORWARD, HOLD, Decision, MsgData, Reason
 from listserv.store import Store, audit, members
 

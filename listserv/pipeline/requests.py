@@ -18,7 +18,7 @@ from listserv.addresses import sub_address
 from listserv.commands import handle, parser
 from listserv.commands.context import Request
 from listserv.config import Settings
-from listserv.output import plural
+from listserv.wording import plural
 from listserv.pipeline import moderate
 from listserv.pipeline.msgdata import ACCEPT, COMMAND, DISCARD, HOLD, Decision, MsgData, Reason
 from listserv.pipeline.rules import unauthenticated

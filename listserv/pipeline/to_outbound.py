@@ -10,7 +10,7 @@ import aiosqlite
 from listserv import outgoing
 from listserv.config import Settings
 from listserv.lists import MailingList
-from listserv.output import plural
+from listserv.wording import plural
 from listserv.pipeline.msgdata import MsgData
 from listserv.store import marks, members
 

@@ -9,7 +9,7 @@ addresses were outside (listserv.confidential.guard.warn).
 
 from __future__ import annotations
 
-from listserv.output import plural
+from listserv.wording import plural
 from listserv.pipeline.msgdata import ACCEPT, HOLD, MsgData, Reason
 
 SHOWN = 10  # addresses named in the reason; the notice lists them all

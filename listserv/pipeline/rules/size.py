@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from listserv.output import plural
+from listserv.wording import plural
 from listserv.pipeline.msgdata import MsgData, Reason
 
 
