@@ -103,6 +103,12 @@ async def _timed(client: httpx.AsyncClient, runs: int) -> dict[str, list[float]]
         "thread": [f"/lists/{LIST}/threads/{number}" for number in threads],
         "search": [f"/lists/{LIST}/search?q={httpx.QueryParams({'q': q})['q']}" for q in SEARCHES],
     }
+    return await timed_pages(client, pages, runs)
+
+
+async def timed_pages(client: httpx.AsyncClient, pages: dict[str, list[str]], runs: int) -> dict[str, list[float]]:
+    """Milliseconds of each GET by page kind: a warm-up that warns about any page not answering 200, then
+    `runs` rounds through every page in turn (so no kind profits from another's cache alone)."""
     samples: dict[str, list[float]] = {kind: [] for kind in pages}
     for paths in pages.values():  # warm-up, and a check that each page answers
         for path in paths:

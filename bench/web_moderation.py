@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx  # noqa: E402
 
 from bench.harness import figure  # noqa: E402
-from bench.web import as_visitor  # noqa: E402
+from bench.web import as_visitor, timed_pages  # noqa: E402
 from listserv import lists  # noqa: E402
 from listserv.store import Store, audit, held, members  # noqa: E402
 
@@ -94,19 +94,7 @@ async def _timed(client: httpx.AsyncClient, runs: int, member_count: int) -> dic
                     f"/lists/{LIST}/members?q=Member+77"],
         "audit": [f"/lists/{LIST}/audit"] + ([f"/lists/{LIST}/audit?before={older}"] if older else []),
     }
-    samples: dict[str, list[float]] = {kind: [] for kind in pages}
-    for paths in pages.values():  # warm-up, and a check that each page answers
-        for path in paths:
-            answer = await client.get(path)
-            if answer.status_code != 200:
-                print(f"warning: {path} answered {answer.status_code}", file=sys.stderr)
-    for _ in range(runs):
-        for kind, paths in pages.items():
-            for path in paths:
-                start = time.perf_counter()
-                await client.get(path)
-                samples[kind].append((time.perf_counter() - start) * 1000)
-    return samples
+    return await timed_pages(client, pages, runs)
 
 
 def report(samples: dict[str, list[float]], build_s: float) -> None:
