@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 RSA, ED25519 = b"rsa-sha256", b"ed25519-sha256"
 _NEWLINE = re.compile(rb"\r?\n")
@@ -131,10 +132,15 @@ def private_key(algorithm: bytes, private: bytes) -> rsa.RSAPrivateKey | ed25519
 
 def raw_signature(algorithm: bytes, private: bytes, data: bytes) -> bytes:
     """rsa-sha256: PKCS#1 v1.5 over SHA-256 of data; ed25519-sha256: Ed25519 of SHA-256 of data (RFC 8463 3)."""
+    return digest_signature(algorithm, private, hashlib.sha256(data).digest())
+
+
+def digest_signature(algorithm: bytes, private: bytes, digest: bytes) -> bytes:
+    """raw_signature of data whose SHA-256 is digest: lets a caller hash the shared part of many variants once."""
     key = private_key(algorithm, private)
     if algorithm == RSA:
-        return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-    return key.sign(hashlib.sha256(data).digest())
+        return key.sign(digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+    return key.sign(digest)
 
 
 def folded_names(names: list[bytes], linesep: bytes) -> bytes:
@@ -159,26 +165,68 @@ class Prepared:
         self.fields, body = split(content)
         self.body_hash = body_hash(body)
 
-    def signature(self, algorithm: bytes, private: bytes, domain: str, selector: str, names: list[bytes],
-                  linesep: bytes = b"\r\n", extra: list[Field] | None = None, now: float | None = None) -> bytes:
-        """The DKIM-Signature header field (ending with linesep) over the fields h= names, the extra fields
-        (header fields to be put on top of the message) counting as the topmost."""
-        tags = [
+    def tags(self, algorithm: bytes, domain: str, selector: str, names: list[bytes], linesep: bytes,
+             now: float | None = None) -> list[bytes]:
+        """The DKIM-Signature's tags before b=."""
+        return [
             b"v=1", b"a=" + algorithm, b"c=relaxed/relaxed", b"d=" + domain.encode("ascii"),
             b"s=" + selector.encode("ascii"), b"t=%d" % int(time.time() if now is None else now),
             b"h=" + folded_names(names, linesep), b"bh=" + self.body_hash,
         ]
+
+    def signature(self, algorithm: bytes, private: bytes, domain: str, selector: str, names: list[bytes],
+                  linesep: bytes = b"\r\n", extra: list[Field] | None = None, now: float | None = None) -> bytes:
+        """The DKIM-Signature header field (ending with linesep) over the fields h= names, the extra fields
+        (header fields to be put on top of the message) counting as the topmost."""
+        tags = self.tags(algorithm, domain, selector, names, linesep, now)
         return signed_field(b"DKIM-Signature", tags, chosen((extra or []) + self.fields, names), algorithm, private,
                             linesep)
+
+    def with_last(self, algorithm: bytes, private: bytes, domain: str, selector: str, names: list[bytes],
+                  last: list[bytes], linesep: bytes, now: float | None = None) -> "Variants":
+        """Signing for many variants that differ only in the fields `last` names (signed after the message's
+        fields that `names` picks, e.g. each member's List-Unsubscribe): the shared part is hashed here once."""
+        head = signature_head(b"DKIM-Signature", self.tags(algorithm, domain, selector, names + last, linesep, now),
+                              linesep)
+        return Variants(head, _hashed(chosen(self.fields, names)), last, algorithm, private, linesep)
+
+
+@dataclass(frozen=True)
+class Variants:
+    """Prepared.with_last's result: sign(fields) gives one variant's DKIM-Signature field."""
+
+    head: bytes
+    hashed: "hashlib._Hash"  # SHA-256 fed with the shared fields, relaxed; copied for each variant
+    last: list[bytes]
+    algorithm: bytes
+    private: bytes
+    linesep: bytes
+
+    def sign(self, fields: list[Field]) -> bytes:
+        hashed = self.hashed.copy()
+        hashed.update(b"".join(relaxed_header(field.name, field.value) for field in chosen(fields, self.last)))
+        return finished(self.head, hashed, self.algorithm, self.private, self.linesep)
+
+
+def _hashed(covered: list[Field]) -> "hashlib._Hash":
+    return hashlib.sha256(b"".join(relaxed_header(field.name, field.value) for field in covered))
+
+
+def signature_head(name: bytes, tags: list[bytes], linesep: bytes) -> bytes:
+    """A signature header field up to its empty b= (what it signs of itself, RFC 6376 3.7)."""
+    return name + b": " + (b";" + linesep + b" ").join([*tags, b"b="])
+
+
+def finished(head: bytes, hashed: "hashlib._Hash", algorithm: bytes, private: bytes, linesep: bytes) -> bytes:
+    """head with b= filled in: hashed (the covered fields, relaxed) continued with head itself, then signed."""
+    hashed.update(relaxed_header(*head.split(b":", 1)).rstrip(b"\r\n"))
+    value = base64.b64encode(digest_signature(algorithm, private, hashed.digest()))
+    folded = (linesep + b" ").join(value[i : i + B64_LINE] for i in range(0, len(value), B64_LINE))
+    return head + linesep + b" " + folded + linesep
 
 
 def signed_field(name: bytes, tags: list[bytes], covered: list[Field], algorithm: bytes, private: bytes,
                  linesep: bytes) -> bytes:
     """A signature header field (DKIM-Signature, ARC-Message-Signature, ARC-Seal) ending with linesep: the tags,
     then b= signing the covered fields and the field itself with b= empty (RFC 6376 3.7), all relaxed."""
-    head = name + b": " + (b";" + linesep + b" ").join([*tags, b"b="])
-    signed = b"".join(relaxed_header(field.name, field.value) for field in covered)
-    signed += relaxed_header(name, head.partition(b":")[2]).rstrip(b"\r\n")
-    value = base64.b64encode(raw_signature(algorithm, private, signed))
-    folded = (linesep + b" ").join(value[i : i + B64_LINE] for i in range(0, len(value), B64_LINE))
-    return head + linesep + b" " + folded + linesep
+    return finished(signature_head(name, tags, linesep), _hashed(covered), algorithm, private, linesep)

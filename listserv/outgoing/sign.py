@@ -18,10 +18,6 @@ alone.
 
 from __future__ import annotations
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
-from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
-
 from listserv.auth.result import AuthResult
 from listserv.config import Settings
 from listserv.outgoing import arc_seal, dkim_signer, keys
@@ -127,13 +123,3 @@ def _without(content: bytes, linesep: bytes, prefixes: tuple[bytes, ...]) -> byt
         if not skipping:
             kept.append(line)
     return linesep.join(kept) + linesep + linesep + body
-
-
-def sign_digest(key: keys.Key, digest: bytes) -> bytes:
-    """The raw signature (before base64) of header data whose SHA-256 is digest, with key: RSA PKCS#1 v1.5 over
-    the digest, or Ed25519 over the digest itself (RFC 8463 signs the hash). listserv.outgoing.personal
-    signs each personalised copy with it, having hashed everything but two headers once per post."""
-    private = dkim_signer.private_key(key.algorithm, key.private)
-    if key.algorithm == dkim_signer.RSA:
-        return private.sign(digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
-    return private.sign(digest)
